@@ -1,0 +1,123 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
+import { acquireAppTokenForCredential } from '../nodes/glue/clientCredentialsSettings';
+import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+
+export class MsalClientCredentialsApi implements ICredentialType {
+	name = 'msalClientCredentialsApi';
+
+	displayName = 'Microsoft Entra ID (MSAL) Client Credentials API';
+
+	icon: Icon = 'file:msal.svg';
+
+	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow';
+
+	properties: INodeProperties[] = [
+		...authorityProperties(
+			'Directory (tenant) ID or a verified domain. An app acting as itself needs its tenant: common, organizations and consumers are refused.',
+		),
+		clientIdProperty,
+		{
+			displayName: 'Client Authentication',
+			name: 'clientAuthentication',
+			type: 'options',
+			default: 'secret',
+			options: [
+				{ name: 'Client Secret', value: 'secret' },
+				{ name: 'Certificate', value: 'certificate', description: 'Recommended by Microsoft for production' },
+				{
+					name: 'Federated Client Assertion',
+					value: 'assertion',
+					description: 'A signed JWT from a trusted workload identity provider (workload identity federation)',
+				},
+			],
+		},
+		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: "The secret's Value (not its ID) from the app registration's Certificates & secrets page",
+			displayOptions: { show: { clientAuthentication: ['secret'] } },
+		},
+		{
+			displayName: 'Private Key',
+			name: 'privateKey',
+			type: 'string',
+			typeOptions: { password: true, rows: 5 },
+			default: '',
+			required: true,
+			placeholder: '-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----',
+			description: 'PEM private key (PKCS#8 or PKCS#1, RSA) of the certificate uploaded to the app registration',
+			displayOptions: { show: { clientAuthentication: ['certificate'] } },
+		},
+		{
+			displayName: 'Private Key Passphrase',
+			name: 'privateKeyPassphrase',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'Only if the private key is encrypted',
+			displayOptions: { show: { clientAuthentication: ['certificate'] } },
+		},
+		{
+			displayName: 'Certificate',
+			name: 'certificate',
+			type: 'string',
+			typeOptions: { rows: 5 },
+			default: '',
+			required: true,
+			placeholder: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----',
+			description:
+				'PEM certificate (leaf first, then any chain). Its SHA-256 thumbprint is computed for you.',
+			displayOptions: { show: { clientAuthentication: ['certificate'] } },
+		},
+		{
+			displayName: 'Send Certificate Chain (X5C)',
+			name: 'sendX5c',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to send the certificate chain with each request, for subject name and issuer authentication (certificates from a trusted CA, configured in the app manifest with trustedCertificateSubjects)',
+			displayOptions: { show: { clientAuthentication: ['certificate'] } },
+		},
+		{
+			displayName: 'Client Assertion',
+			name: 'clientAssertion',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description:
+				'Signed JWT from the workload identity provider trusted by a federated credential of the app registration (e.g. a Kubernetes service account token). An expression can read a fresh one.',
+			displayOptions: { show: { clientAuthentication: ['assertion'] } },
+		},
+		{
+			displayName: 'Scope',
+			name: 'scopes',
+			type: 'string',
+			default: 'https://graph.microsoft.com/.default',
+			required: true,
+			description:
+				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it.',
+		},
+		...tokenCacheProperties,
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		return await preAuthenticate(credentials, acquireAppTokenForCredential);
+	}
+
+	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
+		await authenticateRequest(credentials, requestOptions, acquireAppTokenForCredential);
+}

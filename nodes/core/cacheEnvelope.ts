@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * What this package stores in the credential's hidden token-cache field: MSAL's serialized
+ * cache, wrapped with what is needed to trust it and to skip network round trips.
+ */
+export interface CacheEnvelope {
+	format: typeof FORMAT;
+	/** Fingerprint of authority + client ID: a cache from another app or authority is foreign. */
+	owner: string;
+	/** Random per credential record: tells "an older copy of this record" from "another record". */
+	lineage: string;
+	/** Increases on every write, so a process never replaces a newer cache with an older one. */
+	revision: number;
+	/** The authority's OpenID configuration, so later executions make no discovery request. */
+	authorityMetadata?: string;
+	/** MSAL's cache (its serialize() JSON, parsed). */
+	msal: Record<string, unknown>;
+}
+
+const FORMAT = 'n8n-nodes-msal/token-cache@1';
+const MSAL_SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'AppMetadata'];
+
+export type ReadOutcome =
+	| { kind: 'empty' }
+	| { kind: 'ok'; envelope: CacheEnvelope }
+	| { kind: 'discarded'; reason: string };
+
+export function cacheOwner(authority: string, clientId: string): string {
+	return createHash('sha256').update(`${authority.toLowerCase()}|${clientId.toLowerCase()}`).digest('base64url').slice(0, 22);
+}
+
+/** Reads the stored field. Anything unusable is reported, never thrown: the caller starts afresh. */
+export function readEnvelope(stored: unknown, owner: string, clientId: string): ReadOutcome {
+	if (stored === undefined || stored === null || stored === '') return { kind: 'empty' };
+	if (typeof stored !== 'string') return { kind: 'discarded', reason: 'the token cache field is not text' };
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(stored);
+	} catch {
+		return { kind: 'discarded', reason: 'the token cache is not valid JSON (edited by hand or truncated)' };
+	}
+	const envelope = parsed as Partial<CacheEnvelope>;
+	if (envelope?.format !== FORMAT || typeof envelope.msal !== 'object' || envelope.msal === null) {
+		return { kind: 'discarded', reason: 'the token cache is not in the format this package writes' };
+	}
+	if (envelope.owner !== owner) {
+		return { kind: 'discarded', reason: 'the token cache belongs to another client ID or authority' };
+	}
+	if (!Number.isInteger(envelope.revision) || (envelope.revision as number) < 0 || typeof envelope.lineage !== 'string') {
+		return { kind: 'discarded', reason: 'the token cache has no valid revision' };
+	}
+	const problem = findMsalCacheProblem(envelope.msal, clientId);
+	if (problem) return { kind: 'discarded', reason: problem };
+	return { kind: 'ok', envelope: envelope as CacheEnvelope };
+}
+
+export function writeEnvelope(envelope: CacheEnvelope): string {
+	return JSON.stringify(envelope);
+}
+
+/** MSAL's deserialize trusts its input; check the shape and that every entry is for our client. */
+function findMsalCacheProblem(msal: Record<string, unknown>, clientId: string): string | undefined {
+	for (const [section, entries] of Object.entries(msal)) {
+		if (!MSAL_SECTIONS.includes(section)) return `the token cache has an unknown section "${section}"`;
+		if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
+			return `the token cache section "${section}" is malformed`;
+		}
+		for (const entry of Object.values(entries as Record<string, unknown>)) {
+			if (typeof entry !== 'object' || entry === null) return `an entry of "${section}" is malformed`;
+			const entryClientId = (entry as { client_id?: unknown }).client_id;
+			if (section !== 'Account' && typeof entryClientId === 'string' && entryClientId.toLowerCase() !== clientId.toLowerCase()) {
+				return 'the token cache holds tokens of another client ID';
+			}
+		}
+	}
+	return undefined;
+}

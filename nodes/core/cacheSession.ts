@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenCache } from '@azure/msal-node';
+import { readEnvelope, writeEnvelope, type CacheEnvelope } from './cacheEnvelope';
+import { log } from './logging';
+import { MsalNetworkClient } from './networkClient';
+import { SerialQueue } from './serialQueue';
+
+/** An MSAL application ready to be built, with the identity of its token cache. */
+export interface PreparedApp<TApp> {
+	/** Pool key: changes with anything that changes what the app may obtain (including its secret). */
+	key: string;
+	/** Cache owner: authority + client ID. */
+	owner: string;
+	clientId: string;
+	authority: string;
+	create(network: MsalNetworkClient, authorityMetadata: string | undefined): TApp;
+}
+
+export interface CacheWork<T> {
+	value: T;
+	/** True when MSAL wrote to its cache (a token fetched, refreshed, or an account removed). */
+	changed: boolean;
+}
+
+export interface SessionOutcome<T> {
+	value: T;
+	/** The new content of the credential's token-cache field, when it must be saved. */
+	cacheToStore?: string;
+	warnings: string[];
+}
+
+/**
+ * One MSAL application per credential configuration and process, kept between executions,
+ * synchronised with the cache stored in the credential record before each use.
+ *
+ * Why keep it: building an application and deserializing the cache on every item is wasted
+ * work when the stored cache has not changed since this process last saw it.
+ * Why serialise uses: MSAL's cache is one in-memory object; overlapping deserialize/acquire/
+ * serialize sequences could hand one execution another's half-written state.
+ */
+export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
+	private readonly queue = new SerialQueue();
+	private lineage: string | undefined;
+	private revision = 0;
+	private lastSeenStored: string | undefined;
+	private metadataSaved = false;
+
+	constructor(
+		readonly app: TApp,
+		readonly network: MsalNetworkClient,
+		private readonly prepared: PreparedApp<TApp>,
+		hasStoredMetadata: boolean,
+	) {
+		this.metadataSaved = hasStoredMetadata;
+	}
+
+	use<T>(stored: string | undefined, work: (app: TApp) => Promise<CacheWork<T>>): Promise<SessionOutcome<T>> {
+		return this.queue.run(async () => {
+			const warnings = this.syncFrom(stored);
+			this.network.lastFailure = undefined;
+			const { value, changed } = await work(this.app);
+			const mustWrite = changed || warnings.length > 0 || !this.metadataSaved && this.network.openIdConfiguration !== undefined;
+			return { value, warnings, cacheToStore: mustWrite ? this.snapshot() : undefined };
+		});
+	}
+
+	/** Loads the stored cache into MSAL unless this process already holds it (or a newer copy). */
+	private syncFrom(stored: string | undefined): string[] {
+		if (stored !== undefined && stored === this.lastSeenStored) return [];
+		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
+		const cache = this.app.getTokenCache();
+		if (outcome.kind === 'ok') {
+			const { envelope } = outcome;
+			const olderCopyOfOurs = envelope.lineage === this.lineage && envelope.revision < this.revision;
+			if (!olderCopyOfOurs) {
+				cache.deserialize(JSON.stringify(envelope.msal));
+				this.lineage = envelope.lineage;
+				this.revision = envelope.revision;
+				this.metadataSaved = envelope.authorityMetadata !== undefined;
+			}
+			this.lastSeenStored = stored;
+			return [];
+		}
+		// Empty or unusable: start from an empty cache so nothing of another record leaks in.
+		cache.deserialize('{}');
+		this.lineage = undefined;
+		this.revision = 0;
+		this.metadataSaved = false;
+		this.lastSeenStored = stored;
+		if (outcome.kind === 'discarded') {
+			const warning = `The token cache stored in the credential was discarded because ${outcome.reason}; a new token will be requested.`;
+			log('warn', warning);
+			return [warning];
+		}
+		return [];
+	}
+
+	private snapshot(): string {
+		this.lineage ??= randomUUID();
+		this.revision += 1;
+		const envelope: CacheEnvelope = {
+			format: 'n8n-nodes-msal/token-cache@1',
+			owner: this.prepared.owner,
+			lineage: this.lineage,
+			revision: this.revision,
+			authorityMetadata: this.network.openIdConfiguration,
+			msal: JSON.parse(this.app.getTokenCache().serialize()) as Record<string, unknown>,
+		};
+		const serialized = writeEnvelope(envelope);
+		this.metadataSaved = envelope.authorityMetadata !== undefined;
+		this.lastSeenStored = serialized;
+		return serialized;
+	}
+}
+
+const POOL_LIMIT = 200;
+// On globalThis so that two copies of this module (n8n loads credentials and nodes separately) share one pool.
+const POOL_KEY = Symbol.for('n8n-nodes-msal.cacheSessions');
+type Pool = Map<string, CacheSession<{ getTokenCache(): TokenCache }>>;
+const pool: Pool = ((globalThis as Record<symbol, unknown>)[POOL_KEY] as Pool | undefined) ?? new Map();
+(globalThis as Record<symbol, unknown>)[POOL_KEY] = pool;
+
+/** The process-wide session of a prepared app, created on first use. */
+export function sessionFor<TApp extends { getTokenCache(): TokenCache }>(prepared: PreparedApp<TApp>, stored: string | undefined): CacheSession<TApp> {
+	const existing = pool.get(prepared.key) as CacheSession<TApp> | undefined;
+	if (existing) {
+		// Refresh LRU position.
+		pool.delete(prepared.key);
+		pool.set(prepared.key, existing);
+		return existing;
+	}
+	const metadata = storedAuthorityMetadata(stored, prepared);
+	const network = new MsalNetworkClient();
+	network.openIdConfiguration = metadata;
+	const session = new CacheSession(prepared.create(network, metadata), network, prepared, metadata !== undefined);
+	pool.set(prepared.key, session);
+	if (pool.size > POOL_LIMIT) pool.delete(pool.keys().next().value as string);
+	return session;
+}
+
+function storedAuthorityMetadata(stored: string | undefined, prepared: PreparedApp<unknown>): string | undefined {
+	const outcome = readEnvelope(stored, prepared.owner, prepared.clientId);
+	return outcome.kind === 'ok' ? outcome.envelope.authorityMetadata : undefined;
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { ConfidentialClientApplication, type AuthenticationResult } from '@azure/msal-node';
+import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
+import { cacheOwner } from './cacheEnvelope';
+import { sessionFor, type PreparedApp } from './cacheSession';
+import { parseCertificateCredential } from './certificate';
+import { InvalidInputError } from './errors';
+import { translateMsalError } from './errorTranslation';
+import { msalLoggerOptions } from './logging';
+import { normalizeAppScopes } from './scopes';
+import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResult';
+
+export type ClientAuthentication =
+	| { method: 'secret'; clientSecret: string }
+	| { method: 'certificate'; privateKey: string; certificate: string; passphrase?: string; sendX5c: boolean }
+	| { method: 'assertion'; clientAssertion: string };
+
+/** A client-credentials credential as the user filled it in, free of n8n types. */
+export interface ClientCredentialsSettings extends AuthoritySettings {
+	clientId: string;
+	authentication: ClientAuthentication;
+	/** Default scope, e.g. https://graph.microsoft.com/.default */
+	scopes: string;
+}
+
+/** Continuous Access Evaluation: we handle claims challenges, so say so. */
+export const CLIENT_CAPABILITIES = ['cp1'];
+
+/** Validates every field and returns what is needed to build the MSAL application. */
+export function prepareClientCredentials(settings: ClientCredentialsSettings): PreparedApp<ConfidentialClientApplication> {
+	const resolved = resolveAuthority(settings, []);
+	const clientId = validateClientId(settings.clientId, settings.cloud !== 'custom');
+	const auth = msalClientAuth(settings.authentication);
+	const key = createHash('sha256')
+		.update(JSON.stringify(['cc', resolved.authority, clientId, settings.authentication]))
+		.digest('base64url');
+	return {
+		key,
+		owner: cacheOwner(resolved.authority, clientId),
+		clientId,
+		authority: resolved.authority,
+		create: (networkClient, authorityMetadata) =>
+			new ConfidentialClientApplication({
+				auth: {
+					clientId,
+					authority: resolved.authority,
+					knownAuthorities: resolved.knownAuthorities,
+					authorityMetadata,
+					clientCapabilities: CLIENT_CAPABILITIES,
+					...auth,
+				},
+				system: { networkClient, loggerOptions: msalLoggerOptions },
+			}),
+	};
+}
+
+function msalClientAuth(authentication: ClientAuthentication) {
+	switch (authentication?.method) {
+		case 'secret': {
+			const clientSecret = (authentication.clientSecret ?? '').trim();
+			if (!clientSecret) {
+				throw new InvalidInputError(
+					'Client Secret is empty.',
+					"Create a secret in the app registration's Certificates & secrets page and paste its Value.",
+					'Client Secret',
+				);
+			}
+			return { clientSecret };
+		}
+		case 'certificate': {
+			const parsed = parseCertificateCredential(
+				authentication.privateKey,
+				authentication.certificate,
+				authentication.sendX5c,
+				authentication.passphrase,
+			);
+			return {
+				clientCertificate: { privateKey: parsed.privateKeyPem, thumbprintSha256: parsed.thumbprintSha256, x5c: parsed.x5c },
+			};
+		}
+		case 'assertion': {
+			const clientAssertion = (authentication.clientAssertion ?? '').trim();
+			if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(clientAssertion)) {
+				throw new InvalidInputError(
+					'Client Assertion is not a JWT (three base64url parts separated by dots).',
+					'Give the signed token issued by your workload identity provider, e.g. with an expression reading it from a file or a previous node.',
+					'Client Assertion',
+				);
+			}
+			return { clientAssertion };
+		}
+		default:
+			throw new InvalidInputError(
+				`Unknown client authentication "${String((authentication as { method?: unknown })?.method)}".`,
+				'Pick Client Secret, Certificate or Federated Client Assertion.',
+				'Client Authentication',
+			);
+	}
+}
+
+/**
+ * Silent-first app token: MSAL's cache (loaded from the credential) first; the token endpoint
+ * only when it has no token valid for more than 5 minutes, or when forced / claims are given.
+ */
+export async function acquireAppToken(
+	settings: ClientCredentialsSettings,
+	storedCache: string | undefined,
+	request: TokenRequest,
+): Promise<TokenOutcome> {
+	const prepared = prepareClientCredentials(settings);
+	const scopes = normalizeAppScopes(request.scopes ?? settings.scopes, request.scopes === undefined ? 'Scopes (credential)' : 'Scopes');
+	const session = sessionFor(prepared, storedCache);
+	try {
+		const outcome = await session.use(storedCache, async (app) => {
+			const result: AuthenticationResult | null = await app.acquireTokenByClientCredential({
+				scopes,
+				skipCache: request.forceRefresh === true,
+				claims: request.claims || undefined,
+			});
+			if (!result) throw new InvalidInputError('MSAL returned no token.', 'Try again; if it persists, report it.', undefined);
+			return { value: toTokenResult(result), changed: !result.fromCache };
+		});
+		return { token: outcome.value, cacheToStore: outcome.cacheToStore, warnings: outcome.warnings };
+	} catch (error) {
+		throw translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+	}
+}

@@ -1,0 +1,48 @@
+import type { AuthenticationResult } from '@azure/msal-node';
+
+export interface TokenRequest {
+	/** Overrides the credential's scopes; space/comma separated or a list. */
+	scopes?: string | string[];
+	/** Skip the cached access token and ask the identity provider. */
+	forceRefresh?: boolean;
+	/** A claims request (JSON), e.g. from a Continuous Access Evaluation challenge. */
+	claims?: string;
+}
+
+/** A token and what a workflow may want to know about it. Never a refresh token or the cache. */
+export interface TokenResult {
+	accessToken: string;
+	tokenType: string;
+	expiresOn: string;
+	scopes: string[];
+	tenantId: string;
+	fromCache: boolean;
+	correlationId: string;
+	account?: { username: string; homeAccountId: string; tenantId: string; name?: string };
+}
+
+export interface TokenOutcome {
+	token: TokenResult;
+	cacheToStore?: string;
+	warnings: string[];
+}
+
+export function toTokenResult(result: AuthenticationResult): TokenResult {
+	return {
+		accessToken: result.accessToken,
+		tokenType: result.tokenType || 'Bearer',
+		expiresOn: (result.expiresOn ?? new Date()).toISOString(),
+		scopes: result.scopes,
+		tenantId: result.tenantId,
+		fromCache: result.fromCache,
+		correlationId: result.correlationId,
+		account: result.account
+			? {
+					username: result.account.username,
+					homeAccountId: result.account.homeAccountId,
+					tenantId: result.account.tenantId,
+					name: result.account.name,
+				}
+			: undefined,
+	};
+}

@@ -1,0 +1,112 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
+import type { TokenOutcome, TokenRequest, TokenResult } from '../core/tokenResult';
+
+/**
+ * The one place that reads and writes the MSAL token cache of a credential in n8n's
+ * encrypted credential store.
+ *
+ * n8n's public write path is a credential type's `preAuthentication`: n8n calls it before
+ * `httpRequestWithAuthentication` when the credential's expirable hidden field is '', and
+ * saves (encrypted) every declared field it returns, provided the expirable one is among them.
+ * We keep that field '' for ever, so `preAuthentication` runs on every request: it does the
+ * silent-first acquisition against the stored cache and returns the cache only when MSAL
+ * changed it (returning {} writes nothing). A node that needs a token without an HTTP call
+ * goes through the same path with a request that `authenticate` stops before it leaves.
+ * The node's wishes (scopes, force refresh, claims) reach `preAuthentication`, which only
+ * receives the credential data, through an AsyncLocalStorage context.
+ */
+export const CACHE_MARKER_FIELD = 'cacheMarker';
+export const TOKEN_CACHE_FIELD = 'tokenCache';
+
+export type Acquirer = (credentials: ICredentialDataDecryptedObject, storedCache: string | undefined, request: TokenRequest) => Promise<TokenOutcome>;
+
+interface PendingAcquisition {
+	request: TokenRequest;
+	outcome?: TokenOutcome;
+	error?: unknown;
+}
+
+// On globalThis: n8n loads credential and node files separately; both must see one context.
+const CONTEXT_KEY = Symbol.for('n8n-nodes-msal.pendingAcquisition');
+const globals = globalThis as Record<symbol, unknown>;
+const pendingContext = (globals[CONTEXT_KEY] ??= new AsyncLocalStorage<PendingAcquisition>()) as AsyncLocalStorage<PendingAcquisition>;
+
+/** Token obtained in preAuthentication, for the authenticate call n8n makes next with the same object. */
+const tokensForCredentials = new WeakMap<ICredentialDataDecryptedObject, TokenResult>();
+
+/** Marks the request a node sends only to obtain a token; it never reaches the network. */
+const TOKEN_ONLY_URL = 'https://token-only.n8n-nodes-msal.invalid/';
+
+class TokenOnlyRequestStopped extends Error {}
+
+function storedCacheOf(credentials: ICredentialDataDecryptedObject): string | undefined {
+	const value = credentials[TOKEN_CACHE_FIELD];
+	return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Body of the credential types' `preAuthentication`. */
+export async function preAuthenticate(credentials: ICredentialDataDecryptedObject, acquire: Acquirer): Promise<IDataObject> {
+	const pending = pendingContext.getStore();
+	try {
+		const outcome = await acquire(credentials, storedCacheOf(credentials), pending?.request ?? {});
+		if (pending) pending.outcome = outcome;
+		tokensForCredentials.set(credentials, outcome.token);
+		return outcome.cacheToStore === undefined ? {} : { [CACHE_MARKER_FIELD]: '', [TOKEN_CACHE_FIELD]: outcome.cacheToStore };
+	} catch (error) {
+		if (pending) pending.error = error;
+		throw error;
+	}
+}
+
+/** Body of the credential types' `authenticate`: adds the bearer token (n8n's HTTP Request node path). */
+export async function authenticateRequest(
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+	acquire: Acquirer,
+): Promise<IHttpRequestOptions> {
+	const pending = pendingContext.getStore();
+	if (pending && requestOptions.url === TOKEN_ONLY_URL) {
+		// preAuthentication did not run (n8n skips it when the marker is not ''): acquire without saving.
+		if (!pending.outcome && !pending.error) {
+			try {
+				pending.outcome = await acquire(credentials, storedCacheOf(credentials), pending.request);
+			} catch (error) {
+				pending.error = error;
+			}
+		}
+		throw new TokenOnlyRequestStopped('token obtained; request not sent');
+	}
+	const token = tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
+	return {
+		...requestOptions,
+		headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${token.accessToken}` },
+	};
+}
+
+/**
+ * Silent-first acquisition for a node, persisted through n8n: the cache is read from the
+ * credential record and written back there when it changed.
+ */
+export async function acquireThroughCredentialStore(
+	context: IExecuteFunctions,
+	credentialType: string,
+	request: TokenRequest,
+): Promise<TokenOutcome> {
+	const pending: PendingAcquisition = { request };
+	try {
+		await pendingContext.run(pending, () =>
+			context.helpers.httpRequestWithAuthentication.call(context, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
+		);
+	} catch (error) {
+		if (!pending.outcome && !pending.error) pending.error = error;
+	}
+	if (pending.error !== undefined) throw pending.error;
+	if (!pending.outcome) throw new Error('No token was obtained (the credential type did not run).');
+	return pending.outcome;
+}
