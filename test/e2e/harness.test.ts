@@ -142,6 +142,7 @@ describe('real n8n harness', () => {
   afterAll(async () => {
     if (n8n) {
       process.stdout.write(`[harness timings ms] ${JSON.stringify(n8n.timings)}\n`);
+      if (process.env.HARNESS_DUMP) fs.writeFileSync(process.env.HARNESS_DUMP, n8n.logs());
       await n8n.dispose();
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
