@@ -26,8 +26,24 @@ export interface ClientCredentialsSettings extends AuthoritySettings {
 /** Continuous Access Evaluation: we handle claims challenges, so say so. */
 export const CLIENT_CAPABILITIES = ['cp1'];
 
-/** Validates every field and returns what is needed to build the MSAL application. */
+const preparedBySettings = new Map<string, PreparedApp<ConfidentialClientApplication>>();
+const PREPARED_LIMIT = 200;
+
+/**
+ * Validates every field and returns what is needed to build the MSAL application. Memoised:
+ * every item of every execution passes through here, and parsing a certificate is not free.
+ */
 export function prepareClientCredentials(settings: ClientCredentialsSettings): PreparedApp<ConfidentialClientApplication> {
+	const memoKey = JSON.stringify([settings.cloud, settings.tenant, settings.authorityUrl, settings.clientId, settings.authentication]);
+	const known = preparedBySettings.get(memoKey);
+	if (known) return known;
+	const prepared = validateAndPrepare(settings);
+	preparedBySettings.set(memoKey, prepared);
+	if (preparedBySettings.size > PREPARED_LIMIT) preparedBySettings.delete(preparedBySettings.keys().next().value as string);
+	return prepared;
+}
+
+function validateAndPrepare(settings: ClientCredentialsSettings): PreparedApp<ConfidentialClientApplication> {
 	const resolved = resolveAuthority(settings, []);
 	const clientId = validateClientId(settings.clientId, settings.cloud !== 'custom');
 	const auth = msalClientAuth(settings.authentication);
