@@ -1,0 +1,77 @@
+/** Small builders for the n8n workflows the end-to-end tests import. */
+export interface WorkflowNode {
+	name: string;
+	type: string;
+	typeVersion: number;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+	continueOnFail?: boolean;
+}
+
+export const MSAL_PACKAGE = 'n8n-nodes-msal';
+export const ACQUIRE_TOKEN = `${MSAL_PACKAGE}.msalAcquireToken`;
+
+export function manualTrigger(): WorkflowNode {
+	return { name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} };
+}
+
+/** A Code node emitting `count` items, each {index}. */
+export function itemsNode(count: number): WorkflowNode {
+	return {
+		name: 'Items',
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		parameters: { jsCode: `return Array.from({ length: ${count} }, (_, index) => ({ json: { index } }));` },
+	};
+}
+
+export function acquireToken(credential: { id: string; name: string }, parameters: Record<string, unknown> = {}, name = 'Acquire Token'): WorkflowNode {
+	return {
+		name,
+		type: ACQUIRE_TOKEN,
+		typeVersion: 1,
+		parameters: { authentication: 'clientCredentials', operation: 'getToken', ...parameters },
+		credentials: { msalClientCredentialsApi: credential },
+	};
+}
+
+/** n8n's HTTP Request node sending the previous node's token. */
+export function httpWithTokenFromInput(url: string, name = 'Call API'): WorkflowNode {
+	return {
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: {
+			url,
+			sendHeaders: true,
+			headerParameters: { parameters: [{ name: 'Authorization', value: '=Bearer {{ $json.accessToken }}' }] },
+			options: {},
+		},
+	};
+}
+
+/** n8n's HTTP Request node authenticating with our credential (Predefined Credential Type). */
+export function httpWithPredefinedCredential(url: string, credential: { id: string; name: string }, name = 'HTTP Request'): WorkflowNode {
+	return {
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: { url, authentication: 'predefinedCredentialType', nodeCredentialType: 'msalClientCredentialsApi', options: {} },
+		credentials: { msalClientCredentialsApi: credential },
+	};
+}
+
+/** A linear workflow: each node feeds the next. */
+export function chain(name: string, nodes: WorkflowNode[]): object {
+	const connections: Record<string, unknown> = {};
+	nodes.forEach((node, index) => {
+		const next = nodes[index + 1];
+		if (next) connections[node.name] = { main: [[{ node: next.name, type: 'main', index: 0 }]] };
+	});
+	return {
+		name,
+		nodes: nodes.map((node, index) => ({ id: `${name}-${index}`.replace(/\W/g, '-'), position: [index * 220, 0], ...node })),
+		connections,
+		settings: { executionOrder: 'v1' },
+	};
+}
