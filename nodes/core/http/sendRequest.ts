@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import type { CloudName } from '../clouds';
+import { describeFetchFailure } from '../networkClient';
+import { ApiUnreachableError, apiCallErrorFrom } from './apiError';
+import type { BuiltBody } from './body';
+import { claimsFromChallenge } from './claimsChallenge';
+import { PageCollector, type PaginationLimits } from './pagination';
+import { parseResponseBody, type ParsedBody, type ResponseFormat } from './response';
+import { decideRetry, describeRetryStop, type RetryPolicy, type RetryState } from './retry';
+import { assertTokenMayGo, type HostPattern } from './tokenGuard';
+import type { TokenSource } from './tokenSource';
+import { redactUrl } from './url';
+
+export interface ApiRequest {
+	method: string;
+	url: URL;
+	/** Validated, lower-case names; never Authorization. */
+	headers: Record<string, string>;
+	body: BuiltBody;
+	/** Per attempt (headers and body); 0 = no timeout. */
+	timeoutMs: number;
+	responseFormat: ResponseFormat;
+	/** Return non-2xx responses instead of throwing. */
+	neverError: boolean;
+	/** Follow next links; undefined = off. */
+	pagination?: PaginationLimits;
+	retry: RetryPolicy;
+}
+
+/** Where the token may go (see tokenGuard). */
+export interface GuardSettings {
+	scopes: string[];
+	cloud: CloudName | string | undefined;
+	allowedHosts: HostPattern[];
+}
+
+export interface ApiResponse {
+	status: number;
+	statusText: string;
+	headers: Headers;
+	/** With pagination: the merged collection as JSON. */
+	body: ParsedBody;
+	/** Pages fetched (pagination), else 1. */
+	pages: number;
+	/** Throttling retries made in all. */
+	retries: number;
+	/** Whether the token was renewed after a claims challenge. */
+	claimsChallenged: boolean;
+}
+
+export interface SendDependencies {
+	fetch: typeof fetch;
+	sleep: (ms: number) => Promise<void>;
+	now: () => number;
+	random: () => number;
+}
+
+const defaultDependencies: SendDependencies = {
+	fetch: (input, init) => fetch(input, init),
+	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+	now: () => Date.now(),
+	random: Math.random,
+};
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+/**
+ * Sends one API request with the token: checks the token guard first (request URL, next links,
+ * redirects), retries throttling, answers one claims challenge with a new token, follows pages.
+ * The token is only ever placed in the Authorization header of requests to guarded hosts.
+ */
+export async function sendApiRequest(
+	request: ApiRequest,
+	tokens: TokenSource,
+	guard: GuardSettings,
+	dependencies: Partial<SendDependencies> = {},
+): Promise<ApiResponse> {
+	const deps = { ...defaultDependencies, ...dependencies };
+	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.allowedHosts);
+	const state: RetryState = { retries: 0, waitedMs: 0 };
+	const challenge = { used: false };
+
+	const first = await sendWithRetries(request.method, request.url, request, request.body, tokens, guard, deps, state, challenge);
+	if (!request.pagination || first.status < 200 || first.status >= 300 || first.body.kind !== 'json') {
+		return { ...first, pages: 1, retries: state.retries, claimsChallenged: challenge.used };
+	}
+
+	const collector = new PageCollector(request.pagination);
+	let link = collector.add(first.body.value);
+	let last = first;
+	const pageHeaders = withoutContentHeaders(request.headers);
+	while (link !== undefined) {
+		let next: URL;
+		try {
+			next = new URL(link, last.url);
+		} catch {
+			break;
+		}
+		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the next-page link');
+		const pageRequest = { ...request, headers: pageHeaders };
+		last = await sendWithRetries('GET', next, pageRequest, { contentTypeFixed: false }, tokens, guard, deps, state, challenge);
+		if (last.status < 200 || last.status >= 300 || last.body.kind !== 'json') {
+			// neverError: hand back the failing page as it is.
+			return { ...last, pages: collector.pages + 1, retries: state.retries, claimsChallenged: challenge.used };
+		}
+		link = collector.add(last.body.value);
+	}
+	return {
+		status: last.status,
+		statusText: last.statusText,
+		headers: last.headers,
+		body: { kind: 'json', value: collector.merged() },
+		pages: collector.pages,
+		retries: state.retries,
+		claimsChallenged: challenge.used,
+	};
+}
+
+interface Attempt {
+	status: number;
+	statusText: string;
+	headers: Headers;
+	body: ParsedBody;
+	url: URL;
+}
+
+async function sendWithRetries(
+	method: string,
+	url: URL,
+	request: ApiRequest,
+	body: BuiltBody,
+	tokens: TokenSource,
+	guard: GuardSettings,
+	deps: SendDependencies,
+	state: RetryState,
+	challenge: { used: boolean },
+): Promise<Attempt> {
+	for (;;) {
+		const token = tokens.token;
+		const { response, finalUrl } = await sendFollowingRedirects(method, url, request, body, token, guard, deps);
+		const ok = response.status >= 200 && response.status < 300;
+
+		if (response.status === 401 && !challenge.used) {
+			const claims = claimsFromChallenge(response.headers.get('www-authenticate'));
+			if (claims !== undefined) {
+				challenge.used = true;
+				await discard(response);
+				await tokens.withClaims(claims);
+				continue;
+			}
+		}
+
+		if (!ok) {
+			const decision = decideRetry(response.status, response.headers.get('retry-after'), method, state, request.retry, deps.now(), deps.random);
+			if (decision.retry) {
+				await discard(response);
+				state.retries++;
+				state.waitedMs += decision.delayMs;
+				await deps.sleep(decision.delayMs);
+				continue;
+			}
+			// Error bodies are read as JSON/text even when the user asked for binary.
+			const parsed = await readBody(response, request.responseFormat === 'binary' ? 'auto' : request.responseFormat, request.timeoutMs, url);
+			if (request.neverError) return { status: response.status, statusText: response.statusText, headers: response.headers, body: parsed, url: finalUrl };
+			const errorBody = parsed.kind === 'json' || parsed.kind === 'text' ? parsed.value : undefined;
+			throw apiCallErrorFrom(
+				response.status,
+				response.statusText,
+				response.headers,
+				errorBody,
+				{ method, url: redactUrl(finalUrl) },
+				describeRetryStop(decision, state, request.retry, method),
+			);
+		}
+		const parsed = await readBody(response, request.responseFormat, request.timeoutMs, url);
+		return { status: response.status, statusText: response.statusText, headers: response.headers, body: parsed, url: finalUrl };
+	}
+}
+
+async function sendFollowingRedirects(
+	method: string,
+	startUrl: URL,
+	request: ApiRequest,
+	startBody: BuiltBody,
+	token: string,
+	guard: GuardSettings,
+	deps: SendDependencies,
+): Promise<{ response: Response; finalUrl: URL }> {
+	let url = startUrl;
+	let currentMethod = method;
+	let body = startBody;
+	let headers = request.headers;
+	let withToken = true;
+	for (let redirects = 0; ; redirects++) {
+		const response = await sendOnce(currentMethod, url, headers, body, withToken ? token : undefined, request.timeoutMs, deps);
+		const location = response.headers.get('location');
+		if (!REDIRECTS.has(response.status) || !location || redirects >= MAX_REDIRECTS) return { response, finalUrl: url };
+		await discard(response);
+		const next = new URL(location, url);
+		if (response.status === 303 || ((response.status === 301 || response.status === 302) && currentMethod === 'POST')) {
+			currentMethod = 'GET';
+			body = { contentTypeFixed: false };
+			headers = withoutContentHeaders(headers);
+		}
+		// The token follows a redirect only to a host it may go to; elsewhere (e.g. a pre-signed
+		// download URL) the request goes on without it.
+		try {
+			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the redirect target');
+		} catch {
+			withToken = false;
+		}
+		url = next;
+	}
+}
+
+async function sendOnce(
+	method: string,
+	url: URL,
+	headers: Record<string, string>,
+	body: BuiltBody,
+	token: string | undefined,
+	timeoutMs: number,
+	deps: SendDependencies,
+): Promise<Response> {
+	const sent: Record<string, string> = { ...headers };
+	if (sent['client-request-id'] === undefined) sent['client-request-id'] = randomUUID();
+	if (body.contentTypeFixed) delete sent['content-type'];
+	else if (body.contentType && sent['content-type'] === undefined) sent['content-type'] = body.contentType;
+	if (token !== undefined) sent.authorization = `Bearer ${token}`;
+	try {
+		return await deps.fetch(url, {
+			method,
+			headers: sent,
+			body: body.body as RequestInit["body"],
+			redirect: 'manual',
+			signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
+		});
+	} catch (error) {
+		throw new ApiUnreachableError(
+			`${method} ${redactUrl(url)} failed: ${describeFetchFailure(error, url.href, timeoutMs)}`,
+			timeoutMs > 0 && isTimeout(error)
+				? 'Raise the node\'s Timeout, or check that the API is up.'
+				: 'Check the URL and that this n8n host can reach it (DNS, firewall, proxy, trusted TLS certificates).',
+		);
+	}
+}
+
+async function readBody(response: Response, format: ResponseFormat, timeoutMs: number, url: URL): Promise<ParsedBody> {
+	try {
+		return await parseResponseBody(response, format);
+	} catch (error) {
+		if (isTimeout(error)) {
+			throw new ApiUnreachableError(
+				`Reading the response of ${redactUrl(url)} took longer than the timeout (${Math.round(timeoutMs / 1000)} s).`,
+				'Raise the node\'s Timeout.',
+			);
+		}
+		throw error;
+	}
+}
+
+function isTimeout(error: unknown): boolean {
+	const name = (error as { name?: string })?.name;
+	return name === 'TimeoutError' || name === 'AbortError';
+}
+
+async function discard(response: Response): Promise<void> {
+	try {
+		await response.body?.cancel();
+	} catch {
+		// nothing to release
+	}
+}
+
+function withoutContentHeaders(headers: Record<string, string>): Record<string, string> {
+	if (headers['content-type'] === undefined && headers['content-length'] === undefined) return headers;
+	const { 'content-type': _type, 'content-length': _length, ...rest } = headers;
+	return rest;
+}

@@ -1,0 +1,103 @@
+import type { CloudName } from '../clouds';
+import { MICROSOFT_CLOUDS } from '../clouds';
+import { InvalidInputError } from '../errors';
+import { resourceOfScope } from '../scopes';
+import { hostMatches, knownApiByResource, knownApiCloud } from './knownApis';
+
+/**
+ * The token guard: a token goes only to a host that belongs to the token's resource (the
+ * scope's resource URI host, or Microsoft's known hosts of that API in the cloud) or to a host
+ * the credential explicitly allows. Checked before every request, including next-page links
+ * and redirects, so a token for Microsoft Graph never reaches an arbitrary URL.
+ */
+export class TokenGuardError extends InvalidInputError {}
+
+export const ALLOWED_HOSTS_FIELD = 'Additional Allowed Hosts (credential)';
+
+/** OpenID Connect scopes that name no resource. */
+const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
+
+export interface HostPattern {
+	/** Exact host name or "*.suffix", lower case. */
+	host: string;
+	/** Only this port, when the entry named one. */
+	port?: string;
+}
+
+/** Parses the credential's "Additional Allowed Hosts": comma, space or new-line separated host names. */
+export function parseAllowedHosts(raw: string | undefined, field = ALLOWED_HOSTS_FIELD): HostPattern[] {
+	const entries = (raw ?? '').split(/[\s,;]+/).map((entry) => entry.trim()).filter(Boolean);
+	return entries.map((entry) => {
+		const match = /^(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(entry);
+		if (!match || (match[1] && !match[2].includes('.') && !match[2].startsWith('['))) {
+			throw new InvalidInputError(
+				`Allowed host "${entry}" is not a host name.`,
+				'Enter host names only, without https:// or a path, separated by commas, e.g. contoso.sharepoint.com, *.crm.dynamics.com, api.contoso.com:8443.',
+				field,
+			);
+		}
+		return { host: `${match[1] ?? ''}${match[2]}`.toLowerCase(), port: match[3] };
+	});
+}
+
+/** The host names (or `*.suffix` patterns) that serve a scope's resource. Empty when the resource has no host (api://…). */
+export function hostsOfScope(scope: string, cloud: CloudName | string | undefined): string[] {
+	let resource = resourceOfScope(scope);
+	if (resource === undefined) {
+		// A bare delegated permission ("User.Read") is a Microsoft Graph permission.
+		if (OIDC_SCOPES.has(scope.toLowerCase()) || scope.includes('://')) return [];
+		resource = MICROSOFT_CLOUDS[knownApiCloud(cloud)].graphBaseUrl;
+	}
+	const hosts = new Set<string>();
+	try {
+		const url = new URL(resource);
+		if (url.protocol === 'https:' || url.protocol === 'http:') hosts.add(url.hostname.toLowerCase());
+	} catch {
+		// not a URL: no host of its own
+	}
+	for (const host of knownApiByResource(resource, cloud)?.hosts ?? []) hosts.add(host);
+	return [...hosts];
+}
+
+/** Whether `url`'s host belongs to one of the scopes' resources. */
+export function urlBelongsToScopes(url: URL, scopes: string[], cloud: CloudName | string | undefined): boolean {
+	return scopes.some((scope) => hostsOfScope(scope, cloud).some((pattern) => hostMatches(url.hostname, pattern)));
+}
+
+function isAllowed(url: URL, allowed: HostPattern[]): boolean {
+	const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+	return allowed.some((entry) => hostMatches(url.hostname, entry.host) && (entry.port === undefined || entry.port === port));
+}
+
+function isLoopback(hostname: string): boolean {
+	return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * Throws a TokenGuardError when a token for `scopes` must not be sent to `url`. `purpose` says
+ * which URL it is (the request URL, a next-page link, a redirect) for the error message.
+ */
+export function assertTokenMayGo(
+	url: URL,
+	scopes: string[],
+	cloud: CloudName | string | undefined,
+	allowedHosts: HostPattern[],
+	purpose = 'the URL',
+	field = 'URL',
+): void {
+	if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+		throw new TokenGuardError(
+			`Refused to send the access token to ${url.origin}: ${purpose} is not HTTPS, and a token sent in clear text can be stolen.`,
+			'Use an https:// URL.',
+			field,
+		);
+	}
+	if (urlBelongsToScopes(url, scopes, cloud) || isAllowed(url, allowedHosts)) return;
+	const resourceHosts = [...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud)))];
+	const belongs = resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
+	throw new TokenGuardError(
+		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Additional Allowed Hosts. Nothing was sent.`,
+		`If ${url.hostname} is meant to receive this token, add "${url.hostname}" to "Additional Allowed Hosts" in the credential; if the URL is for another API, set the node's Scope to that API's "<resource>/.default".`,
+		field,
+	);
+}
