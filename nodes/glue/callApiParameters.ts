@@ -1,0 +1,204 @@
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { InvalidInputError } from '../core/errors';
+import { buildBody, type BuiltBody, type MultipartPart, type NameValue, type RequestBodySpec } from '../core/http/body';
+import { buildHeaders } from '../core/http/headers';
+import type { PaginationLimits } from '../core/http/pagination';
+import type { ResponseFormat } from '../core/http/response';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../core/http/retry';
+import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
+import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
+
+/** Node-wide settings read once per execution (from the first item). */
+export interface CallApiCredentialView {
+	cloud: string;
+	scopes: string;
+}
+
+export interface CallApiOptions {
+	responseFormat?: ResponseFormat;
+	outputBinaryPropertyName?: string;
+	fullResponse?: boolean;
+	neverError?: boolean;
+	splitIntoItems?: boolean;
+	followNextLinks?: boolean;
+	maxPages?: number;
+	maxItems?: number;
+	timeout?: number;
+	maxRetries?: number;
+	maxTotalWaitSeconds?: number;
+	retryNonIdempotent?: boolean;
+	concurrency?: number;
+}
+
+/** One item's request, ready to send except for binary bodies, which are read just before sending. */
+export interface PreparedRequest {
+	itemIndex: number;
+	method: string;
+	url: URL;
+	scope: ScopeChoice;
+	headers: Record<string, string>;
+	/** Built body, or a function reading binary data first. */
+	body: BuiltBody | (() => Promise<BuiltBody>);
+	timeoutMs: number;
+	responseFormat: ResponseFormat;
+	outputBinaryPropertyName: string;
+	fullResponse: boolean;
+	neverError: boolean;
+	splitIntoItems: boolean;
+	pagination?: PaginationLimits;
+	retry: RetryPolicy;
+}
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+function pairs(value: unknown, key: string): NameValue[] {
+	const list = (value as IDataObject | undefined)?.[key];
+	if (!Array.isArray(list)) return [];
+	return list.map((entry) => {
+		const e = entry as IDataObject;
+		return { name: String(e.name ?? '').trim(), value: e.value === undefined || e.value === null ? '' : typeof e.value === 'object' ? JSON.stringify(e.value) : String(e.value) };
+	});
+}
+
+function nonNegativeInteger(value: unknown, fallback: number, field: string): number {
+	if (value === undefined || value === null || value === '') return fallback;
+	const n = Number(value);
+	if (!Number.isFinite(n) || n < 0) throw new InvalidInputError(`${field} must be a number of 0 or more, not "${String(value)}".`, `Enter a whole number for ${field}.`, field);
+	return Math.floor(n);
+}
+
+/** The node's Concurrency option (read once, from the first item). */
+export function readConcurrency(context: IExecuteFunctions): number {
+	const options = context.getNodeParameter('options', 0, {}) as CallApiOptions;
+	return Math.max(1, Math.min(100, nonNegativeInteger(options.concurrency, 5, 'Concurrency') || 1));
+}
+
+/** Reads and checks one item's parameters. Throws InvalidInputError naming the parameter. */
+export function prepareRequest(
+	context: IExecuteFunctions,
+	item: INodeExecutionData,
+	itemIndex: number,
+	credential: CallApiCredentialView,
+	kind: 'app' | 'delegated',
+): PreparedRequest {
+	const method = String(context.getNodeParameter('method', itemIndex, 'GET')).toUpperCase();
+	if (!METHODS.has(method)) throw new InvalidInputError(`Method "${method}" is not supported.`, `Use one of ${[...METHODS].join(', ')}.`, 'Method');
+
+	const baseChoice = context.getNodeParameter('baseUrl', itemIndex, 'none') as BaseUrlChoice;
+	const customBase = baseChoice === 'custom' ? String(context.getNodeParameter('customBaseUrl', itemIndex, '')) : undefined;
+	const base = baseUrlFor(baseChoice, credential.cloud, customBase);
+	let url = resolveRequestUrl(String(context.getNodeParameter('url', itemIndex, '')), base, 'URL');
+	if (context.getNodeParameter('sendQuery', itemIndex, false)) {
+		url = withQuery(url, pairs(context.getNodeParameter('queryParameters', itemIndex, {}), 'parameters'), 'Query Parameters');
+	}
+
+	const scope = chooseScopes({
+		override: String(context.getNodeParameter('scopes', itemIndex, '') ?? ''),
+		credentialScopes: credential.scopes,
+		url,
+		cloud: credential.cloud,
+		kind,
+		field: 'Scope',
+	});
+
+	const headers = context.getNodeParameter('sendHeaders', itemIndex, false)
+		? buildHeaders(pairs(context.getNodeParameter('headerParameters', itemIndex, {}), 'parameters'), 'Headers')
+		: {};
+
+	const body = context.getNodeParameter('sendBody', itemIndex, false) ? readBody(context, item, itemIndex) : buildBody({ type: 'none' });
+
+	const options = context.getNodeParameter('options', itemIndex, {}) as CallApiOptions;
+	const responseFormat = options.responseFormat ?? 'auto';
+	const outputBinaryPropertyName = (options.outputBinaryPropertyName ?? 'data').trim() || 'data';
+	const followNextLinks = options.followNextLinks === true;
+	return {
+		itemIndex,
+		method,
+		url,
+		scope,
+		headers,
+		body,
+		timeoutMs: nonNegativeInteger(options.timeout, DEFAULT_TIMEOUT_MS, 'Timeout'),
+		responseFormat,
+		outputBinaryPropertyName,
+		fullResponse: options.fullResponse === true,
+		neverError: options.neverError === true,
+		splitIntoItems: options.splitIntoItems === true,
+		pagination: followNextLinks
+			? { maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'), maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items') }
+			: undefined,
+		retry: {
+			...DEFAULT_RETRY_POLICY,
+			maxRetries: nonNegativeInteger(options.maxRetries, DEFAULT_RETRY_POLICY.maxRetries, 'Max Retries'),
+			maxTotalWaitMs: nonNegativeInteger(options.maxTotalWaitSeconds, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000, 'Max Total Wait') * 1000,
+			retryNonIdempotent: options.retryNonIdempotent === true,
+		},
+	};
+}
+
+function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemIndex: number): BuiltBody | (() => Promise<BuiltBody>) {
+	const type = context.getNodeParameter('bodyContentType', itemIndex, 'json') as RequestBodySpec['type'] | 'raw';
+	switch (type) {
+		case 'json':
+			return buildBody({ type: 'json', value: context.getNodeParameter('jsonBody', itemIndex, '') }, 'JSON Body');
+		case 'form':
+			return buildBody({ type: 'form', fields: pairs(context.getNodeParameter('formFields', itemIndex, {}), 'fields') }, 'Form Fields');
+		case 'text':
+		case 'raw':
+			return buildBody(
+				{
+					type: 'text',
+					text: String(context.getNodeParameter('rawBody', itemIndex, '') ?? ''),
+					contentType: String(context.getNodeParameter('rawContentType', itemIndex, '') ?? '').trim() || undefined,
+				},
+				'Body',
+			);
+		case 'binary': {
+			const property = String(context.getNodeParameter('inputDataFieldName', itemIndex, 'data')).trim();
+			const binary = assertBinary(context, item, itemIndex, property, 'Input Binary Field');
+			const contentType = String(context.getNodeParameter('binaryContentType', itemIndex, '') ?? '').trim() || binary.mimeType || undefined;
+			return async () => buildBody({ type: 'binary', data: await context.helpers.getBinaryDataBuffer(itemIndex, property), contentType }, 'Input Binary Field');
+		}
+		case 'multipart': {
+			const raw = (context.getNodeParameter('multipartParts', itemIndex, {}) as IDataObject).parts;
+			const parts = (Array.isArray(raw) ? raw : []) as IDataObject[];
+			const binaries = parts.map((part) =>
+				part.partType === 'binary'
+					? assertBinary(context, item, itemIndex, String(part.inputDataFieldName ?? 'data').trim(), 'Multipart Parts')
+					: undefined,
+			);
+			return async () => {
+				const built: MultipartPart[] = [];
+				for (let i = 0; i < parts.length; i++) {
+					const part = parts[i];
+					const name = String(part.name ?? '').trim();
+					const binary = binaries[i];
+					if (binary) {
+						const data = await context.helpers.getBinaryDataBuffer(itemIndex, String(part.inputDataFieldName ?? 'data').trim());
+						built.push({ name, data, fileName: binary.fileName, mimeType: binary.mimeType });
+					} else {
+						built.push({ name, value: part.value === undefined || part.value === null ? '' : String(part.value) });
+					}
+				}
+				return buildBody({ type: 'multipart', parts: built }, 'Multipart Parts');
+			};
+		}
+		default:
+			throw new InvalidInputError(`Body content type "${String(type)}" is not supported.`, 'Choose JSON, Form URL-Encoded, Multipart Form, Raw Text or Binary.', 'Body Content Type');
+	}
+}
+
+function assertBinary(context: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, property: string, field: string): IBinaryData {
+	if (!property || !item.binary?.[property]) {
+		const available = Object.keys(item.binary ?? {});
+		throw new InvalidInputError(
+			`Item ${itemIndex} has no binary property "${property}".`,
+			available.length
+				? `Use one of the item's binary properties: ${available.join(', ')}.`
+				: 'The item has no binary data: read a file (e.g. with Read/Write Files from Disk or an HTTP download) before this node.',
+			field,
+		);
+	}
+	return context.helpers.assertBinaryData(itemIndex, property);
+}
