@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { assertTokenMayGo, hostsOfScope, parseAllowedHosts, TokenGuardError } from '../../../nodes/core/http/tokenGuard';
+
+const graph = ['https://graph.microsoft.com/.default'];
+const check = (url: string, scopes = graph, allowed = '', cloud = 'global') => () => assertTokenMayGo(new URL(url), scopes, cloud, parseAllowedHosts(allowed));
+
+describe('token guard', () => {
+	it('lets a token go to its resource\'s host and Microsoft\'s known hosts of that API', () => {
+		expect(check('https://graph.microsoft.com/v1.0/me')).not.toThrow();
+		expect(check('https://GRAPH.microsoft.com/beta/users')).not.toThrow();
+		expect(check('https://management.azure.com/subscriptions', ['https://management.core.windows.net//.default'])).not.toThrow();
+		expect(check('https://vault1.vault.azure.net/secrets', ['https://vault.azure.net/.default'])).not.toThrow();
+		expect(check('https://acct.blob.core.windows.net/c', ['https://storage.azure.com/.default'])).not.toThrow();
+		expect(check('https://graph.microsoft.us/v1.0/me', ['https://graph.microsoft.us/.default'], '', 'usGovernment')).not.toThrow();
+	});
+
+	it('refuses any other host, saying why and how to allow it', () => {
+		let caught: unknown;
+		try {
+			check('https://evil.example.com/collect')();
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(TokenGuardError);
+		const error = caught as TokenGuardError;
+		expect(error.field).toBe('URL');
+		expect(error.message).toMatch(/Refused to send the access token .* to evil\.example\.com/);
+		expect(error.message).toMatch(/graph\.microsoft\.com/);
+		expect(error.fix).toMatch(/Additional Allowed Hosts/);
+		expect(error.fix).toMatch(/Scope/);
+	});
+
+	it('does not accept look-alike hosts', () => {
+		expect(check('https://graph.microsoft.com.evil.com/')).toThrow(TokenGuardError);
+		expect(check('https://evilgraph.microsoft.com/')).toThrow(TokenGuardError);
+		expect(check('https://vault.azure.net.evil.com/', ['https://vault.azure.net/.default'])).toThrow(TokenGuardError);
+		// Storage hosts of another cloud are not hosts of this cloud's storage.
+		expect(check('https://acct.blob.core.chinacloudapi.cn/', ['https://storage.azure.com/.default'])).toThrow(TokenGuardError);
+	});
+
+	it('allows the credential\'s Additional Allowed Hosts (exact, *. subdomains, with a port)', () => {
+		expect(check('https://contoso.sharepoint.com/_api/web', graph, 'contoso.sharepoint.com')).not.toThrow();
+		expect(check('https://org.crm.dynamics.com/api', graph, 'foo.com, *.crm.dynamics.com')).not.toThrow();
+		expect(check('https://crm.dynamics.com/api', graph, '*.crm.dynamics.com')).toThrow(TokenGuardError);
+		expect(check('https://api.contoso.com:8443/x', graph, 'api.contoso.com:8443')).not.toThrow();
+		expect(check('https://api.contoso.com:9443/x', graph, 'api.contoso.com:8443')).toThrow(TokenGuardError);
+		expect(check('https://127.0.0.1:8443/me', ['api://rig/.default'], '127.0.0.1')).not.toThrow();
+	});
+
+	it('refuses plain http except on loopback', () => {
+		expect(check('http://graph.microsoft.com/v1.0/me')).toThrow(/not HTTPS/);
+		expect(check('http://127.0.0.1:3000/x', graph, '127.0.0.1')).not.toThrow();
+	});
+
+	it('a resource without a host (api://…) reaches only allowed hosts', () => {
+		expect(hostsOfScope('api://my-api/.default', 'global')).toEqual([]);
+		expect(check('https://api.contoso.com/x', ['api://my-api/.default'])).toThrow(/no host of its own/);
+		expect(check('https://api.contoso.com/x', ['api://my-api/.default'], 'api.contoso.com')).not.toThrow();
+	});
+
+	it('treats a bare delegated permission as Microsoft Graph\'s', () => {
+		expect(hostsOfScope('User.Read', 'global')).toEqual(['graph.microsoft.com']);
+		expect(hostsOfScope('offline_access', 'global')).toEqual([]);
+	});
+
+	it('refuses malformed allowed hosts, naming the credential field', () => {
+		for (const bad of ['https://contoso.com', 'contoso.com/path', '*.com', 'a b/c']) {
+			expect(() => parseAllowedHosts(bad)).toThrow(expect.objectContaining({ field: 'Additional Allowed Hosts (credential)' }));
+		}
+		expect(parseAllowedHosts(' a.com,*.B.com \n c.com:8443 ')).toEqual([{ host: 'a.com' }, { host: '*.b.com' }, { host: 'c.com', port: '8443' }]);
+	});
+});
