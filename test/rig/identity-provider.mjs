@@ -298,8 +298,12 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
     } catch {
       claimsRequest = undefined;
     }
+    const clientAuth = body.client_secret ? 'secret' : body.client_assertion ? 'assertion' : 'none';
     const record = route === 'token'
-      ? state.recordTokenRequest({ grant, clientId, scope: body.scope, claims: body.claims })
+      ? state.recordTokenRequest({
+        grant, clientId, scope: body.scope, claims: body.claims, clientAuth,
+        assertionHeader: jwtPart(body.client_assertion, 0),
+      })
       : undefined;
     const finish = (status) => { if (record) record.status = status; };
     res.on('finish', () => finish(res.statusCode));
@@ -314,7 +318,7 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
 
     const rig = {
       route, grantType: grant, clientId, correlationId, claimsRequest,
-      clientAuth: body.client_secret ? 'secret' : body.client_assertion ? 'assertion' : 'none',
+      clientAuth,
       requestedScope: body.scope,
     };
     if (GRANT_TYPE_ALIASES[body.grant_type]) body.grant_type = GRANT_TYPE_ALIASES[body.grant_type];
@@ -379,11 +383,15 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
   };
 }
 
-function assertionIssuer(assertion) {
-  if (!assertion) return undefined;
+function jwtPart(jwt, index) {
+  if (!jwt) return undefined;
   try {
-    return JSON.parse(Buffer.from(assertion.split('.')[1], 'base64url').toString()).iss;
+    return JSON.parse(Buffer.from(jwt.split('.')[index], 'base64url').toString());
   } catch {
     return undefined;
   }
+}
+
+function assertionIssuer(assertion) {
+  return jwtPart(assertion, 1)?.iss;
 }

@@ -24,8 +24,13 @@ export function createRigState() {
     countGrant(grant) {
       state.grants[grant] = (state.grants[grant] || 0) + 1;
     },
-    recordTokenRequest({ grant, clientId, scope, claims }) {
-      const record = { grant, clientId, scope, ...(claims ? { claims } : {}), at: new Date().toISOString(), status: undefined };
+    // One entry per token-endpoint request: what MSAL sent (assertionHeader shows
+    // alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
+    recordTokenRequest({ grant, clientId, scope, claims, clientAuth, assertionHeader }) {
+      const record = {
+        grant, clientId, scope, ...(claims ? { claims } : {}), clientAuth,
+        ...(assertionHeader ? { assertionHeader } : {}), at: new Date().toISOString(), status: undefined,
+      };
       state.tokenRequests.push(record);
       return record;
     },

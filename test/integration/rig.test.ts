@@ -1,0 +1,239 @@
+/*
+ * Proves the test rig behaves like Entra ID for REAL MSAL Node (no mocks): MSAL
+ * discovers the tenant, authenticates each kind of client, caches, refreshes and runs
+ * the device-code flow; the protected API accepts what the rig issues.
+ * The rig's CA is trusted in-process by startRig() (see rig.ts), so a plain
+ * `npx jest test/integration/rig.test.ts` works.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  AuthenticationResult,
+  ConfidentialClientApplication,
+  PublicClientApplication,
+} from '@azure/msal-node';
+import { Rig, startRig } from '../rig/rig';
+
+jest.setTimeout(60000);
+
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await startRig();
+});
+
+afterAll(async () => {
+  await rig?.stop();
+});
+
+beforeEach(async () => {
+  await rig.reset();
+  await rig.setAccessTokenTtl(3600);
+});
+
+const auth = () => ({ authority: rig.authority, knownAuthorities: [rig.knownAuthority] });
+
+async function callApi(path: string, token: string): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(`${rig.api.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+function claimsOf(jwt: string): Record<string, any> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+}
+
+describe('client credentials', () => {
+  it('secret client: token accepted by the API with its roles, second call from MSAL cache', async () => {
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    const first = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })) as AuthenticationResult;
+    expect(first.accessToken).toBeTruthy();
+    expect(first.scopes).toEqual([rig.api.scope]);
+
+    const claims = claimsOf(first.accessToken);
+    expect(claims).toMatchObject({
+      aud: rig.api.resource, iss: rig.issuer, tid: rig.tenantId, appid: rig.clients.secret.clientId,
+      azp: rig.clients.secret.clientId, roles: ['Data.Read.All'], idtyp: 'app',
+    });
+    expect(claims.exp - claims.iat).toBe(3600);
+
+    const me = await callApi('/me', first.accessToken);
+    expect(me.status).toBe(200);
+    expect(me.body.roles).toEqual(['Data.Read.All']);
+    expect(me.headers.get('request-id')).toBeTruthy();
+
+    let stats = await rig.stats();
+    expect(stats.requests.discovery).toBe(1);
+    expect(stats.grants.client_credentials).toBe(1);
+    expect(stats.tokenRequests[0]).toMatchObject({
+      grant: 'client_credentials', clientId: rig.clients.secret.clientId, scope: rig.api.scope,
+      clientAuth: 'secret', status: 200,
+    });
+
+    const second = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })) as AuthenticationResult;
+    expect(second.fromCache).toBe(true);
+    expect(second.accessToken).toBe(first.accessToken);
+    stats = await rig.stats();
+    expect(stats.requests.token).toBe(1);
+
+    const recorded = await rig.apiRequests();
+    const last = recorded[recorded.length - 1];
+    expect(last).toMatchObject({ method: 'GET', path: '/me', status: 200 });
+    expect(last.headers.authorization).toMatchObject({ valid: true, roles: ['Data.Read.All'] });
+  });
+
+  it('certificate client signs its assertion with PS256 and x5t#S256', async () => {
+    const cert = rig.clients.certificate;
+    const app = new ConfidentialClientApplication({
+      auth: {
+        ...auth(),
+        clientId: cert.clientId,
+        clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem, x5c: cert.certificatePem },
+      },
+    });
+    const result = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })) as AuthenticationResult;
+    expect(claimsOf(result.accessToken).roles).toEqual(['Data.Read.All', 'Data.Write.All']);
+    expect((await callApi('/me', result.accessToken)).status).toBe(200);
+
+    const [request] = (await rig.stats()).tokenRequests;
+    expect(request.clientAuth).toBe('assertion');
+    expect(request.assertionHeader).toMatchObject({ alg: 'PS256' });
+    expect(request.assertionHeader?.['x5t#S256']).toBeTruthy();
+    expect(request.assertionHeader?.kid).toBeUndefined();
+  });
+
+  it('federated client with an assertion minted by the rig', async () => {
+    const clientId = rig.clients.federated.clientId;
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId, clientAssertion: () => rig.mintClientAssertion(clientId) },
+    });
+    const result = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })) as AuthenticationResult;
+    expect(claimsOf(result.accessToken).appid).toBe(clientId);
+    expect((await callApi('/me', result.accessToken)).status).toBe(200);
+  });
+
+  it('the same client assertion can be sent twice (Entra tolerates it)', async () => {
+    const clientId = rig.clients.federated.clientId;
+    const assertion = await rig.mintClientAssertion(clientId);
+    for (let i = 0; i < 2; i += 1) {
+      const app = new ConfidentialClientApplication({ auth: { ...auth(), clientId, clientAssertion: assertion } });
+      await expect(app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })).resolves.toBeTruthy();
+    }
+    expect((await rig.stats()).grants.client_credentials).toBe(2);
+  });
+
+  it('wrong secret fails with AADSTS7000215', async () => {
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: 'not-the-secret' },
+    });
+    await expect(app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })).rejects.toMatchObject({
+      errorCode: 'invalid_client',
+      message: expect.stringContaining('AADSTS7000215'),
+    });
+  });
+
+  it('unknown client, unknown scope and the fail-next hook answer like Entra', async () => {
+    const unknown = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: '99999999-9999-4999-8999-999999999999', clientSecret: 'x' },
+    });
+    await expect(unknown.acquireTokenByClientCredential({ scopes: [rig.api.scope] }))
+      .rejects.toMatchObject({ errorCode: 'unauthorized_client', message: expect.stringContaining('AADSTS700016') });
+
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    await expect(app.acquireTokenByClientCredential({ scopes: [`${rig.api.resource}/Data.Read`] }))
+      .rejects.toMatchObject({ errorCode: 'invalid_scope', message: expect.stringContaining('AADSTS1002012') });
+
+    await rig.failNextTokenRequest({
+      status: 401, error: 'invalid_client',
+      error_description: 'AADSTS7000222: The provided client secret keys for app are expired.',
+      error_codes: [7000222],
+    });
+    await expect(app.acquireTokenByClientCredential({ scopes: [rig.api.scope] }))
+      .rejects.toMatchObject({ message: expect.stringContaining('AADSTS7000222') });
+    // The hook fires once.
+    await expect(app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })).resolves.toBeTruthy();
+  });
+
+  it('unknown tenant is AADSTS90002', async () => {
+    const response = await fetch(`${rig.authorityHost}/nosuchtenant/v2.0/.well-known/openid-configuration`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });
+    const app = new ConfidentialClientApplication({
+      auth: {
+        authority: `${rig.authorityHost}/nosuchtenant`, knownAuthorities: [rig.knownAuthority],
+        clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret,
+      },
+    });
+    await expect(app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })).rejects.toBeTruthy();
+  });
+
+  it('a short access-token lifetime makes MSAL ask again', async () => {
+    await rig.setAccessTokenTtl(5);
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    const first = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] })) as AuthenticationResult;
+    const claims = claimsOf(first.accessToken);
+    expect(claims.exp - claims.iat).toBe(5);
+    await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] });
+    expect((await rig.stats()).grants.client_credentials).toBe(2);
+  });
+});
+
+describe('delegated', () => {
+  const publicApp = () => new PublicClientApplication({ auth: { ...auth(), clientId: rig.clients.public.clientId } });
+
+  it('device code approved by the scripted person, then refresh via acquireTokenSilent(forceRefresh)', async () => {
+    const app = publicApp();
+    const alice = rig.users.find((u) => u.username === 'alice@contoso.test')!;
+    const scopes = [`${rig.api.resource}/Data.Read`];
+    let message = '';
+    const result = (await app.acquireTokenByDeviceCode({
+      scopes,
+      deviceCodeCallback: (response) => {
+        message = response.message;
+        void rig.approveDeviceCode(response.userCode, alice.username);
+      },
+    })) as AuthenticationResult;
+    expect(message).toContain('enter the code');
+    expect(result.account).toMatchObject({
+      username: alice.username,
+      localAccountId: alice.oid,
+      homeAccountId: `${alice.oid}.${rig.tenantId}`,
+      tenantId: rig.tenantId,
+    });
+    expect(result.idTokenClaims).toMatchObject({ oid: alice.oid, tid: rig.tenantId, preferred_username: alice.username });
+    expect(claimsOf(result.accessToken)).toMatchObject({ scp: 'Data.Read', oid: alice.oid, aud: rig.api.resource });
+    const me = await callApi('/me', result.accessToken);
+    expect(me.status).toBe(200);
+    expect(me.body.preferred_username).toBe(alice.username);
+    expect((await rig.stats()).grants.device_code).toBeGreaterThanOrEqual(1);
+
+    await rig.reset();
+    const silent = await app.acquireTokenSilent({ account: result.account!, scopes });
+    expect(silent.fromCache).toBe(true);
+    const refreshed = await app.acquireTokenSilent({ account: result.account!, scopes, forceRefresh: true });
+    expect(refreshed.fromCache).toBe(false);
+    expect(refreshed.accessToken).not.toBe(result.accessToken);
+    const stats = await rig.stats();
+    expect(stats.grants.refresh_token).toBe(1);
+    expect(stats.tokenRequests).toHaveLength(1);
+    expect((await callApi('/me', refreshed.accessToken)).status).toBe(200);
+
+    // Revoked refresh tokens make the next refresh fail like Entra (invalid_grant).
+    expect(await rig.revokeRefreshTokens(alice.username)).toBeGreaterThanOrEqual(1);
+    await expect(app.acquireTokenSilent({ account: result.account!, scopes, forceRefresh: true }))
+      .rejects.toMatchObject({ errorCode: 'invalid_grant' });
+  });
+
+  it('device code denied by the person fails the MSAL call', async () => {
+    const app = publicApp();
+    await expect(app.acquireTokenByDeviceCode({
+      scopes: [`${rig.api.resource}/Data.Read`],
+      deviceCodeCallback: (response) => { void rig.denyDeviceCode(response.userCode); },
+    })).rejects.toBeTruthy();
+  });
+});
