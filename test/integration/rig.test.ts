@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import {
   AuthenticationResult,
+  CryptoProvider,
   ConfidentialClientApplication,
   PublicClientApplication,
 } from '@azure/msal-node';
@@ -235,5 +236,91 @@ describe('delegated', () => {
       scopes: [`${rig.api.resource}/Data.Read`],
       deviceCodeCallback: (response) => { void rig.denyDeviceCode(response.userCode); },
     })).rejects.toBeTruthy();
+  });
+});
+
+describe('authorization code + PKCE, password grant, claims challenge', () => {
+  const redirectUri = 'http://localhost:5678/rest/oauth2-credential/callback';
+
+  it('auth code with PKCE through the scripted sign-in form, for the public client', async () => {
+    const app = new PublicClientApplication({ auth: { ...auth(), clientId: rig.clients.public.clientId } });
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const scopes = [`${rig.api.resource}/Data.Read`];
+    const url = await app.getAuthCodeUrl({
+      scopes, redirectUri, codeChallenge: challenge, codeChallengeMethod: 'S256', state: 'xyz',
+    });
+    const bob = rig.users.find((u) => u.username === 'bob@contoso.test')!;
+    const back = await rig.signIn(url, bob);
+    expect(back.origin + back.pathname).toBe(redirectUri);
+    expect(back.searchParams.get('state')).toBe('xyz');
+    const result = await app.acquireTokenByCode({
+      code: back.searchParams.get('code')!, scopes, redirectUri, codeVerifier: verifier,
+    });
+    expect(result.account).toMatchObject({ username: bob.username, homeAccountId: `${bob.oid}.${rig.tenantId}` });
+    expect(claimsOf(result.accessToken).scp).toBe('Data.Read');
+    expect((await callApi('/me', result.accessToken)).body.oid).toBe(bob.oid);
+
+    // Entra issues refresh tokens without prompt=consent: silent refresh works.
+    await rig.reset();
+    await app.acquireTokenSilent({ account: result.account!, scopes, forceRefresh: true });
+    expect((await rig.stats()).grants.refresh_token).toBe(1);
+  });
+
+  it('auth code for the confidential secret client, signed in by login_hint', async () => {
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    const scopes = [`${rig.api.resource}/Data.Read`, `${rig.api.resource}/Data.Write`];
+    const url = await app.getAuthCodeUrl({ scopes, redirectUri, loginHint: 'alice@contoso.test' });
+    const back = await rig.signIn(url);
+    const result = await app.acquireTokenByCode({ code: back.searchParams.get('code')!, scopes, redirectUri });
+    expect(claimsOf(result.accessToken).scp).toBe('Data.Read Data.Write');
+    expect(result.account?.username).toBe('alice@contoso.test');
+  });
+
+  it('password grant (plain HTTP; MSAL Node 7 has no ROPC API)', async () => {
+    const response = await fetch(rig.tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password', client_id: rig.clients.public.clientId, username: 'alice@contoso.test',
+        password: 'Alice-Passw0rd!', scope: `${rig.api.resource}/Data.Read openid profile offline_access`, client_info: '1',
+      }),
+    });
+    const body = (await response.json()) as Record<string, string>;
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ token_type: 'Bearer', scope: `${rig.api.resource}/Data.Read openid profile offline_access` });
+    expect(body.refresh_token).toBeTruthy();
+    expect(JSON.parse(Buffer.from(body.client_info, 'base64url').toString())).toMatchObject({ utid: rig.tenantId });
+    expect((await callApi('/me', body.access_token)).body.preferred_username).toBe('alice@contoso.test');
+
+    const wrong = await fetch(rig.tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password', client_id: rig.clients.public.clientId, username: 'alice@contoso.test',
+        password: 'nope', scope: `${rig.api.resource}/Data.Read`,
+      }),
+    });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: 'invalid_grant', error_codes: [50126] });
+  });
+
+  it('claims challenge from /cae is satisfied by a token requested with those claims', async () => {
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    const first = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] }))!;
+    const challenged = await callApi('/cae?key=k1', first.accessToken);
+    expect(challenged.status).toBe(401);
+    const header = challenged.headers.get('www-authenticate')!;
+    expect(header).toContain('error="insufficient_claims"');
+    const claims = Buffer.from(/claims="([^"]+)"/.exec(header)![1], 'base64').toString('utf8');
+
+    const second = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope], claims }))!;
+    expect(second.fromCache).toBe(false);
+    expect((await callApi('/cae?key=k1', second.accessToken)).status).toBe(200);
+    const requests = (await rig.stats()).tokenRequests;
+    expect(requests[requests.length - 1].claims).toContain('nbf');
   });
 });

@@ -121,6 +121,13 @@ export interface Rig extends RigJson {
   apiRequests(): Promise<ApiRequestRecord[]>;
   resetApi(): Promise<void>;
   setApiRouteAuth(path: string, need: { roles?: string[]; scopes?: string[] }): Promise<void>;
+  /**
+   * Plays the user's browser for the authorization-code flow: follows the redirects
+   * from `authorizeUrl` (keeping cookies), signs in on the rig's login page, and
+   * returns the final redirect to the client's redirect_uri (with `code`, `state`).
+   * With `login_hint=<user>` in the URL the rig signs in without the form.
+   */
+  signIn(authorizeUrl: string, user?: { username: string; password: string }): Promise<URL>;
   /** Environment for child processes (n8n) that must trust the rig. */
   childEnv(): Record<string, string>;
   stop(): Promise<void>;
@@ -188,6 +195,7 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
     apiRequests: () => admin<ApiRequestRecord[]>(apiUrl('/requests')),
     resetApi: async () => { await admin(apiUrl('/reset'), {}); },
     setApiRouteAuth: async (path, need) => { await admin(apiUrl('/route-auth'), { path, ...need }); },
+    signIn: (authorizeUrl, user) => scriptedSignIn(json!.authorityHost, authorizeUrl, user),
     childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
     stop: async () => {
       if (!child || child.exitCode !== null) return;
@@ -196,6 +204,46 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
       await exited;
     },
   };
+}
+
+async function scriptedSignIn(
+  idpOrigin: string,
+  authorizeUrl: string,
+  user?: { username: string; password: string },
+): Promise<URL> {
+  const cookies = new Map<string, string>();
+  let url = new URL(authorizeUrl);
+  let init: RequestInit = {};
+  for (let hop = 0; hop < 20; hop += 1) {
+    if (url.origin !== idpOrigin) return url; // left the identity provider: the redirect_uri
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      url = new URL(location, url);
+      init = {};
+      continue;
+    }
+    const text = await response.text();
+    if (response.status === 200 && text.includes('<form') && user && !init.method) {
+      init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: user.username, password: user.password, action: 'login' }).toString(),
+      };
+      continue; // the form posts to its own URL
+    }
+    throw new Error(`sign-in stopped at ${url} with ${response.status}: ${text.slice(0, 300)}`);
+  }
+  throw new Error('sign-in: too many redirects');
 }
 
 function isAlive(pid: number): boolean {
