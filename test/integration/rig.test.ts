@@ -324,3 +324,75 @@ describe('authorization code + PKCE, password grant, claims challenge', () => {
     expect(requests[requests.length - 1].claims).toContain('nbf');
   });
 });
+
+describe('protected API routes', () => {
+  let token: string;
+  beforeAll(async () => {
+    const app = new ConfidentialClientApplication({
+      auth: { ...auth(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+    });
+    token = (await app.acquireTokenByClientCredential({ scopes: [rig.api.scope] }))!.accessToken;
+  });
+  const get = (path: string, init: RequestInit = {}) => fetch(`${rig.api.baseUrl}${path}`, {
+    ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+  });
+
+  it('rejects missing, forged and wrong-audience tokens with 401 invalid_token', async () => {
+    const none = await fetch(`${rig.api.baseUrl}/me`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    const [h, p] = token.split('.');
+    const forged = await fetch(`${rig.api.baseUrl}/me`, { headers: { authorization: `Bearer ${h}.${p}.AAAA` } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('pages Graph and ARM style, echoes, throttles, fails on demand, serves bytes', async () => {
+    await rig.resetApi();
+    const page1 = (await (await get('/items?total=5&pageSize=2')).json()) as any;
+    expect(page1.value).toHaveLength(2);
+    const page3 = (await (await fetch(
+      (await (await fetch(page1['@odata.nextLink'], { headers: { authorization: `Bearer ${token}` } })).json() as any)['@odata.nextLink'],
+      { headers: { authorization: `Bearer ${token}` } },
+    )).json()) as any;
+    expect(page3.value.map((v: any) => v.index)).toEqual([4]);
+    expect(page3['@odata.nextLink']).toBeUndefined();
+    const arm = (await (await get('/arm/items?total=3&pageSize=2')).json()) as any;
+    expect(arm.nextLink).toContain('/arm/items');
+
+    const echo = (await (await get('/echo?a=1', {
+      method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain', 'client-request-id': 'c-1' },
+    })).json()) as any;
+    expect(echo).toMatchObject({ method: 'POST', query: { a: '1' }, bodyText: 'hello', contentType: 'text/plain' });
+    expect(echo.headers.authorization).toBeUndefined();
+
+    const t1 = await get('/throttle?key=t&times=1&retryAfter=2');
+    expect(t1.status).toBe(429);
+    expect(t1.headers.get('retry-after')).toBe('2');
+    expect((await get('/throttle?key=t&times=1&retryAfter=2')).status).toBe(200);
+    expect((await get('/unavailable?status=504')).status).toBe(504);
+
+    const error = await get('/error?status=403&code=Authorization_RequestDenied', { headers: { 'client-request-id': 'abc' } });
+    expect(error.status).toBe(403);
+    expect(error.headers.get('client-request-id')).toBe('abc');
+    expect(((await error.json()) as any).error).toMatchObject({ code: 'Authorization_RequestDenied', innerError: { 'request-id': expect.any(String) } });
+
+    const binary = await get('/binary?size=1000');
+    expect(binary.headers.get('content-type')).toBe('application/octet-stream');
+    expect(binary.headers.get('content-disposition')).toContain('filename=');
+    const bytes = Buffer.from(await binary.arrayBuffer());
+    expect(bytes).toHaveLength(1000);
+    const upload = (await (await get('/upload', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } })).json()) as any;
+    expect(upload).toMatchObject({ size: 1000, contentType: 'application/octet-stream' });
+
+    const recorded = await rig.apiRequests();
+    expect(recorded.find((r) => r.path === '/upload')?.bodySha256).toBe(upload.sha256);
+    expect(recorded.find((r) => r.path === '/throttle')?.status).toBe(429);
+  });
+
+  it('answers 403 when the token lacks the route permission', async () => {
+    await rig.setApiRouteAuth('/upload', { roles: ['Data.Write.All'], scopes: ['Data.Write'] });
+    expect((await get('/upload', { method: 'POST', body: 'x' })).status).toBe(403);
+    await rig.resetApi();
+    expect((await get('/upload', { method: 'POST', body: 'x' })).status).toBe(200);
+  });
+});
