@@ -284,7 +284,8 @@ function readReadyLine(child: ChildProcess, timeoutMs: number): Promise<RigJson>
 }
 
 const DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-const trusted = new Set<string>();
+// Kept on the host realm: jest re-evaluates this module for every test file.
+const TRUSTED = Symbol.for('n8n-nodes-msal.rig.trustedCas');
 
 /*
  * Trust an extra CA in this process, for global fetch (MSAL Node 7) and the https
@@ -296,12 +297,13 @@ const trusted = new Set<string>();
  * is the host realm's Function, which gives us that globalThis.
  */
 export async function trustCaInThisProcess(caPem: string): Promise<void> {
-  if (trusted.has(caPem)) return;
-  trusted.add(caPem);
-  const ca = [...tls.rootCertificates, ...trusted];
   const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
   // undici (host realm) keeps its global dispatcher on the host realm's globalThis.
   const host = hostFunction('return globalThis')() as Realm;
+  const trusted = (host[TRUSTED] ??= new Set<string>()) as Set<string>;
+  if (trusted.has(caPem)) return;
+  trusted.add(caPem);
+  const ca = [...tls.rootCertificates, ...trusted];
   // undici creates its global dispatcher when first loaded; a data: URL fetch loads it.
   if (!host[DISPATCHER] && typeof host.fetch === 'function') await host.fetch('data:,');
   const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown } | undefined;
