@@ -33,7 +33,7 @@ export function toTokenResult(result: AuthenticationResult): TokenResult {
 		tokenType: result.tokenType || 'Bearer',
 		expiresOn: (result.expiresOn ?? new Date()).toISOString(),
 		scopes: result.scopes,
-		tenantId: result.tenantId,
+		tenantId: result.tenantId || tenantOfAccessToken(result.accessToken),
 		fromCache: result.fromCache,
 		correlationId: result.correlationId,
 		account: result.account
@@ -45,4 +45,14 @@ export function toTokenResult(result: AuthenticationResult): TokenResult {
 				}
 			: undefined,
 	};
+}
+
+/** MSAL leaves tenantId empty for app tokens; Entra's access tokens carry it as `tid`. */
+function tenantOfAccessToken(accessToken: string): string {
+	try {
+		const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
+		return typeof payload.tid === 'string' ? payload.tid : '';
+	} catch {
+		return '';
+	}
 }

@@ -1,0 +1,206 @@
+/**
+ * The foundation, end to end: a real n8n executes workflows with the packed package against
+ * the rig's identity provider and protected API. Every `n8n execute` is a new n8n process,
+ * so everything that survives from one execution to the next went through n8n's credential
+ * store (the process, and any in-memory cache, is gone).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createN8n, type N8nInstance } from '../rig/n8n';
+import { startRig, type Rig } from '../rig/rig';
+import { packagedBuild } from './support/packagedBuild';
+import { acquireToken, chain, httpWithPredefinedCredential, httpWithTokenFromInput, itemsNode, manualTrigger } from './support/workflows';
+
+type Ref = { id: string; name: string };
+
+describe('client credentials in real n8n', () => {
+	let rig: Rig;
+	let n8n: N8nInstance;
+	const cred: Record<string, Ref> = {};
+	const wf: Record<string, string> = {};
+	let assertion: string;
+
+	const tokenRequests = async () => (await rig.stats()).grants.client_credentials ?? 0;
+	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
+	const storedCache = async (ref: Ref) => String((await n8n.exportCredential(ref.id)).data.tokenCache ?? '');
+
+	beforeAll(async () => {
+		rig = await startRig();
+		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		assertion = await rig.mintClientAssertion(rig.clients.federated.clientId, { ttlSeconds: 3600 });
+		const common = { cloud: 'custom', authorityUrl: rig.authority, scopes: rig.api.scope };
+		const secret = { ...common, clientId: rig.clients.secret.clientId, clientAuthentication: 'secret', clientSecret: rig.clients.secret.clientSecret };
+		const definitions: Array<[string, Record<string, unknown>]> = [
+			['main', secret],
+			['hundred', secret],
+			['httpNode', secret],
+			['corrupt', { ...secret, tokenCache: '{"format":"n8n-nodes-msal/token-cache@1","owner":"x", broken' }],
+			['wrongSecret', { ...secret, clientSecret: 'not-the-secret' }],
+			[
+				'certificate',
+				{
+					...common,
+					clientId: rig.clients.certificate.clientId,
+					clientAuthentication: 'certificate',
+					privateKey: rig.clients.certificate.privateKeyPem,
+					certificate: rig.clients.certificate.certificatePem,
+				},
+			],
+			['federated', { ...common, clientId: rig.clients.federated.clientId, clientAuthentication: 'assertion', clientAssertion: assertion }],
+		];
+		const ids = await n8n.importCredentials(definitions.map(([name, data]) => ({ name, type: 'msalClientCredentialsApi', data })));
+		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
+
+		const me = `${rig.api.baseUrl}/me`;
+		const workflows: Array<[string, object]> = [
+			['main', chain('main', [manualTrigger(), acquireToken(cred.main), httpWithTokenFromInput(me)])],
+			['mainForced', chain('mainForced', [manualTrigger(), acquireToken(cred.main, { options: { forceRefresh: true } })])],
+			['hundred', chain('hundred', [manualTrigger(), itemsNode(100), acquireToken(cred.hundred)])],
+			['httpNode', chain('httpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.httpNode)])],
+			['httpNodeThenAcquire', chain('httpNodeThenAcquire', [manualTrigger(), acquireToken(cred.httpNode)])],
+			['corrupt', chain('corrupt', [manualTrigger(), acquireToken(cred.corrupt)])],
+			['wrongSecret', chain('wrongSecret', [manualTrigger(), acquireToken(cred.wrongSecret)])],
+			['wrongSecretContinue', chain('wrongSecretContinue', [manualTrigger(), { ...acquireToken(cred.wrongSecret), continueOnFail: true }])],
+			['badScope', chain('badScope', [manualTrigger(), acquireToken(cred.main, { scopes: `${rig.api.baseUrl}/Data.Read` })])],
+			['certificate', chain('certificate', [manualTrigger(), acquireToken(cred.certificate), httpWithTokenFromInput(me)])],
+			['federated', chain('federated', [manualTrigger(), acquireToken(cred.federated), httpWithTokenFromInput(me)])],
+		];
+		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
+		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
+	});
+
+	afterAll(async () => {
+		await rig?.setAccessTokenTtl(3600);
+		await n8n?.dispose();
+		await rig?.stop();
+	});
+
+	it('first execution: exactly one token request, and the API accepts the token', async () => {
+		await rig.reset();
+		await rig.resetApi();
+		const run = await n8n.execute(wf.main);
+		expect(run.status).toBe('success');
+		expect(await tokenRequests()).toBe(1);
+		const [token] = run.nodeOutput('Acquire Token');
+		expect(token.json).toMatchObject({ tokenType: 'Bearer', fromCache: false, scopes: [rig.api.scope], tenantId: rig.tenantId });
+		expect(token.json).not.toHaveProperty('refreshToken');
+		const [api] = await rig.apiRequests();
+		expect(api.headers.authorization).toMatchObject({ valid: true, roles: ['Data.Read.All'] });
+		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		expect(await storedCache(cred.main)).toContain('"AccessToken"');
+	});
+
+	it('second execution, in a new n8n process: no request at all to the identity provider', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.main);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
+		expect(await idpRequests()).toBe(0);
+	});
+
+	it('an n8n restart changes nothing: still no request', async () => {
+		await n8n.startServer();
+		await n8n.stopServer();
+		await rig.reset();
+		const run = await n8n.execute(wf.main);
+		expect(run.status).toBe('success');
+		expect(await idpRequests()).toBe(0);
+	});
+
+	it('an expired access token is renewed before the API call (one request) and the new cache is saved', async () => {
+		await rig.setAccessTokenTtl(5); // inside MSAL's 5-minute renewal window as soon as it is issued
+		await n8n.execute(wf.mainForced);
+		await rig.setAccessTokenTtl(3600);
+		const before = JSON.parse(await storedCache(cred.main));
+		await rig.reset();
+		await rig.resetApi();
+		const run = await n8n.execute(wf.main);
+		expect(run.status).toBe('success');
+		expect(await tokenRequests()).toBe(1);
+		expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({ valid: true });
+		const after = JSON.parse(await storedCache(cred.main));
+		expect(after.revision).toBeGreaterThan(before.revision);
+		const expiries = (c: { msal: { AccessToken: Record<string, { expires_on: string }> } }) =>
+			Object.values(c.msal.AccessToken).map((t) => Number(t.expires_on));
+		expect(Math.max(...expiries(after))).toBeGreaterThan(Date.now() / 1000 + 3000);
+		expect(Math.max(...expiries(before))).toBeLessThan(Date.now() / 1000 + 60);
+	});
+
+	it('100 items in one execution make one token request', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.hundred);
+		expect(run.status).toBe('success');
+		const output = run.nodeOutput('Acquire Token');
+		expect(output).toHaveLength(100);
+		expect(output.map((item) => item.pairedItem)).toEqual(Array.from({ length: 100 }, (_, item) => ({ item })));
+		expect(new Set(output.map((item) => item.json.accessToken)).size).toBe(1);
+		expect(await tokenRequests()).toBe(1);
+	});
+
+	it.each(['certificate', 'federated'] as const)('%s authentication obtains a token the protected API accepts', async (name) => {
+		await rig.reset();
+		await rig.resetApi();
+		const run = await n8n.execute(wf[name]);
+		expect(run.status).toBe('success');
+		const [request] = (await rig.stats()).tokenRequests;
+		expect(request).toMatchObject({ grant: 'client_credentials', clientAuth: 'assertion', clientId: rig.clients[name].clientId });
+		if (name === 'certificate') expect(request.assertionHeader).toMatchObject({ alg: 'PS256', 'x5t#S256': expect.any(String) });
+		expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({ valid: true, roles: expect.arrayContaining(['Data.Read.All']) });
+	});
+
+	it("n8n's HTTP Request node uses the credential, and Acquire Token then reads the cache it saved", async () => {
+		await rig.reset();
+		await rig.resetApi();
+		const viaHttpNode = await n8n.execute(wf.httpNode);
+		expect(viaHttpNode.status).toBe('success');
+		expect(viaHttpNode.nodeOutput('HTTP Request')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		expect(await tokenRequests()).toBe(1);
+		expect(await storedCache(cred.httpNode)).toContain('"AccessToken"');
+		const viaAcquire = await n8n.execute(wf.httpNodeThenAcquire);
+		expect(viaAcquire.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
+		expect(await tokenRequests()).toBe(1);
+	});
+
+	it('a corrupt cache in the credential is discarded with a warning, then replaced by a fresh one', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.corrupt);
+		expect(run.status).toBe('success');
+		expect(await tokenRequests()).toBe(1);
+		expect(run.cli.stdout + run.cli.stderr).toContain('token cache stored in the credential was discarded');
+		expect(JSON.parse(await storedCache(cred.corrupt))).toMatchObject({ format: 'n8n-nodes-msal/token-cache@1', revision: 1 });
+	});
+
+	it('a wrong secret fails with the AADSTS code explained and the fix, and writes nothing', async () => {
+		const run = await n8n.execute(wf.wrongSecret);
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain('AADSTS7000215: The client secret is wrong.');
+		expect(run.error?.description).toContain('Certificates & secrets');
+		expect(await storedCache(cred.wrongSecret)).toBe('');
+		const continued = await n8n.execute(wf.wrongSecretContinue);
+		expect(continued.status).toBe('success');
+		expect(continued.nodeOutput('Acquire Token')[0]).toMatchObject({ json: { error: expect.stringContaining('AADSTS7000215') }, pairedItem: { item: 0 } });
+	});
+
+	it('a delegated scope for an app token is refused before any request, naming the field', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.badScope);
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain('is not valid for an app token');
+		expect(run.error?.description).toContain(`Use "${rig.api.baseUrl}/.default"`);
+		expect(run.error?.description).toContain('(field: Scopes)');
+		expect(await idpRequests()).toBe(0);
+	});
+
+	it('no secret, private key or cache content appears in n8n logs or stored execution data', async () => {
+		const stored = await Promise.all(Object.values(cred).map(storedCache));
+		const executions = JSON.stringify(await n8n.executions());
+		const logs = n8n.logs();
+		const keyBody = rig.clients.certificate.privateKeyPem.split('\n')[5];
+		const secrets = [rig.clients.secret.clientSecret, 'not-the-secret', keyBody, assertion, 'n8n-nodes-msal/token-cache@1', '"AccessToken":{'];
+		for (const cache of stored.filter(Boolean)) secrets.push(JSON.parse(cache).lineage);
+		for (const secret of secrets) {
+			expect(logs).not.toContain(secret);
+			expect(executions).not.toContain(secret);
+		}
+		expect(executions.length).toBeGreaterThan(1000);
+	});
+});
