@@ -59,9 +59,33 @@ export function hostsOfScope(scope: string, cloud: CloudName | string | undefine
 	return [...hosts];
 }
 
-/** Whether `url`'s host belongs to one of the scopes' resources. */
+/**
+ * Whether `url` belongs to one of the scopes' resources: the resource URI's own origin (host
+ * AND port: another port on the same host is another server), or one of Microsoft's known
+ * hosts of that API.
+ */
 export function urlBelongsToScopes(url: URL, scopes: string[], cloud: CloudName | string | undefined): boolean {
-	return scopes.some((scope) => hostsOfScope(scope, cloud).some((pattern) => hostMatches(url.hostname, pattern)));
+	return scopes.some((scope) => {
+		const resource = resourceOfScope(scope);
+		const own = resource === undefined ? undefined : resourceOrigin(resource);
+		if (own && own.hostname === url.hostname.toLowerCase()) return own.port === effectivePort(url);
+		return hostsOfScope(scope, cloud).some((pattern) => hostMatches(url.hostname, pattern));
+	});
+}
+
+function effectivePort(url: URL): string {
+	return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
+
+/** Host name and port of a resource URI that is an http(s) URL. */
+function resourceOrigin(resource: string): { hostname: string; port: string } | undefined {
+	try {
+		const url = new URL(resource);
+		if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+		return { hostname: url.hostname.toLowerCase(), port: effectivePort(url) };
+	} catch {
+		return undefined;
+	}
 }
 
 function isAllowed(url: URL, allowed: HostPattern[]): boolean {

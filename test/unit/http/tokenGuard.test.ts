@@ -47,6 +47,15 @@ describe('token guard', () => {
 		expect(check('https://127.0.0.1:8443/me', ['api://rig/.default'], '127.0.0.1')).not.toThrow();
 	});
 
+	it('a resource URI with a port is that origin only: another port on the same host is refused', () => {
+		const rig = ['https://127.0.0.1:36405/.default'];
+		expect(check('https://127.0.0.1:36405/me', rig)).not.toThrow();
+		expect(check('https://127.0.0.1:40577/tenant1/oauth2/v2.0/token', rig)).toThrow(TokenGuardError);
+		expect(check('http://127.0.0.1:36406/x', rig)).toThrow(TokenGuardError);
+		expect(check('https://graph.microsoft.com:443/v1.0/me')).not.toThrow();
+		expect(check('https://127.0.0.1:40577/x', rig, '127.0.0.1:40577')).not.toThrow();
+	});
+
 	it('refuses plain http except on loopback', () => {
 		expect(check('http://graph.microsoft.com/v1.0/me')).toThrow(/not HTTPS/);
 		expect(check('http://127.0.0.1:3000/x', graph, '127.0.0.1')).not.toThrow();
