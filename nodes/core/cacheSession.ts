@@ -64,6 +64,28 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		});
 	}
 
+	/**
+	 * Takes over the cache of a sign-in that ran outside the session (a device-code or browser
+	 * sign-in can take minutes; holding the session that long would stall every other use).
+	 * The sign-in's application started from the stored cache, so its cache is a superset of it.
+	 */
+	adopt(stored: string | undefined, signedInMsalCache: string): Promise<string> {
+		return this.queue.run(async () => {
+			this.syncFrom(stored);
+			this.app.getTokenCache().deserialize(signedInMsalCache);
+			return this.snapshot();
+		});
+	}
+
+	/** A stand-alone application loaded with the stored cache, for a long-running sign-in. */
+	detachedApp(stored: string | undefined): TApp {
+		// Shares the network client so the OpenID configuration it fetches is saved with the cache.
+		const app = this.prepared.create(this.network, this.network.openIdConfiguration);
+		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
+		if (outcome.kind === 'ok') app.getTokenCache().deserialize(JSON.stringify(outcome.envelope.msal));
+		return app;
+	}
+
 	/** Loads the stored cache into MSAL unless this process already holds it (or a newer copy). */
 	private syncFrom(stored: string | undefined): string[] {
 		if (stored !== undefined && stored === this.lastSeenStored) return [];

@@ -194,15 +194,24 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
     const { username, password, scope = '', resource } = ctx.oidc.params;
     const user = findUser(username);
     if (!user || user.password !== password) throw new errors.InvalidGrant('invalid username or password');
-    const scopes = scope.split(' ').filter(Boolean);
+    const scopes = consentedScopes(scope.split(' ').filter(Boolean), resource);
     const grant = await createGrant(user.oid, ctx.oidc.client.clientId, scopes, resource);
     ctx.oidc.entity('Grant', grant);
     const source = {
-      accountId: user.oid, grantId: grant.jti, scope, scopes: new Set(scopes), resource,
+      accountId: user.oid, grantId: grant.jti, scope: scopes.join(' '), scopes: new Set(scopes), resource,
       resourceIndicators: new Set(resource ? [resource] : []), authTime: Math.floor(Date.now() / 1000),
     };
     await issueTokens(provider, boundHelpers, ctx, source, grant, { gty: 'password', entityLabel: 'password grant' });
   }, ['username', 'password', 'scope', 'resource']);
+
+  // Entra puts every consented permission of the API into a delegated token and its refresh
+  // token, not only the requested ones; oidc-provider refuses a refresh for scopes the refresh
+  // token lacks, so the sign-in grants them all.
+  function consentedScopes(scopes, resource) {
+    const known = resource ? resources[resource] : undefined;
+    if (!known || known.requiresUserConsent) return scopes;
+    return [...new Set([...scopes, ...known.scopes])];
+  }
 
   async function createGrant(accountId, clientId, scopes, resource) {
     const grant = new provider.Grant({ accountId, clientId });
@@ -210,6 +219,12 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
     if (oidc.length) grant.addOIDCScope(oidc.join(' '));
     const named = scopes.filter((s) => !OIDC_SCOPES.has(s));
     if (resource) grant.addResourceScope(resource, named.join(' '));
+    // Like an admin-consented app registration: the refresh token also serves the other
+    // permissions of every API (Entra's refresh tokens are multi-resource), so a token for a
+    // second scope or API comes silently.
+    for (const [uri, known] of Object.entries(resources)) {
+      if (!known.requiresUserConsent) grant.addResourceScope(uri, known.scopes.join(' '));
+    }
     await grant.save();
     return grant;
   }
@@ -356,8 +371,8 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
     }
     const user = findUser(username);
     if (!user) return { status: 404, body: { error: `unknown user ${username}` } };
-    const scopes = (code.params.scope || '').split(' ').filter(Boolean);
     const resource = code.params.resource;
+    const scopes = consentedScopes((code.params.scope || '').split(' ').filter(Boolean), resource);
     const grant = await createGrant(user.oid, code.clientId, scopes, resource);
     Object.assign(code, {
       accountId: user.oid, grantId: grant.jti, scope: scopes.join(' '), resource,

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { PublicClientApplication, type AccountInfo, type AuthenticationResult } from '@azure/msal-node';
+import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
+import { cacheOwner } from './cacheEnvelope';
+import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
+import { CLIENT_CAPABILITIES } from './clientCredentials';
+import { InvalidInputError, MsalNodeError } from './errors';
+import { isSignInNeeded, translateMsalError } from './errorTranslation';
+import { msalLoggerOptions } from './logging';
+import { parseScopes } from './scopes';
+import { toTokenResult, type TokenOutcome, type TokenRequest } from './tokenResult';
+
+/** A credential acting for a person (device code, browser sign-in, username/password). */
+export interface DelegatedSettings extends AuthoritySettings {
+	clientId: string;
+	/** Delegated scopes, e.g. "User.Read Mail.Read"; MSAL adds openid, profile and offline_access. */
+	scopes: string;
+	/** Which signed-in person to act as when the cache holds several (username or home account ID). */
+	account?: string;
+}
+
+export interface DelegatedTokenRequest extends TokenRequest {
+	/** Overrides the credential's account choice. */
+	account?: string;
+}
+
+export interface AccountSummary {
+	username: string;
+	name?: string;
+	homeAccountId: string;
+	tenantId: string;
+	environment: string;
+}
+
+/** Why a sign-in is needed, for the message shown to the person. */
+export type SignInReason = 'no-account' | 'interaction-required' | 'claims';
+
+/**
+ * Runs an interactive flow (device code, browser, password) on `app`, an application loaded
+ * with the stored cache and not shared with anything else, and returns its result.
+ */
+export type SignInFlow = (app: PublicClientApplication, scopes: string[], reason: SignInReason, claims?: string) => Promise<AuthenticationResult>;
+
+/** The person must sign in and nothing can be done silently; `prompt` says how. */
+export class SignInRequiredError extends MsalNodeError {
+	constructor(message: string, fix: string, readonly reason: SignInReason) {
+		super(message, fix);
+	}
+}
+
+const RESERVED_SCOPES = new Set(['openid', 'profile', 'offline_access']);
+
+/** Delegated scopes: anything but the OpenID ones MSAL adds itself. */
+export function delegatedScopes(raw: string | string[] | undefined, field = 'Scopes'): string[] {
+	const scopes = parseScopes(raw).filter((scope) => !RESERVED_SCOPES.has(scope.toLowerCase()));
+	if (scopes.length === 0) {
+		throw new InvalidInputError('No scope given.', 'Enter the permissions to ask for, e.g. User.Read Mail.Read or https://graph.microsoft.com/User.Read.', field);
+	}
+	return scopes;
+}
+
+export function prepareDelegatedApp(
+	settings: DelegatedSettings,
+	flow: string,
+	allowedTenantAliases: readonly string[],
+): PreparedApp<PublicClientApplication> {
+	const resolved = resolveAuthority(settings, allowedTenantAliases);
+	const clientId = validateClientId(settings.clientId, settings.cloud !== 'custom');
+	return {
+		key: createHash('sha256').update(JSON.stringify([flow, resolved.authority, clientId])).digest('base64url'),
+		owner: cacheOwner(resolved.authority, clientId),
+		clientId,
+		authority: resolved.authority,
+		create: (networkClient, authorityMetadata) =>
+			new PublicClientApplication({
+				auth: {
+					clientId,
+					authority: resolved.authority,
+					knownAuthorities: resolved.knownAuthorities,
+					authorityMetadata,
+					clientCapabilities: CLIENT_CAPABILITIES,
+				},
+				system: { networkClient, loggerOptions: msalLoggerOptions },
+			}),
+	};
+}
+
+export function summarizeAccount(account: AccountInfo): AccountSummary {
+	return {
+		username: account.username,
+		name: account.name,
+		homeAccountId: account.homeAccountId,
+		tenantId: account.tenantId,
+		environment: account.environment,
+	};
+}
+
+/** The account to act as: the one asked for, or the only one; several without a choice is an error. */
+export function selectAccount(accounts: AccountInfo[], wanted: string | undefined): AccountInfo | undefined {
+	const preference = (wanted ?? '').trim().toLowerCase();
+	if (preference) {
+		return accounts.find((a) => a.username.toLowerCase() === preference || a.homeAccountId.toLowerCase() === preference);
+	}
+	if (accounts.length > 1) {
+		throw new InvalidInputError(
+			`The credential holds ${accounts.length} signed-in accounts (${accounts.map((a) => a.username).join(', ')}) and none is chosen.`,
+			'Set Account in the credential (or the node) to the username to act as, or sign the others out.',
+			'Account',
+		);
+	}
+	return accounts[0];
+}
+
+/**
+ * Silent-first delegated token: cached access token, then the refresh token, and only when
+ * both fail the sign-in flow. A failed silent attempt writes nothing.
+ */
+export async function acquireDelegatedToken(
+	prepared: PreparedApp<PublicClientApplication>,
+	settings: DelegatedSettings,
+	storedCache: string | undefined,
+	request: DelegatedTokenRequest,
+	signIn: SignInFlow,
+): Promise<TokenOutcome> {
+	const scopes = delegatedScopes(request.scopes ?? settings.scopes, request.scopes === undefined ? 'Scopes (credential)' : 'Scopes');
+	const wanted = request.account ?? settings.account;
+	const session = sessionFor(prepared, storedCache);
+	const fail = (error: unknown) => translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+	let reason: SignInReason = 'no-account';
+	try {
+		const silent = await session.use(storedCache, async (app) => {
+			const account = selectAccount(await app.getAllAccounts(), wanted);
+			if (!account) return { value: undefined, changed: false };
+			try {
+				const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: request.forceRefresh === true, claims: request.claims || undefined });
+				return { value: result, changed: !result.fromCache };
+			} catch (error) {
+				if (!isSignInNeeded(error)) throw error;
+				reason = request.claims ? 'claims' : 'interaction-required';
+				return { value: undefined, changed: false };
+			}
+		});
+		if (silent.value) return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
+		return await signInAndAdopt(session, storedCache, scopes, reason, request.claims, signIn, silent.warnings);
+	} catch (error) {
+		throw fail(error);
+	}
+}
+
+async function signInAndAdopt(
+	session: CacheSession<PublicClientApplication>,
+	storedCache: string | undefined,
+	scopes: string[],
+	reason: SignInReason,
+	claims: string | undefined,
+	signIn: SignInFlow,
+	warnings: string[],
+): Promise<TokenOutcome> {
+	const app = session.detachedApp(storedCache);
+	const result = await signIn(app, scopes, reason, claims);
+	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
+	return { token: toTokenResult(result), cacheToStore, warnings };
+}
+
+export async function listAccounts(prepared: PreparedApp<PublicClientApplication>, storedCache: string | undefined): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
+	const session = sessionFor(prepared, storedCache);
+	const outcome = await session.use(storedCache, async (app) => ({ value: (await app.getAllAccounts()).map(summarizeAccount), changed: false }));
+	return { accounts: outcome.value, warnings: outcome.warnings };
+}
+
+/** Removes one account (by username or home account ID), or every account, from the cache. */
+export async function signOut(
+	prepared: PreparedApp<PublicClientApplication>,
+	storedCache: string | undefined,
+	which: { all: true } | { account: string },
+): Promise<{ removed: AccountSummary[]; cacheToStore?: string }> {
+	const session = sessionFor(prepared, storedCache);
+	const outcome = await session.use(storedCache, async (app) => {
+		const accounts = await app.getAllAccounts();
+		const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
+		if (!('all' in which) && targets.length === 0) {
+			throw new InvalidInputError(
+				`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
+				'Use List Accounts to see the usernames.',
+				'Account',
+			);
+		}
+		for (const account of targets) await app.getTokenCache().removeAccount(account);
+		return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
+	});
+	return { removed: outcome.value, cacheToStore: outcome.cacheToStore };
+}
