@@ -75,3 +75,41 @@ export function chain(name: string, nodes: WorkflowNode[]): object {
 		settings: { executionOrder: 'v1' },
 	};
 }
+
+export const CALL_API = `${MSAL_PACKAGE}.msalCallApi`;
+
+/** Our Call API node with the client-credentials credential. */
+export function callApi(credential: { id: string; name: string }, parameters: Record<string, unknown>, name = 'Call API'): WorkflowNode {
+	return {
+		name,
+		type: CALL_API,
+		typeVersion: 1,
+		parameters: { authentication: 'clientCredentials', method: 'GET', baseUrl: 'none', options: {}, ...parameters },
+		credentials: { msalClientCredentialsApi: credential },
+	};
+}
+
+/** A Code node emitting the given JSON objects as items. */
+export function jsonItems(objects: object[], name = 'Items'): WorkflowNode {
+	return {
+		name,
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		parameters: { jsCode: `return ${JSON.stringify(objects)}.map((json) => ({ json }));` },
+	};
+}
+
+/** A workflow with explicit edges [from, to] (output 0 → input 0), for fan-out. */
+export function graph(name: string, nodes: WorkflowNode[], edges: Array<[string, string]>): object {
+	const connections: Record<string, { main: Array<Array<{ node: string; type: string; index: number }>> }> = {};
+	for (const [from, to] of edges) {
+		const main = (connections[from] ??= { main: [[]] }).main;
+		main[0].push({ node: to, type: 'main', index: 0 });
+	}
+	return {
+		name,
+		nodes: nodes.map((node, index) => ({ id: `${name}-${index}`.replace(/\W/g, '-'), position: [index * 220, 0], ...node })),
+		connections,
+		settings: { executionOrder: 'v1' },
+	};
+}
