@@ -1,0 +1,150 @@
+/**
+ * (b) 1,000 items through Acquire Token in real n8n: token requests made and the node's time
+ *     per item (runData executionTime / 1000).
+ * (c) 1,000 GETs against the protected API in real n8n: the Call API node vs n8n's own HTTP
+ *     Request node (Predefined Credential Type, our credential) vs plain fetch with a fixed
+ *     token at the same concurrency, run in this process.
+ */
+import type { ExecutionResult, N8nInstance } from '../test/rig/n8n';
+import type { Rig } from '../test/rig/rig';
+import { acquireToken, callApi, graph, httpWithPredefinedCredential, itemsNode, manualTrigger } from '../test/e2e/support/workflows';
+import { check, median, withConcurrency } from './measure';
+
+export const ITEMS = 1000;
+const RUNS = 3;
+
+type Ref = { id: string; name: string };
+
+function nodeMs(run: ExecutionResult, node: string): number {
+	const runs = run.raw?.data?.resultData?.runData?.[node] as Array<{ executionTime?: number }> | undefined;
+	const ms = runs?.[runs.length - 1]?.executionTime;
+	check(typeof ms === 'number', `no executionTime for node "${node}"`);
+	return ms;
+}
+
+function assertRun(run: ExecutionResult, what: string): void {
+	check(run.status === 'success', `${what}: execution failed: ${run.error?.message ?? '(no message)'} ${run.error?.description ?? ''}`);
+}
+
+async function credential(n8n: N8nInstance, rig: Rig, names: string[]): Promise<Ref[]> {
+	const data = {
+		cloud: 'custom',
+		authorityUrl: rig.authority,
+		clientId: rig.clients.secret.clientId,
+		clientAuthentication: 'secret',
+		clientSecret: rig.clients.secret.clientSecret,
+		scopes: rig.api.scope,
+	};
+	const ids = await n8n.importCredentials(names.map((name) => ({ name, type: 'msalClientCredentialsApi', data })));
+	return ids.map((id, i) => ({ id, name: names[i] }));
+}
+
+export interface AcquireResult {
+	tokenRequestsFirst: number;
+	msPerItemFirst: number;
+	tokenRequestsSecond: number;
+	msPerItemSecond: number;
+}
+
+export async function benchAcquireToken(n8n: N8nInstance, rig: Rig): Promise<AcquireResult> {
+	const [cred] = await credential(n8n, rig, ['bench acquire']);
+	const id = await n8n.importWorkflow(graph('bench acquire', [manualTrigger(), itemsNode(ITEMS), acquireToken(cred)], [['Start', 'Items'], ['Items', 'Acquire Token']]));
+	const once = async () => {
+		await rig.reset();
+		const run = await n8n.execute(id);
+		assertRun(run, 'Acquire Token ×1000');
+		check(run.nodeOutput('Acquire Token').length === ITEMS, 'Acquire Token did not output 1,000 items');
+		return { tokenRequests: (await rig.stats()).grants.client_credentials ?? 0, msPerItem: nodeMs(run, 'Acquire Token') / ITEMS };
+	};
+	const first = await once(); // empty cache in the credential
+	const second = await once(); // cache stored by the first run
+	return { tokenRequestsFirst: first.tokenRequests, msPerItemFirst: first.msPerItem, tokenRequestsSecond: second.tokenRequests, msPerItemSecond: second.msPerItem };
+}
+
+export interface CallResult {
+	callApiMs: number[];
+	callApi10Ms: number[];
+	httpNodeMs: number[];
+	fetch5Ms: number[];
+	fetch10Ms: number[];
+	fetch1Ms: number[];
+	tokenRequests: number[];
+}
+
+export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult> {
+	const [cred] = await credential(n8n, rig, ['bench calls']);
+	const url = `${rig.api.baseUrl}/me`;
+	const id = await n8n.importWorkflow(
+		graph(
+			'bench calls',
+			[
+				manualTrigger(),
+				itemsNode(ITEMS),
+				callApi(cred, { url }, 'Call API'),
+				callApi(cred, { url, options: { concurrency: 10 } }, 'Call API c10'),
+				httpWithPredefinedCredential(url, cred, 'HTTP Request'),
+			],
+			[['Start', 'Items'], ['Items', 'Call API'], ['Items', 'Call API c10'], ['Items', 'HTTP Request']],
+		),
+	);
+	const result: CallResult = { callApiMs: [], callApi10Ms: [], httpNodeMs: [], fetch5Ms: [], fetch10Ms: [], fetch1Ms: [], tokenRequests: [] };
+
+	// Warm the credential's cache once (the token request of the first execution is not what we measure).
+	assertRun(await n8n.execute(id), 'warm-up execution');
+
+	// Plain fetch with a fixed token, from this process (global fetch, which startRig made trust the
+	// rig's CA): one token, then 1,000 GETs.
+	const token = await fixedToken(rig);
+	const plain = async (limit: number) => {
+		const start = performance.now();
+		await withConcurrency(ITEMS, limit, async () => {
+			const response = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'client-request-id': crypto.randomUUID() } });
+			check(response.status === 200, `plain fetch got HTTP ${response.status}`);
+			await response.json();
+		});
+		return performance.now() - start;
+	};
+	await plain(10); // warm-up: connections and JIT
+
+	for (let i = 0; i < RUNS; i++) {
+		await rig.reset();
+		await rig.resetApi();
+		const run = await n8n.execute(id);
+		assertRun(run, 'Call API vs HTTP Request');
+		for (const node of ['Call API', 'Call API c10', 'HTTP Request']) {
+			const output = run.nodeOutput(node);
+			check(output.length === ITEMS, `${node} output ${output.length} items, not ${ITEMS}`);
+			check(output.every((item, index) => item.json.appid === rig.clients.secret.clientId && JSON.stringify(item.pairedItem) === `{"item":${index}}`), `${node}: wrong output`);
+		}
+		const calls = await rig.apiRequests();
+		check(calls.length === 3 * ITEMS, `the API received ${calls.length} calls, not ${3 * ITEMS}`);
+		check(calls.every((c) => (c.headers.authorization as { valid?: boolean })?.valid), 'a call carried an invalid token');
+		result.callApiMs.push(nodeMs(run, 'Call API'));
+		result.callApi10Ms.push(nodeMs(run, 'Call API c10'));
+		result.httpNodeMs.push(nodeMs(run, 'HTTP Request'));
+		result.tokenRequests.push((await rig.stats()).grants.client_credentials ?? 0);
+		result.fetch5Ms.push(await plain(5));
+		result.fetch10Ms.push(await plain(10));
+		result.fetch1Ms.push(await plain(1));
+	}
+	await rig.resetApi();
+	return result;
+}
+
+async function fixedToken(rig: Rig): Promise<string> {
+	const response = await fetch(rig.tokenEndpoint, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams({
+			grant_type: 'client_credentials',
+			client_id: rig.clients.secret.clientId,
+			client_secret: rig.clients.secret.clientSecret,
+			scope: rig.api.scope,
+		}),
+	});
+	const json = (await response.json()) as { access_token?: string };
+	check(json.access_token, `no token from the rig: HTTP ${response.status}`);
+	return json.access_token;
+}
+
+export { median };
