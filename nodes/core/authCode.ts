@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import { AuthError, CryptoProvider, type PublicClientApplication } from '@azure/msal-node';
+import { sessionFor, type PreparedApp } from './cacheSession';
+import {
+	delegatedScopes,
+	SignInRequiredError,
+	summarizeAccount,
+	type AccountSummary,
+	type DelegatedSettings,
+	type SignInFlow,
+	type SignInReason,
+} from './delegated';
+import { InvalidInputError, MsalNodeError } from './errors';
+import { translateMsalError } from './errorTranslation';
+import { parseScopes } from './scopes';
+import { toTokenResult, type TokenResult } from './tokenResult';
+
+/**
+ * Browser sign-in (authorization code + PKCE, no client secret) for a workflow engine.
+ *
+ * The person opens the credential's sign-in link (served by the package's sign-in webhook);
+ * `beginAuthCodeSignIn` makes a PKCE verifier and a state, kept as a pending sign-in in the
+ * credential, and the authorize URL to redirect the browser to. The identity provider sends
+ * the browser back to the same link with `code` and `state`; `completeAuthCodeSignIn` checks
+ * the state against the pending sign-ins, redeems the code on an application detached from
+ * the session and adopts its cache. Any failure leaves the stored cache as it was.
+ */
+
+/** One sign-in started and not yet completed. Secret (holds the PKCE verifier): stored encrypted. */
+export interface PendingSignIn {
+	state: string;
+	verifier: string;
+	redirectUri: string;
+	scopes: string[];
+	claims?: string;
+	createdAt: number;
+}
+
+/** How long a started sign-in can be completed (Entra's authorization codes live 10 minutes). */
+export const PENDING_SIGN_IN_TTL_MS = 15 * 60_000;
+/** Sign-ins started at once (several people, several tabs); the oldest is dropped beyond this. */
+export const MAX_PENDING_SIGN_INS = 10;
+
+export interface BeginSignInOptions {
+	redirectUri: string;
+	/** Scopes to ask for; the credential's when empty. */
+	scopes?: string | string[];
+	/** Claims request (JSON) from a claims challenge, e.g. an MFA step-up. */
+	claims?: string;
+	loginHint?: string;
+	/** Pending sign-ins already stored in the credential. */
+	pending?: PendingSignIn[];
+	now?: number;
+}
+
+/** What the identity provider sent back to the redirect URI. */
+export interface AuthCodeCallback {
+	code?: string;
+	state?: string;
+	error?: string;
+	error_description?: string;
+	error_subcode?: string;
+}
+
+export interface CompletedSignIn {
+	token: TokenResult;
+	account: AccountSummary;
+	cacheToStore: string;
+	/** Pending sign-ins left after this one (to store). */
+	pending: PendingSignIn[];
+	warnings: string[];
+}
+
+/** The browser sign-in could not be completed; nothing was written. */
+export class SignInCallbackError extends MsalNodeError {}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Redirect URI: absolute https, or http on a loopback host only (Entra's rule). */
+export function validateRedirectUri(raw: string | undefined): string {
+	const text = (raw ?? '').trim();
+	const fix =
+		"Enter the production URL of the 'Microsoft Sign-In (MSAL)' trigger of an active workflow that uses this credential, e.g. https://n8n.example.com/webhook/msal-sign-in, and register the same URL in the app registration.";
+	if (!text) throw new InvalidInputError('Redirect URI is empty, so nobody can sign in with the browser.', fix, 'Redirect URI');
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new InvalidInputError(`Redirect URI "${text}" is not a URL.`, fix, 'Redirect URI');
+	}
+	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+		throw new InvalidInputError(`Redirect URI must use https (http is allowed only for localhost), got ${url.protocol}//${url.host}.`, fix, 'Redirect URI');
+	}
+	if (url.hash || url.search) throw new InvalidInputError('Redirect URI must not have a query or fragment.', fix, 'Redirect URI');
+	return url.toString();
+}
+
+/** Drops expired sign-ins and anything that is not one. */
+export function livePendingSignIns(raw: unknown, now = Date.now()): PendingSignIn[] {
+	let list: unknown = raw;
+	if (typeof raw === 'string') {
+		try {
+			list = raw ? JSON.parse(raw) : [];
+		} catch {
+			list = [];
+		}
+	}
+	if (!Array.isArray(list)) return [];
+	return list.filter(
+		(p): p is PendingSignIn =>
+			typeof p === 'object' && p !== null &&
+			typeof (p as PendingSignIn).state === 'string' && typeof (p as PendingSignIn).verifier === 'string' &&
+			typeof (p as PendingSignIn).redirectUri === 'string' && Array.isArray((p as PendingSignIn).scopes) &&
+			typeof (p as PendingSignIn).createdAt === 'number' && now - (p as PendingSignIn).createdAt < PENDING_SIGN_IN_TTL_MS,
+	);
+}
+
+/** Starts a browser sign-in: the authorize URL for the browser and the pending sign-ins to store. */
+export async function beginAuthCodeSignIn(
+	prepared: PreparedApp<PublicClientApplication>,
+	settings: DelegatedSettings,
+	storedCache: string | undefined,
+	options: BeginSignInOptions,
+): Promise<{ authorizeUrl: string; pending: PendingSignIn[]; started: PendingSignIn }> {
+	const now = options.now ?? Date.now();
+	const redirectUri = validateRedirectUri(options.redirectUri);
+	const requested = parseScopes(options.scopes);
+	const scopes = delegatedScopes(requested.length ? requested : settings.scopes, requested.length ? 'scopes' : 'Scopes (credential)');
+	const claims = normalizeClaims(options.claims);
+	const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+	const state = randomBytes(24).toString('base64url');
+	const session = sessionFor(prepared, storedCache);
+	const app = session.detachedApp(storedCache);
+	let authorizeUrl: string;
+	try {
+		authorizeUrl = await app.getAuthCodeUrl({
+			scopes,
+			redirectUri,
+			codeChallenge: challenge,
+			codeChallengeMethod: 'S256',
+			state,
+			claims,
+			loginHint: options.loginHint?.trim() || undefined,
+			// Let the person pick the account unless we know who must sign in.
+			prompt: options.loginHint ? undefined : 'select_account',
+		});
+	} catch (error) {
+		throw translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+	}
+	const started: PendingSignIn = { state, verifier, redirectUri, scopes, claims, createdAt: now };
+	const pending = [...livePendingSignIns(options.pending ?? [], now), started].slice(-MAX_PENDING_SIGN_INS);
+	return { authorizeUrl, pending, started };
+}
+
+/** Redeems the code the identity provider sent back; on any failure nothing is written. */
+export async function completeAuthCodeSignIn(
+	prepared: PreparedApp<PublicClientApplication>,
+	storedCache: string | undefined,
+	pendingSignIns: PendingSignIn[],
+	callback: AuthCodeCallback,
+	options: { allowedAccounts?: string[]; now?: number } = {},
+): Promise<CompletedSignIn> {
+	const now = options.now ?? Date.now();
+	const again = 'Open the sign-in link again and complete the sign-in in the same browser tab within 15 minutes.';
+	const live = livePendingSignIns(pendingSignIns, now);
+	const started = callback.state ? live.find((p) => p.state === callback.state) : undefined;
+	if (callback.error) {
+		throw describeCallbackError(callback);
+	}
+	if (!callback.state) {
+		throw new SignInCallbackError('The sign-in response has no state, so it cannot be matched to a sign-in started here.', again);
+	}
+	if (!started) {
+		throw new SignInCallbackError(
+			'The sign-in response does not match any sign-in started here (state mismatch): it was already used, it expired, or it was started elsewhere.',
+			again,
+		);
+	}
+	if (!callback.code) {
+		throw new SignInCallbackError('The sign-in response has no authorization code.', again);
+	}
+	const session = sessionFor(prepared, storedCache);
+	const app = session.detachedApp(storedCache);
+	let result;
+	try {
+		result = await app.acquireTokenByCode({
+			code: callback.code,
+			codeVerifier: started.verifier,
+			redirectUri: started.redirectUri,
+			scopes: started.scopes,
+			claims: started.claims,
+		});
+	} catch (error) {
+		throw explainRedemptionError(error, translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure }));
+	}
+	if (!result.account) throw new SignInCallbackError('The identity provider returned no account for this sign-in.', again);
+	const allowed = (options.allowedAccounts ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean);
+	if (allowed.length > 0 && !allowed.includes(result.account.username.toLowerCase())) {
+		throw new SignInCallbackError(
+			`${result.account.username} may not sign in to this credential (allowed: ${allowed.join(', ')}).`,
+			'Sign in with one of the allowed accounts, or add this one to Allowed Accounts in the credential.',
+			'Allowed Accounts',
+		);
+	}
+	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
+	return {
+		token: toTokenResult(result),
+		account: summarizeAccount(result.account),
+		cacheToStore,
+		pending: live.filter((p) => p !== started),
+		warnings: [],
+	};
+}
+
+/** Error codes of a browser sign-in that the shared AADSTS table does not explain. */
+const REDEMPTION_ERRORS: Record<string, { explanation: string; fix: string }> = {
+	'54005': {
+		explanation: 'This authorization code was already redeemed (a sign-in response can be used once).',
+		fix: 'Open the sign-in link again to start a new sign-in.',
+	},
+	'501481': {
+		explanation: 'The PKCE code verifier does not match the code challenge of the sign-in (the response belongs to another sign-in).',
+		fix: 'Open the sign-in link again and complete the sign-in in the same browser tab.',
+	},
+	'500112': {
+		explanation: 'The redirect URI does not match the one the sign-in was started with.',
+		fix: "Keep the credential's Redirect URI equal to the sign-in trigger's production URL and to the URL registered in the app registration, then sign in again.",
+	},
+	'50011': {
+		explanation: 'The redirect URI is not registered on the app.',
+		fix: "Add the credential's Redirect URI to the app registration (Authentication, platform 'Mobile and desktop applications'), then sign in again.",
+	},
+	'70000': {
+		explanation: 'The authorization code is not valid (expired, already used or issued to another app).',
+		fix: 'Open the sign-in link again to start a new sign-in.',
+	},
+};
+
+function explainRedemptionError(raw: unknown, translated: MsalNodeError): MsalNodeError {
+	const code = (translated as { aadstsCode?: string }).aadstsCode;
+	const known = code ? REDEMPTION_ERRORS[code] : undefined;
+	if (known) return new SignInCallbackError(`Sign-in failed: AADSTS${code}: ${known.explanation}`, known.fix);
+	if (raw instanceof AuthError && raw.errorCode === 'invalid_grant') {
+		return new SignInCallbackError(`Sign-in failed: ${translated.message}`, 'Open the sign-in link again to start a new sign-in.');
+	}
+	return translated;
+}
+
+function describeCallbackError(callback: AuthCodeCallback): SignInCallbackError {
+	const error = callback.error ?? '';
+	const description = (callback.error_description ?? '').split(/\r?\n/)[0].replace(/ Trace ID:.*$/, '').slice(0, 300);
+	if (error === 'access_denied' || error === 'consent_required' || /AADSTS65004/.test(description)) {
+		return new SignInCallbackError(
+			`Sign-in cancelled: the person declined the requested permissions or cancelled the sign-in (${error}${description ? `: ${description}` : ''}).`,
+			'Open the sign-in link again and accept the permissions, or ask an administrator to grant consent for the organization in the app registration (API permissions).',
+		);
+	}
+	return new SignInCallbackError(
+		`The identity provider ended the sign-in with ${error}${description ? `: ${description}` : ''}.`,
+		'Fix the cause named above, then open the sign-in link again.',
+	);
+}
+
+function normalizeClaims(raw: string | undefined): string | undefined {
+	const text = (raw ?? '').trim();
+	if (!text) return undefined;
+	let json = text;
+	if (!text.startsWith('{')) {
+		// Claims challenges arrive base64-encoded in WWW-Authenticate; accept either form.
+		json = Buffer.from(text, 'base64').toString('utf8');
+	}
+	try {
+		JSON.parse(json);
+	} catch {
+		throw new InvalidInputError('The claims of the sign-in link are neither JSON nor base64-encoded JSON.', 'Use the sign-in link from the node error as it is.', 'claims');
+	}
+	return json;
+}
+
+/** The link a person opens to sign in; extra scopes / claims / login hint when the node needs them. */
+export function signInLink(redirectUri: string, extras: { scopes?: string[]; claims?: string; loginHint?: string } = {}): string {
+	const url = new URL(redirectUri);
+	if (extras.scopes?.length) url.searchParams.set('scopes', extras.scopes.join(' '));
+	if (extras.claims) url.searchParams.set('claims', Buffer.from(extras.claims, 'utf8').toString('base64url'));
+	if (extras.loginHint) url.searchParams.set('login_hint', extras.loginHint);
+	return url.toString();
+}
+
+export interface PromptOptions {
+	/** The credential's Redirect URI (the sign-in webhook); empty when not set up. */
+	redirectUri: string;
+	/** The credential's own scopes: a link for them needs no scopes parameter. */
+	credentialScopes: string[];
+	/** Who is signed in now, if anyone (to hint the same account). */
+	account?: string;
+	/** Appended to the message, e.g. why username/password was not used. */
+	note?: string;
+}
+
+/**
+ * The interactive "flow" of a workflow engine: it cannot open a browser, so it stops with the
+ * sign-in link the person must open (shown in the editor, passed to the error workflow).
+ */
+export function browserSignInPrompt(options: PromptOptions): SignInFlow {
+	return async (app, scopes, reason, claims) => {
+		let account = options.account;
+		if (!account && reason !== 'no-account') {
+			const accounts = await app.getAllAccounts();
+			if (accounts.length === 1) account = accounts[0].username;
+		}
+		throw signInRequired({ ...options, account }, scopes, reason, claims);
+	};
+}
+
+export function signInRequired(options: PromptOptions, scopes: string[], reason: SignInReason, claims?: string): SignInRequiredError {
+	const sameAsCredential =
+		scopes.length === options.credentialScopes.length && scopes.every((s) => options.credentialScopes.includes(s));
+	let redirectUri: string | undefined;
+	try {
+		redirectUri = validateRedirectUri(options.redirectUri);
+	} catch {
+		redirectUri = undefined;
+	}
+	const who = options.account ? `${options.account}` : 'the person';
+	const why =
+		reason === 'no-account'
+			? 'nobody has signed in to this credential yet'
+			: reason === 'claims'
+				? `the API requires a stronger sign-in from ${who} (claims challenge, e.g. multi-factor authentication)`
+				: `${who} must sign in again or consent to ${scopes.join(' ')} (the identity provider requires interaction)`;
+	const note = options.note ? ` ${options.note}` : '';
+	if (!redirectUri) {
+		return new SignInRequiredError(
+			`Sign-in needed: ${why}, and the credential has no valid Redirect URI for the browser sign-in.${note}`,
+			"Add a 'Microsoft Sign-In (MSAL)' trigger using this credential to a workflow, activate it, put its production URL in the credential's Redirect URI and in the app registration, then open that URL in a browser.",
+			reason,
+		);
+	}
+	const link = signInLink(redirectUri, {
+		scopes: sameAsCredential ? undefined : scopes,
+		claims,
+		loginHint: reason === 'no-account' ? undefined : options.account,
+	});
+	return new SignInRequiredError(
+		`Sign-in needed: ${why}. Open ${link} in a browser and sign in; later runs then work without asking.${note}`,
+		"The link is served by the active 'Microsoft Sign-In (MSAL)' trigger of this credential. In unattended runs, send this message to the person from the workflow's error workflow.",
+		reason,
+	);
+}
