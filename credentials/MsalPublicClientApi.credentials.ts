@@ -1,0 +1,115 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+import { authenticatePublicClient, preAuthenticatePublicClient } from '../nodes/glue/publicClientSignIn';
+import { PENDING_SIGN_INS_FIELD } from '../nodes/glue/publicClientSettings';
+import { allowedHostsProperty, authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+
+export class MsalPublicClientApi implements ICredentialType {
+	name = 'msalPublicClientApi';
+
+	displayName = 'Microsoft Entra ID (MSAL) Public Client (Browser Sign-In) API';
+
+	icon: Icon = 'file:msal.svg';
+
+	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/scenario-desktop-acquire-token';
+
+	properties: INodeProperties[] = [
+		...authorityProperties(
+			'Directory (tenant) ID or a verified domain; or organizations (any work or school account), common (work, school or personal) or consumers (personal Microsoft accounts), as the app registration allows',
+		),
+		clientIdProperty,
+		{
+			displayName: 'Scopes',
+			name: 'scopes',
+			type: 'string',
+			default: 'https://graph.microsoft.com/User.Read',
+			required: true,
+			description:
+				'Delegated permissions asked for at sign-in, e.g. https://graph.microsoft.com/User.Read https://graph.microsoft.com/Mail.Read. Nodes can ask for others later (other APIs come silently; new permissions need the person to consent once).',
+		},
+		{
+			displayName: 'Redirect URI (Sign-In Link)',
+			name: 'redirectUri',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. https://n8n.example.com/webhook/msal-sign-in',
+			description:
+				"The production URL of the 'Microsoft Sign-In (MSAL)' trigger in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
+		},
+		{
+			displayName: 'Allowed Accounts',
+			name: 'allowedAccounts',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. alice@contoso.com',
+			description:
+				'Comma-separated usernames that may sign in through the link. Empty allows anyone who can sign in to the app; set it, since the link is public.',
+		},
+		{
+			displayName: 'Account',
+			name: 'account',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. alice@contoso.com',
+			description: 'Which signed-in person to act as when several have signed in to this credential. Empty: the only one.',
+		},
+		{
+			displayName: 'Sign In With Username and Password (Deprecated)',
+			name: 'useUsernamePassword',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to sign in by sending a username and password to Microsoft (resource owner password credentials flow) instead of the browser',
+		},
+		{
+			displayName:
+				'Microsoft deprecates this flow and advises against it. It fails for accounts with multi-factor authentication or Conditional Access that needs interaction, for federated accounts (ADFS or another identity provider) and for personal Microsoft accounts. The app registration needs "Allow public client flows" set to Yes. Prefer the browser sign-in.',
+			name: 'usernamePasswordNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { useUsernamePassword: [true] } },
+		},
+		{
+			displayName: 'Username',
+			name: 'username',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. alice@contoso.com',
+			displayOptions: { show: { useUsernamePassword: [true] } },
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			displayOptions: { show: { useUsernamePassword: [true] } },
+		},
+		allowedHostsProperty,
+		...tokenCacheProperties,
+		{
+			displayName: 'Pending Sign-Ins',
+			name: PENDING_SIGN_INS_FIELD,
+			type: 'hidden',
+			default: '',
+			typeOptions: { password: true },
+		},
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		return await preAuthenticatePublicClient(credentials);
+	}
+
+	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
+		await authenticatePublicClient(credentials, requestOptions);
+}

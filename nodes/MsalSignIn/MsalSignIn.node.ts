@@ -1,0 +1,154 @@
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+import { MsalNodeError } from '../core/errors';
+import { useN8nLogger } from '../glue/logSink';
+import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../glue/publicClientSettings';
+import { runSignInOperation } from '../glue/publicClientSignIn';
+
+useN8nLogger();
+
+/**
+ * The browser sign-in endpoint of the public-client credential. Its production URL is the
+ * credential's Redirect URI and the sign-in link nodes show:
+ *   GET (no code)        → starts a sign-in (PKCE + state kept in the credential), 302 to Microsoft
+ *   GET ?code&state      → redeems the code, saves the account and tokens in the credential,
+ *                          answers "Signed in as …" and starts the workflow with the account
+ *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
+ */
+export class MsalSignIn implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Microsoft Sign-In (MSAL)',
+		name: 'msalSignIn',
+		icon: 'file:msal.svg',
+		group: ['trigger'],
+		version: 1,
+		subtitle: 'Browser sign-in for a public-client credential',
+		description:
+			'Sign-in page for the Microsoft Entra ID public-client credential: a person opens its URL, signs in at Microsoft, and the credential keeps the sign-in for later runs',
+		defaults: { name: 'Microsoft Sign-In' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: PUBLIC_CLIENT_CREDENTIAL_TYPE, required: true }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'GET',
+				responseMode: 'onReceived',
+				path: '={{$parameter["path"]}}',
+				isFullPath: true,
+			},
+		],
+		properties: [
+			{
+				displayName:
+					"Activate this workflow, then copy the Production URL above into the credential's Redirect URI and into the app registration (Authentication, platform 'Mobile and desktop applications'). Opening the URL signs a person in; the workflow runs after each successful sign-in with the account.",
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Path',
+				name: 'path',
+				type: 'string',
+				default: '',
+				placeholder: 'msal-sign-in',
+				description: 'Path of the sign-in URL. Empty uses a random one (harder to guess).',
+			},
+		],
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const res = this.getResponseObject();
+		const query = this.getQueryData() as IDataObject;
+		const param = (name: string): string | undefined => (typeof query[name] === 'string' && query[name] !== '' ? (query[name] as string) : undefined);
+		const isCallback = param('code') !== undefined || param('error') !== undefined || param('state') !== undefined;
+		try {
+			await checkRedirectUri(this);
+			if (!isCallback) {
+				const begun = await runSignInOperation(this, {
+					kind: 'begin',
+					scopes: param('scopes'),
+					claims: param('claims'),
+					loginHint: param('login_hint'),
+				});
+				if (begun.kind !== 'begin') throw new Error('unexpected sign-in step');
+				res.status(302).setHeader('Location', begun.authorizeUrl);
+				res.setHeader('Cache-Control', 'no-store');
+				res.end();
+				return { noWebhookResponse: true };
+			}
+			const done = await runSignInOperation(this, {
+				kind: 'complete',
+				callback: {
+					code: param('code'),
+					state: param('state'),
+					error: param('error'),
+					error_description: param('error_description'),
+					error_subcode: param('error_subcode'),
+				},
+			});
+			if (done.kind !== 'complete') throw new Error('unexpected sign-in step');
+			const who = done.account.name ? `${done.account.name} (${done.account.username})` : done.account.username;
+			sendPage(res, 200, 'Signed in', `Signed in as ${who}. The credential keeps this sign-in; you can close this window.`, `Permissions: ${done.token.scopes.join(' ')}`);
+			return {
+				noWebhookResponse: true,
+				workflowData: [[{ json: { signedIn: true, account: { ...done.account }, scopes: done.token.scopes, expiresOn: done.token.expiresOn } }]],
+			};
+		} catch (error) {
+			const { message, fix } = describe(error);
+			this.logger.warn(`Microsoft sign-in failed: ${message}`);
+			sendPage(res, 400, 'Sign-in failed', message, fix);
+			return { noWebhookResponse: true };
+		}
+	}
+}
+
+/** The credential's Redirect URI must be this page, else Microsoft would send the person elsewhere. */
+async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
+	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
+	const configured = typeof credentials.redirectUri === 'string' ? credentials.redirectUri.trim() : '';
+	const own = context.getNodeWebhookUrl('default') ?? '';
+	const path = (url: string) => {
+		try {
+			return new URL(url).pathname.replace(/\/+$/, '');
+		} catch {
+			return '';
+		}
+	};
+	if (!configured || path(configured) !== path(own)) {
+		throw new MsalNodeError(
+			`The credential's Redirect URI (${configured || 'empty'}) is not this sign-in page (${own}).`,
+			`Set the credential's Redirect URI to ${own} (as the browser reaches it) and register the same URL in the app registration.`,
+		);
+	}
+}
+
+function describe(error: unknown): { message: string; fix: string } {
+	// The step's own error is thrown as is; n8n's wrapper (NodeApiError) keeps it as cause.
+	let cause: unknown = error;
+	for (let depth = 0; depth < 3 && !(cause instanceof MsalNodeError) && cause && typeof cause === 'object' && 'cause' in cause; depth++) {
+		cause = (cause as { cause?: unknown }).cause;
+	}
+	if (cause instanceof MsalNodeError) return { message: cause.message, fix: cause.fix };
+	return { message: error instanceof Error ? error.message : String(error), fix: 'Open the sign-in link again; if it keeps failing, check the credential.' };
+}
+
+const escapeHtml = (text: string) =>
+	text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+function sendPage(res: ReturnType<IWebhookFunctions['getResponseObject']>, status: number, title: string, message: string, detail: string): void {
+	res.status(status);
+	res.setHeader('Content-Type', 'text/html; charset=utf-8');
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+	res.end(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Microsoft Sign-In (n8n)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p><p id="detail">${escapeHtml(detail)}</p></body></html>`);
+}

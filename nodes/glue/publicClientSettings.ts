@@ -1,0 +1,84 @@
+import type { PublicClientApplication } from '@azure/msal-node';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+import { browserSignInPrompt } from '../core/authCode';
+import type { PreparedApp } from '../core/cacheSession';
+import type { CloudName } from '../core/clouds';
+import { acquireDelegatedToken, delegatedScopes, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
+import { MULTI_TENANT_ALIASES } from '../core/authority';
+import { parseScopes } from '../core/scopes';
+import type { TokenOutcome } from '../core/tokenResult';
+import { usernamePasswordSignIn } from '../core/usernamePassword';
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+
+export const PUBLIC_CLIENT_CREDENTIAL_TYPE = 'msalPublicClientApi';
+export const PENDING_SIGN_INS_FIELD = 'pendingSignIns';
+
+/** Work and school, personal or both: the public client may use Entra's multi-tenant endpoints. */
+export const PUBLIC_CLIENT_TENANT_ALIASES = MULTI_TENANT_ALIASES;
+
+export interface PublicClientSettings extends DelegatedSettings {
+	redirectUri: string;
+	allowedAccounts: string[];
+	/** Set only when the credential turns the deprecated username/password flow on. */
+	usernamePassword?: { username: string; password: string };
+	/** The username/password fields are filled but the flow is off. */
+	usernamePasswordIgnored: boolean;
+}
+
+/** n8n credential data → the core's plain settings. */
+export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): PublicClientSettings {
+	const enabled = data.useUsernamePassword === true;
+	const username = text(data.username);
+	const password = text(data.password);
+	return {
+		cloud: (text(data.cloud) || 'global') as CloudName,
+		tenant: text(data.tenant),
+		authorityUrl: text(data.authorityUrl),
+		clientId: text(data.clientId),
+		scopes: text(data.scopes),
+		account: text(data.account).trim() || undefined,
+		redirectUri: text(data.redirectUri).trim(),
+		allowedAccounts: parseScopes(text(data.allowedAccounts)),
+		usernamePassword: enabled ? { username, password } : undefined,
+		usernamePasswordIgnored: !enabled && (username !== '' || password !== ''),
+	};
+}
+
+export function preparePublicClient(settings: PublicClientSettings): PreparedApp<PublicClientApplication> {
+	return prepareDelegatedApp(settings, 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
+}
+
+/** What runs when nothing can be done silently: the password flow if turned on, else the sign-in link. */
+export function publicClientSignInFlow(settings: PublicClientSettings, request: DelegatedTokenRequest): SignInFlow {
+	if (settings.usernamePassword) return usernamePasswordSignIn(settings.usernamePassword);
+	let credentialScopes: string[] = [];
+	try {
+		credentialScopes = delegatedScopes(settings.scopes);
+	} catch {
+		credentialScopes = [];
+	}
+	return browserSignInPrompt({
+		redirectUri: settings.redirectUri,
+		credentialScopes,
+		account: request.account ?? settings.account,
+		note: settings.usernamePasswordIgnored
+			? '(The username and password stored in the credential were not used: "Sign In With Username and Password" is off.)'
+			: undefined,
+	});
+}
+
+/**
+ * Silent-first token for a public-client credential: cached access token, then the refresh
+ * token (also for other APIs and scopes), then the sign-in: username/password when the
+ * credential turns it on, otherwise a SignInRequiredError whose message carries the sign-in
+ * link (with the extra scopes or claims when it is incremental consent or a step-up).
+ */
+export async function acquirePublicClientTokenForCredential(
+	data: ICredentialDataDecryptedObject,
+	storedCache: string | undefined,
+	request: DelegatedTokenRequest,
+): Promise<TokenOutcome> {
+	const settings = publicClientSettingsFrom(data);
+	return await acquireDelegatedToken(preparePublicClient(settings), settings, storedCache, request, publicClientSignInFlow(settings, request));
+}
