@@ -130,6 +130,17 @@ export function mapEntraScopes(scopeParam, { grantType, resources }) {
 export function toEntraError(status, body, rig) {
   const { error } = body;
   const desc = body.error_description || error;
+  if (rig.consentResource && ['invalid_scope', 'invalid_target', 'invalid_grant'].includes(error)) {
+    // Entra: a refresh token cannot give a permission the person has not consented to yet;
+    // MSAL turns consent_required into InteractionRequiredAuthError (incremental consent).
+    return {
+      status: 400,
+      body: entraErrorBody({
+        error: 'invalid_grant', code: 65001, suberror: 'consent_required', correlationId: rig.correlationId,
+        description: `The user or administrator has not consented to use the application with ID '${rig.clientId}'. Send an interactive authorization request for this user and resource.`,
+      }),
+    };
+  }
   const map = {
     invalid_client: rig.clientAuth === 'secret'
       ? [401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${rig.clientId}'.`]

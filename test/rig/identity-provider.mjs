@@ -8,7 +8,7 @@
 //   token       POST /T/oauth2/v2.0/token
 //   devicecode  POST /T/oauth2/v2.0/devicecode
 //   login page  GET/POST /T/oauth2/v2.0/interaction/<uid>      (see interaction.mjs)
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 // Deep imports: the password grant reuses oidc-provider's own token issuing.
 import { issueTokens } from 'oidc-provider/lib/helpers/grant_common.js';
@@ -152,6 +152,10 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
+      if (out.error === 'invalid_redirect_uri') {
+        // Entra shows its error page (no redirect) with AADSTS50011 for an unregistered reply URL.
+        out = { ...out, error_description: `AADSTS50011: The redirect URI '${ctx.oidc?.params?.redirect_uri ?? ''}' specified in the request does not match the redirect URIs configured for the application. (${out.error_description})` };
+      }
       ctx.body = `<!doctype html><title>Error</title><pre>${JSON.stringify(out).replace(/</g, '&lt;')}</pre>`;
     },
   });
@@ -353,10 +357,42 @@ export async function createIdentityProvider({ origin, tenant, tenantId, clients
       if (!mapped.error && mapped.resource) body.resource = mapped.resource;
     }
     delete body.claims;
+    if (grant === 'refresh_token' && body.resource && resources[body.resource]?.requiresUserConsent) {
+      rig.consentResource = body.resource;
+    }
+    if (grant === 'authorization_code') {
+      const refused = await entraCodeChecks(body, clientId, correlationId);
+      if (refused) return sendJson(res, refused);
+    }
     req.rig = rig;
     // oidc-provider accepts an already-parsed body as req.body (once warned about).
     req.body = body;
     return callback(req, res);
+  }
+
+  // Entra's answers to a bad authorization-code redemption, checked before oidc-provider sees
+  // it: oidc-provider says a bare invalid_grant for all of them, and on a reused code it revokes
+  // every token of the grant, which Entra does not do.
+  async function entraCodeChecks(body, clientId, correlationId) {
+    const code = body.code ? await provider.AuthorizationCode.find(body.code, { ignoreExpiration: true }) : undefined;
+    if (!code || code.clientId !== clientId) return undefined;
+    const refuse = (errorCode, description) => ({
+      status: 400, body: entraErrorBody({ error: 'invalid_grant', code: errorCode, description, correlationId }),
+    });
+    if (code.consumed) {
+      return refuse(54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    }
+    if (code.codeChallenge) {
+      const verifier = String(body.code_verifier || '');
+      const computed = createHash('sha256').update(verifier).digest('base64url');
+      if (!verifier || computed !== code.codeChallenge) {
+        return refuse(501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+      }
+    }
+    if (code.redirectUri !== body.redirect_uri) {
+      return refuse(500112, `The reply address '${body.redirect_uri}' does not match the reply address '${code.redirectUri}' provided when requesting Authorization code.`);
+    }
+    return undefined;
   }
 
   async function approveDevice(userCode, username, deny = false) {

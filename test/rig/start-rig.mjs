@@ -90,7 +90,8 @@ const clients = {
   },
   public: {
     kind: 'public', clientId: '44444444-4444-4444-8444-444444444444',
-    redirectUris: ['http://localhost:5678/rest/oauth2-credential/callback', 'http://localhost', 'http://127.0.0.1'],
+    // The last one is the sign-in webhook of the public-client credential in n8n (any loopback port).
+    redirectUris: ['http://localhost:5678/rest/oauth2-credential/callback', 'http://localhost', 'http://127.0.0.1', 'http://127.0.0.1/webhook/msal-sign-in'],
   },
 };
 
@@ -112,7 +113,16 @@ const [idpPort, apiPort] = await Promise.all([listen(idpServer), listen(apiServe
 
 const origin = `https://127.0.0.1:${idpPort}`;
 const apiOrigin = `https://127.0.0.1:${apiPort}`;
-const resources = { [apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] } };
+// Two more APIs for delegated tokens: one the sign-in covers (like any admin-consented API:
+// its token comes silently from the same refresh token), one whose permission each person must
+// consent to first (incremental consent: the refresh token does not cover it until then).
+const SECOND_API = 'api://rig-second-api';
+const CONSENT_API = 'api://rig-consent-api';
+const resources = {
+  [apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] },
+  [SECOND_API]: { scopes: ['Files.Read'] },
+  [CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
+};
 
 const idp = await createIdentityProvider({
   origin, tenant: TENANT, tenantId: TENANT_ID, clients, users: USERS, resources,
@@ -146,6 +156,8 @@ const rig = {
     delegatedScopes: resources[apiOrigin].scopes.map((s) => `${apiOrigin}/${s}`),
     adminUrl: `${apiOrigin}/__api`,
   },
+  secondApi: { resource: SECOND_API, delegatedScopes: resources[SECOND_API].scopes.map((s) => `${SECOND_API}/${s}`) },
+  consentApi: { resource: CONSENT_API, delegatedScopes: resources[CONSENT_API].scopes.map((s) => `${CONSENT_API}/${s}`) },
   clients: {
     secret: publicClient(clients.secret),
     certificate: publicClient(clients.certificate),
