@@ -73,6 +73,18 @@ export function urlBelongsToScopes(url: URL, scopes: string[], cloud: CloudName 
 	});
 }
 
+/** "host:port" when `host` is the scope's own resource host and the resource names a non-default port. */
+function withResourcePort(scope: string, host: string): string {
+	const resource = resourceOfScope(scope);
+	if (resource === undefined) return host;
+	try {
+		const url = new URL(resource);
+		return url.hostname.toLowerCase() === host && url.port ? `${host}:${url.port}` : host;
+	} catch {
+		return host;
+	}
+}
+
 function effectivePort(url: URL): string {
 	return url.port || (url.protocol === 'https:' ? '443' : '80');
 }
@@ -117,7 +129,7 @@ export function assertTokenMayGo(
 		);
 	}
 	if (urlBelongsToScopes(url, scopes, cloud) || isAllowed(url, allowedHosts)) return;
-	const resourceHosts = [...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud)))];
+	const resourceHosts = [...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud).map((host) => withResourcePort(scope, host))))];
 	const belongs = resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
 	throw new TokenGuardError(
 		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Additional Allowed Hosts. Nothing was sent.`,
