@@ -55,7 +55,12 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 function pairs(value: unknown, key: string): NameValue[] {
 	const list = (value as IDataObject | undefined)?.[key];
 	if (!Array.isArray(list)) return [];
-	return list.map((entry) => {
+	// A row left as the editor adds it (no name, no value) is not a mistake to report: skip it.
+	const filled = list.filter((entry) => {
+		const e = entry as IDataObject;
+		return String(e.name ?? '').trim() !== '' || (e.value !== undefined && e.value !== null && e.value !== '');
+	});
+	return filled.map((entry) => {
 		const e = entry as IDataObject;
 		return { name: String(e.name ?? '').trim(), value: e.value === undefined || e.value === null ? '' : typeof e.value === 'object' ? JSON.stringify(e.value) : String(e.value) };
 	});
@@ -162,7 +167,9 @@ function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemInde
 		}
 		case 'multipart': {
 			const raw = (context.getNodeParameter('multipartParts', itemIndex, {}) as IDataObject).parts;
-			const parts = (Array.isArray(raw) ? raw : []) as IDataObject[];
+			const parts = ((Array.isArray(raw) ? raw : []) as IDataObject[]).filter(
+				(part) => part.partType === 'binary' || String(part.name ?? '').trim() !== '' || (part.value !== undefined && part.value !== null && part.value !== ''),
+			);
 			const binaries = parts.map((part) =>
 				part.partType === 'binary'
 					? assertBinary(context, item, itemIndex, String(part.inputDataFieldName ?? 'data').trim(), 'Multipart Parts')

@@ -98,7 +98,7 @@ describe('Call API node in real n8n', () => {
 							bodyContentType: 'json',
 							jsonBody: '{"a": [1, 2], "s": "é"}',
 							sendHeaders: true,
-							headerParameters: { parameters: [{ name: 'ConsistencyLevel', value: 'eventual' }] },
+							headerParameters: { parameters: [{ name: 'ConsistencyLevel', value: 'eventual' }, { name: '', value: '' }] }, // an empty row is skipped
 							sendQuery: true,
 							queryParameters: { parameters: [{ name: '$filter', value: "startswith(name,'A b')" }] },
 						}),
