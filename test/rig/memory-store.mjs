@@ -43,6 +43,7 @@ export function createMemoryStore() {
     async find(id) {
       if (this.model === 'ReplayDetection') return undefined;
       const payload = live(this.key(id));
+      if (payload && this.model === 'RefreshToken') return widenToGrant(payload);
       return payload ? { ...payload } : undefined;
     }
 
@@ -80,6 +81,21 @@ export function createMemoryStore() {
         if (entry.payload.grantId === grantId) entries.delete(key);
       }
     }
+  }
+
+  // Entra: a refresh token serves every permission the person (or an admin) consented to for
+  // the app, on any API, not only the scopes of the sign-in that issued it. oidc-provider limits
+  // a refresh to the token's own scopes and resources, so the token is read with its grant's added.
+  function widenToGrant(payload) {
+    const grant = payload.grantId ? live(`Grant:${payload.grantId}`) : undefined;
+    if (!grant) return { ...payload };
+    const names = new Set(String(payload.scope || '').split(' ').filter(Boolean));
+    for (const scope of Object.values(grant.resources || {})) {
+      for (const name of String(scope).split(' ').filter(Boolean)) names.add(name);
+    }
+    const own = payload.resource === undefined ? [] : [].concat(payload.resource);
+    const resource = [...new Set([...own, ...Object.keys(grant.resources || {})])];
+    return { ...payload, scope: [...names].join(' '), ...(resource.length ? { resource: resource.length === 1 ? resource[0] : resource } : {}) };
   }
 
   return {
