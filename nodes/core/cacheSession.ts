@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TokenCache } from '@azure/msal-node';
+import type { INetworkModule, TokenCache } from '@azure/msal-node';
 import { readEnvelope, writeEnvelope, type CacheEnvelope } from './cacheEnvelope';
 import { log } from './logging';
 import { MsalNetworkClient } from './networkClient';
@@ -13,7 +13,7 @@ export interface PreparedApp<TApp> {
 	owner: string;
 	clientId: string;
 	authority: string;
-	create(network: MsalNetworkClient, authorityMetadata: string | undefined): TApp;
+	create(network: INetworkModule, authorityMetadata: string | undefined): TApp;
 }
 
 export interface CacheWork<T> {
@@ -77,10 +77,14 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		});
 	}
 
-	/** A stand-alone application loaded with the stored cache, for a long-running sign-in. */
-	detachedApp(stored: string | undefined): TApp {
+	/**
+	 * A stand-alone application loaded with the stored cache, for a long-running sign-in.
+	 * `network` may wrap the session's network client (it must delegate to it) for a flow that
+	 * needs to see or answer its requests, e.g. a device-code sign-in resumed in a later run.
+	 */
+	detachedApp(stored: string | undefined, network: INetworkModule = this.network): TApp {
 		// Shares the network client so the OpenID configuration it fetches is saved with the cache.
-		const app = this.prepared.create(this.network, this.network.openIdConfiguration);
+		const app = this.prepared.create(network, this.network.openIdConfiguration);
 		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
 		if (outcome.kind === 'ok') app.getTokenCache().deserialize(JSON.stringify(outcome.envelope.msal));
 		return app;
@@ -90,12 +94,11 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	private syncFrom(stored: string | undefined): string[] {
 		if (stored !== undefined && stored === this.lastSeenStored) return [];
 		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
-		const cache = this.app.getTokenCache();
 		if (outcome.kind === 'ok') {
 			const { envelope } = outcome;
 			const olderCopyOfOurs = envelope.lineage === this.lineage && envelope.revision < this.revision;
 			if (!olderCopyOfOurs) {
-				cache.deserialize(JSON.stringify(envelope.msal));
+				this.replaceCache(JSON.stringify(envelope.msal));
 				this.lineage = envelope.lineage;
 				this.revision = envelope.revision;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
@@ -104,7 +107,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			return [];
 		}
 		// Empty or unusable: start from an empty cache so nothing of another record leaks in.
-		cache.deserialize('{}');
+		this.replaceCache('{}');
 		this.lineage = undefined;
 		this.revision = 0;
 		this.metadataSaved = false;
@@ -115,6 +118,16 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			return [warning];
 		}
 		return [];
+	}
+
+	/**
+	 * MSAL's TokenCache.deserialize merges into what is in memory; without clearing first, the
+	 * accounts and tokens of another credential record using the same app (or of an account
+	 * signed out elsewhere) would survive the switch.
+	 */
+	private replaceCache(msalCache: string): void {
+		(this.app as { clearCache?: () => void }).clearCache?.();
+		this.app.getTokenCache().deserialize(msalCache);
 	}
 
 	private snapshot(): string {
