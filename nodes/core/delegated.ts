@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublicClientApplication, type AccountInfo, type AuthenticationResult } from '@azure/msal-node';
+import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
 import { cacheOwner } from './cacheEnvelope';
 import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
@@ -7,6 +7,7 @@ import { CLIENT_CAPABILITIES } from './clientCredentials';
 import { InvalidInputError, MsalNodeError } from './errors';
 import { isSignInNeeded, translateMsalError } from './errorTranslation';
 import { msalLoggerOptions } from './logging';
+import type { MsalNetworkClient } from './networkClient';
 import { parseScopes } from './scopes';
 import { toTokenResult, type TokenOutcome, type TokenRequest } from './tokenResult';
 
@@ -38,8 +39,12 @@ export type SignInReason = 'no-account' | 'interaction-required' | 'claims';
 /**
  * Runs an interactive flow (device code, browser, password) on `app`, an application loaded
  * with the stored cache and not shared with anything else, and returns its result.
+ * `network`, when present, gives the app a network client wrapping the session's (see
+ * CacheSession.detachedApp).
  */
-export type SignInFlow = (app: PublicClientApplication, scopes: string[], reason: SignInReason, claims?: string) => Promise<AuthenticationResult>;
+export type SignInFlow = ((app: PublicClientApplication, scopes: string[], reason: SignInReason, claims?: string) => Promise<AuthenticationResult>) & {
+	network?: (shared: MsalNetworkClient) => INetworkModule;
+};
 
 /** The person must sign in and nothing can be done silently; `prompt` says how. */
 export class SignInRequiredError extends MsalNodeError {
@@ -156,7 +161,7 @@ async function signInAndAdopt(
 	signIn: SignInFlow,
 	warnings: string[],
 ): Promise<TokenOutcome> {
-	const app = session.detachedApp(storedCache);
+	const app = session.detachedApp(storedCache, signIn.network?.(session.network));
 	const result = await signIn(app, scopes, reason, claims);
 	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
 	return { token: toTokenResult(result), cacheToStore, warnings };
