@@ -24,12 +24,40 @@ import type { TokenOutcome, TokenRequest, TokenResult } from '../core/tokenResul
 export const CACHE_MARKER_FIELD = 'cacheMarker';
 export const TOKEN_CACHE_FIELD = 'tokenCache';
 
-export type Acquirer = (credentials: ICredentialDataDecryptedObject, storedCache: string | undefined, request: TokenRequest) => Promise<TokenOutcome>;
+/** Other declared hidden fields to save with the cache (e.g. a pending sign-in); '' clears one. */
+export type FieldsToStore = Record<string, string>;
+
+export type Acquirer = (
+	credentials: ICredentialDataDecryptedObject,
+	storedCache: string | undefined,
+	request: TokenRequest,
+) => Promise<TokenOutcome & { fieldsToStore?: FieldsToStore }>;
+
+/**
+ * Thrown by an acquirer that fails but must still save fields (a sign-in code the next run
+ * redeems): they are saved, then `cause` is what the node (or n8n's HTTP Request node) sees.
+ */
+export class SaveThenFail extends Error {
+	constructor(
+		readonly cause: unknown,
+		readonly fieldsToStore: FieldsToStore,
+	) {
+		super(cause instanceof Error ? cause.message : String(cause));
+	}
+}
+
+/** Work other than a token (e.g. signing an account out) that changes what is stored. */
+export type StoreWork<T> = (
+	credentials: ICredentialDataDecryptedObject,
+	storedCache: string | undefined,
+) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore }>;
 
 interface PendingAcquisition {
 	request: TokenRequest;
 	outcome?: TokenOutcome;
 	error?: unknown;
+	work?: StoreWork<unknown>;
+	workResult?: { value: unknown };
 }
 
 // On globalThis: n8n loads credential and node files separately; both must see one context.
@@ -39,6 +67,8 @@ const pendingContext = (globals[CONTEXT_KEY] ??= new AsyncLocalStorage<PendingAc
 
 /** Token obtained in preAuthentication, for the authenticate call n8n makes next with the same object. */
 const tokensForCredentials = new WeakMap<ICredentialDataDecryptedObject, TokenResult>();
+/** A failure of preAuthentication that saved fields first; authenticate (HTTP Request node path) rethrows it. */
+const failuresForCredentials = new WeakMap<ICredentialDataDecryptedObject, unknown>();
 
 /** Marks the request a node sends only to obtain a token; it never reaches the network. */
 const TOKEN_ONLY_URL = 'https://token-only.n8n-nodes-msal.invalid/';
@@ -53,15 +83,33 @@ function storedCacheOf(credentials: ICredentialDataDecryptedObject): string | un
 /** Body of the credential types' `preAuthentication`. */
 export async function preAuthenticate(credentials: ICredentialDataDecryptedObject, acquire: Acquirer): Promise<IDataObject> {
 	const pending = pendingContext.getStore();
+	failuresForCredentials.delete(credentials);
 	try {
+		if (pending?.work) {
+			const result = await pending.work(credentials, storedCacheOf(credentials));
+			pending.workResult = { value: result.value };
+			return toSave(result.cacheToStore, result.fieldsToStore);
+		}
 		const outcome = await acquire(credentials, storedCacheOf(credentials), pending?.request ?? {});
 		if (pending) pending.outcome = outcome;
 		tokensForCredentials.set(credentials, outcome.token);
-		return outcome.cacheToStore === undefined ? {} : { [CACHE_MARKER_FIELD]: '', [TOKEN_CACHE_FIELD]: outcome.cacheToStore };
+		return toSave(outcome.cacheToStore, outcome.fieldsToStore);
 	} catch (error) {
+		if (error instanceof SaveThenFail) {
+			if (pending) pending.error = error.cause;
+			tokensForCredentials.delete(credentials);
+			failuresForCredentials.set(credentials, error.cause);
+			return toSave(undefined, error.fieldsToStore);
+		}
 		if (pending) pending.error = error;
 		throw error;
 	}
+}
+
+function toSave(cacheToStore: string | undefined, fieldsToStore: FieldsToStore | undefined): IDataObject {
+	const fields: IDataObject = { ...(fieldsToStore ?? {}) };
+	if (cacheToStore !== undefined) fields[TOKEN_CACHE_FIELD] = cacheToStore;
+	return Object.keys(fields).length === 0 ? {} : { [CACHE_MARKER_FIELD]: '', ...fields };
 }
 
 /** Body of the credential types' `authenticate`: adds the bearer token (n8n's HTTP Request node path). */
@@ -73,7 +121,7 @@ export async function authenticateRequest(
 	const pending = pendingContext.getStore();
 	if (pending && requestOptions.url === TOKEN_ONLY_URL) {
 		// preAuthentication did not run (n8n skips it when the marker is not ''): acquire without saving.
-		if (!pending.outcome && !pending.error) {
+		if (!pending.outcome && !pending.error && !pending.work) {
 			try {
 				pending.outcome = await acquire(credentials, storedCacheOf(credentials), pending.request);
 			} catch (error) {
@@ -82,6 +130,7 @@ export async function authenticateRequest(
 		}
 		throw new TokenOnlyRequestStopped('token obtained; request not sent');
 	}
+	if (failuresForCredentials.has(credentials)) throw failuresForCredentials.get(credentials);
 	const token = tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
 	return {
 		...requestOptions,
@@ -109,4 +158,22 @@ export async function acquireThroughCredentialStore(
 	if (pending.error !== undefined) throw pending.error;
 	if (!pending.outcome) throw new Error('No token was obtained (the credential type did not run).');
 	return pending.outcome;
+}
+
+/**
+ * Runs `work` against the credential's stored data inside n8n's preAuthentication, so what it
+ * returns (a new cache, other fields) is saved like a renewed token. Used by Sign Out.
+ */
+export async function runThroughCredentialStore<T>(context: IExecuteFunctions, credentialType: string, work: StoreWork<T>): Promise<T> {
+	const pending: PendingAcquisition = { request: {}, work: work as StoreWork<unknown> };
+	try {
+		await pendingContext.run(pending, () =>
+			context.helpers.httpRequestWithAuthentication.call(context, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
+		);
+	} catch (error) {
+		if (!pending.workResult && !pending.error) pending.error = error;
+	}
+	if (pending.error !== undefined) throw pending.error;
+	if (!pending.workResult) throw new Error('The credential type did not run.');
+	return pending.workResult.value as T;
 }
