@@ -367,9 +367,12 @@ function checkAccount(result: AuthenticationResult, wanted: string | undefined):
 	return result;
 }
 
+/** Hands the prompt to the node (which shows it to the person), or to the log when no node listens. */
 function deliver(options: FlowOptions, prompt: SignInPrompt): void {
-	log('warn', prompt.message);
-	if (!options.onPrompt) return;
+	if (!options.onPrompt) {
+		log('warn', prompt.message);
+		return;
+	}
 	try {
 		void Promise.resolve(options.onPrompt(prompt)).catch((error: unknown) => log('warn', `Could not deliver the sign-in prompt: ${describe(error)}`));
 	} catch (error) {

@@ -1,0 +1,36 @@
+import type { INodeProperties } from 'n8n-workflow';
+import { PENDING_SIGN_IN_FIELD } from '../../nodes/glue/delegatedCredential';
+
+/** Fields every credential acting for a person has (device code, public client). */
+export const delegatedScopesProperty: INodeProperties = {
+	displayName: 'Scopes',
+	name: 'scopes',
+	type: 'string',
+	default: 'User.Read',
+	required: true,
+	placeholder: 'e.g. User.Read Mail.Read Files.ReadWrite',
+	description:
+		'Delegated permissions to ask for, separated by spaces (Microsoft Graph names, or https://<api>/<permission> for other APIs). openid, profile and offline_access are added for you. Nodes can ask for others; the person\'s sign-in covers every permission consented for the app.',
+};
+
+export const accountProperty: INodeProperties = {
+	displayName: 'Account',
+	name: 'account',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. alice@contoso.com',
+	description:
+		'Username of the person to act as when several people signed in with this credential (see the Acquire Token node\'s List Accounts). Empty: the only signed-in person.',
+};
+
+/**
+ * A sign-in started by one run and finished by a later one (e.g. a device code shown in an
+ * error). Hidden and password-typed like the token cache: saved encrypted, never sent to the editor.
+ */
+export const pendingSignInProperty: INodeProperties = {
+	displayName: 'Pending Sign-In',
+	name: PENDING_SIGN_IN_FIELD,
+	type: 'hidden',
+	default: '',
+	typeOptions: { password: true },
+};

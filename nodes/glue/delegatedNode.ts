@@ -1,0 +1,99 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { SignInControls, SignInMode, SignInPrompt } from '../core/deviceCode';
+import { InvalidInputError } from '../core/errors';
+
+/**
+ * What a node does to get a person's sign-in prompt to that person, for every delegated
+ * credential: the n8n log, the editor (sendMessageToUI: the browser console of whoever runs the
+ * workflow by hand), and an optional "sign-in prompt workflow" run with the prompt as its input
+ * item (e.g. to mail or post it). The prompt carries the URL and the user code only; never the
+ * device code, tokens or cache.
+ */
+
+export interface SignInNodeOptions {
+	/** 'credential' (or empty): the credential's setting. */
+	signInMode?: 'credential' | SignInMode;
+	/** ID of a workflow (starting with an Execute Workflow Trigger) that receives the prompt. */
+	signInPromptWorkflowId?: string;
+}
+
+/** The prompt as the item a prompt workflow (or a "continue on fail" branch) receives. */
+export function promptItem(prompt: SignInPrompt, context: IExecuteFunctions): IDataObject {
+	return {
+		message: prompt.message,
+		verificationUri: prompt.verificationUri,
+		userCode: prompt.userCode,
+		expiresOn: prompt.expiresOn,
+		expiresInSeconds: prompt.expiresInSeconds,
+		...(prompt.account ? { account: prompt.account } : {}),
+		reason: prompt.reason,
+		isNewCode: prompt.isNewCode,
+		waiting: prompt.mode === 'wait',
+		workflow: { id: context.getWorkflow().id ?? null, name: context.getWorkflow().name ?? null },
+		node: context.getNode().name,
+	};
+}
+
+/**
+ * Runs the prompt workflow. In wait mode it is not awaited (the node keeps polling meanwhile);
+ * when the node is about to stop, it is awaited, because a one-shot process (`n8n execute`)
+ * may exit as soon as the node fails.
+ */
+export async function runPromptWorkflow(context: IExecuteFunctions, workflowId: string, prompt: SignInPrompt, wait: boolean): Promise<void> {
+	const items: INodeExecutionData[] = [{ json: promptItem(prompt, context) }];
+	const run = context.executeWorkflow({ id: workflowId }, items, undefined, {
+		doNotWaitToFinish: !wait,
+		parentExecution: { executionId: context.getExecutionId(), workflowId: String(context.getWorkflow().id ?? '') },
+	});
+	if (wait) await run;
+	else void run.catch((error: unknown) => context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${error instanceof Error ? error.message : String(error)}`));
+}
+
+/** The node's sign-in options (read from the first item). */
+export function readSignInOptions(context: IExecuteFunctions, options: IDataObject): SignInNodeOptions {
+	const mode = String(options.signInMode ?? 'credential');
+	if (!['credential', 'stop', 'wait'].includes(mode)) {
+		throw new InvalidInputError(`When Sign-In Is Needed "${mode}" is not known.`, 'Choose Credential Setting, Stop and Show the Code, or Wait for Sign-In.', 'When Sign-In Is Needed');
+	}
+	const workflowId = String(options.signInPromptWorkflowId ?? '').trim();
+	if (workflowId && workflowId === String(context.getWorkflow().id ?? '')) {
+		throw new InvalidInputError('The sign-in prompt workflow is this workflow.', 'Enter the ID of another workflow, one that starts with an Execute Workflow Trigger.', 'Sign-In Prompt Workflow ID');
+	}
+	return { signInMode: mode as SignInNodeOptions['signInMode'], signInPromptWorkflowId: workflowId || undefined };
+}
+
+/**
+ * The sign-in controls for a delegated token request: the node's mode, the execution's cancel
+ * signal, and the prompt delivery for a wait (a stop is reported by the node after the error).
+ */
+export function signInControlsFor(context: IExecuteFunctions, options: SignInNodeOptions): SignInControls {
+	return {
+		mode: options.signInMode === 'stop' || options.signInMode === 'wait' ? options.signInMode : undefined,
+		signal: context.getExecutionCancelSignal(),
+		onPrompt: async (prompt) => {
+			deliverToEditor(context, prompt);
+			if (options.signInPromptWorkflowId && prompt.isNewCode) await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, false);
+		},
+	};
+}
+
+/** Shows the prompt in the n8n log and the editor's browser console. */
+export function deliverToEditor(context: IExecuteFunctions, prompt: SignInPrompt): void {
+	context.logger.warn(`[${context.getNode().name}] ${prompt.message}`);
+	try {
+		context.sendMessageToUI(prompt.message);
+	} catch {
+		// Not available outside the editor (CLI, queue workers).
+	}
+}
+
+/** After a stop with a new code: run the prompt workflow (awaited) so the prompt leaves before the node fails. */
+export async function reportStoppedSignIn(context: IExecuteFunctions, options: SignInNodeOptions, prompt: SignInPrompt): Promise<void> {
+	deliverToEditor(context, prompt);
+	if (!options.signInPromptWorkflowId || !prompt.isNewCode) return;
+	try {
+		await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, true);
+	} catch (error) {
+		context.logger.warn(`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${error instanceof Error ? error.message : String(error)}`);
+	}
+}
