@@ -6,19 +6,32 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import type { AccountSummary } from '../core/delegated';
+import { SignInPendingError, type DeviceCodeTokenRequest } from '../core/deviceCode';
 import { InvalidInputError } from '../core/errors';
-import type { TokenRequest, TokenResult } from '../core/tokenResult';
-import { acquireThroughCredentialStore } from '../glue/credentialCacheStore';
+import type { TokenResult } from '../core/tokenResult';
+import { acquireThroughCredentialStore, runThroughCredentialStore } from '../glue/credentialCacheStore';
 import { testClientCredentials } from '../glue/credentialTests';
+import { listAccountsOf, signOutWork } from '../glue/delegatedCredential';
+import { promptItem, readSignInOptions, reportStoppedSignIn, signInControlsFor, type SignInNodeOptions } from '../glue/delegatedNode';
+import { DEVICE_CODE_CREDENTIAL, testDeviceCode } from '../glue/deviceCodeCredential';
 import { useN8nLogger } from '../glue/logSink';
 import { toNodeError } from '../glue/nodeErrors';
 
 useN8nLogger();
 
-interface TokenOptions {
+interface TokenOptions extends SignInNodeOptions {
 	forceRefresh?: boolean;
 	claims?: string | IDataObject;
+	account?: string;
 }
+
+/** Authentication choice → credential type; `delegated` ones act for a person and have accounts. */
+const AUTHENTICATIONS: Record<string, { credentialType: string; delegated: boolean }> = {
+	clientCredentials: { credentialType: 'msalClientCredentialsApi', delegated: false },
+	deviceCode: { credentialType: DEVICE_CODE_CREDENTIAL, delegated: true },
+};
+const DELEGATED = Object.keys(AUTHENTICATIONS).filter((name) => AUTHENTICATIONS[name].delegated);
 
 export class MsalAcquireToken implements INodeType {
 	description: INodeTypeDescription = {
@@ -27,7 +40,7 @@ export class MsalAcquireToken implements INodeType {
 		icon: 'file:msal.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{"Get token: " + ($parameter["scopes"] || "credential scope")}}',
+		subtitle: '={{ $parameter["operation"] === "listAccounts" ? "List accounts" : $parameter["operation"] === "signOut" ? "Sign out" : "Get token: " + ($parameter["scopes"] || "credential scope") }}',
 		description:
 			'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
 		defaults: { name: 'Acquire Token' },
@@ -40,6 +53,12 @@ export class MsalAcquireToken implements INodeType {
 				required: true,
 				testedBy: 'msalClientCredentialsTest',
 				displayOptions: { show: { authentication: ['clientCredentials'] } },
+			},
+			{
+				name: DEVICE_CODE_CREDENTIAL,
+				required: true,
+				testedBy: 'msalDeviceCodeTest',
+				displayOptions: { show: { authentication: ['deviceCode'] } },
 			},
 		],
 		properties: [
@@ -54,6 +73,11 @@ export class MsalAcquireToken implements INodeType {
 						name: 'Client Credentials (App Only)',
 						value: 'clientCredentials',
 						description: 'The app acts as itself with a secret, certificate or federated assertion',
+					},
+					{
+						name: 'Device Code (Delegated)',
+						value: 'deviceCode',
+						description: 'The app acts for a person who signed in once with a code on any device',
 					},
 				],
 			},
@@ -70,7 +94,47 @@ export class MsalAcquireToken implements INodeType {
 						action: 'Get an access token',
 						description: 'Get an access token, from the cache when it is still valid',
 					},
+					{
+						name: 'List Accounts',
+						value: 'listAccounts',
+						action: 'List signed in accounts',
+						description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
+					},
+					{
+						name: 'Sign Out',
+						value: 'signOut',
+						action: 'Sign an account out',
+						description: 'Remove one person, or everyone, from the token cache in the credential',
+					},
 				],
+			},
+			{
+				displayName: 'List Accounts and Sign Out need a credential that acts for a person (e.g. Device Code)',
+				name: 'appOnlyNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: ['clientCredentials'] } },
+			},
+			{
+				displayName: 'Sign Out',
+				name: 'signOutWhich',
+				type: 'options',
+				default: 'one',
+				options: [
+					{ name: 'One Account', value: 'one' },
+					{ name: 'All Accounts', value: 'all' },
+				],
+				displayOptions: { show: { operation: ['signOut'], authentication: DELEGATED } },
+			},
+			{
+				displayName: 'Account',
+				name: 'signOutAccount',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'e.g. alice@contoso.com',
+				description: 'Username (or home account ID) of the person to sign out, as List Accounts shows it',
+				displayOptions: { show: { operation: ['signOut'], signOutWhich: ['one'], authentication: DELEGATED } },
 			},
 			{
 				displayName: 'Scope',
@@ -80,7 +144,17 @@ export class MsalAcquireToken implements INodeType {
 				placeholder: 'e.g. https://graph.microsoft.com/.default',
 				description:
 					'Scope of the token; empty uses the credential\'s. App tokens take one "<resource>/.default" scope, e.g. https://management.azure.com/.default.',
-				displayOptions: { show: { operation: ['getToken'] } },
+				displayOptions: { show: { operation: ['getToken'], authentication: ['clientCredentials'] } },
+			},
+			{
+				displayName: 'Scopes',
+				name: 'scopes',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. User.Read Mail.Read',
+				description:
+					'Delegated permissions of the token, separated by spaces; empty uses the credential\'s. A permission the person has not consented to needs a new sign-in.',
+				displayOptions: { show: { operation: ['getToken'], authentication: DELEGATED } },
 			},
 			{
 				displayName: 'Options',
@@ -108,29 +182,95 @@ export class MsalAcquireToken implements INodeType {
 					},
 				],
 			},
+			{
+				displayName: 'Sign-In Options',
+				name: 'signInOptions',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				displayOptions: { show: { operation: ['getToken'], authentication: DELEGATED } },
+				options: [
+					{
+						displayName: 'Account',
+						name: 'account',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. alice@contoso.com',
+						description: 'Username of the person to act as, when several signed in with the credential. Empty: the credential\'s Account.',
+					},
+					{
+						displayName: 'Sign-In Prompt Workflow ID',
+						name: 'signInPromptWorkflowId',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. 7Xk2mQ9rT4bYp1Lc',
+						description:
+							'A workflow starting with an Execute Workflow Trigger that receives each new sign-in prompt as its input item (message, verificationUri, userCode, expiresOn…), e.g. to mail or post it to the person',
+					},
+					{
+						displayName: 'When Sign-In Is Needed',
+						name: 'signInMode',
+						type: 'options',
+						default: 'credential',
+						options: [
+							{ name: 'Credential Setting', value: 'credential' },
+							{
+								name: 'Stop and Show the Code',
+								value: 'stop',
+								description: 'Fail at once with the URL and code in the error; the next run picks up the sign-in',
+							},
+							{
+								name: 'Wait for Sign-In',
+								value: 'wait',
+								description: 'Show the code (log, prompt workflow) and wait up to the credential\'s Sign-In Timeout',
+							},
+						],
+					},
+				],
+			},
 		],
 	};
 
 	methods = {
-		credentialTest: { msalClientCredentialsTest: testClientCredentials },
+		credentialTest: { msalClientCredentialsTest: testClientCredentials, msalDeviceCodeTest: testDeviceCode },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const credentialType = 'msalClientCredentialsApi';
+		const authentication = AUTHENTICATIONS[this.getNodeParameter('authentication', 0, 'clientCredentials') as string] ?? AUTHENTICATIONS.clientCredentials;
+		const { credentialType } = authentication;
+		const operation = this.getNodeParameter('operation', 0, 'getToken') as string;
+		if (operation !== 'getToken') {
+			if (!authentication.delegated) {
+				throw toNodeError(
+					this.getNode(),
+					new InvalidInputError(`${operation === 'signOut' ? 'Sign Out' : 'List Accounts'} needs a credential that acts for a person.`, 'Choose Device Code as Authentication.', 'Authentication'),
+				);
+			}
+			return operation === 'signOut' ? await signOutOperation(this, credentialType, items.length) : await listAccountsOperation(this, credentialType, items.length);
+		}
 		const output: INodeExecutionData[] = new Array(items.length);
+		let signInOptions: SignInNodeOptions = {};
+		if (authentication.delegated) {
+			try {
+				signInOptions = readSignInOptions(this, this.getNodeParameter('signInOptions', 0, {}) as IDataObject);
+			} catch (error) {
+				throw toNodeError(this.getNode(), error);
+			}
+		}
 
 		// Items asking for the same token share one acquisition.
-		const groups = new Map<string, { request: TokenRequest; itemIndexes: number[] }>();
+		const groups = new Map<string, { request: DeviceCodeTokenRequest; itemIndexes: number[] }>();
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			let request: TokenRequest;
+			let request: DeviceCodeTokenRequest;
 			try {
-				request = readTokenRequest(this, itemIndex);
+				request = readTokenRequest(this, itemIndex, authentication.delegated);
+				if (authentication.delegated) request.signIn = signInControlsFor(this, signInOptions);
 			} catch (error) {
 				output[itemIndex] = failItem(this, error, itemIndex);
 				continue;
 			}
-			const key = JSON.stringify([request.scopes ?? null, request.forceRefresh ?? false, request.claims ?? null]);
+			const key = JSON.stringify([request.scopes ?? null, request.forceRefresh ?? false, request.claims ?? null, request.account ?? null]);
 			const group = groups.get(key) ?? { request, itemIndexes: [] };
 			group.itemIndexes.push(itemIndex);
 			groups.set(key, group);
@@ -144,6 +284,7 @@ export class MsalAcquireToken implements INodeType {
 					output[itemIndex] = { json: tokenOutput(token), pairedItem: { item: itemIndex } };
 				}
 			} catch (error) {
+				if (error instanceof SignInPendingError && error.prompt.mode === 'stop') await reportStoppedSignIn(this, signInOptions, error.prompt);
 				for (const itemIndex of itemIndexes) output[itemIndex] = failItem(this, error, itemIndex);
 			}
 		}
@@ -151,9 +292,46 @@ export class MsalAcquireToken implements INodeType {
 	}
 }
 
-function readTokenRequest(context: IExecuteFunctions, itemIndex: number): TokenRequest {
+/** List Accounts: one item per signed-in person (no secrets), read from the credential's cache. */
+async function listAccountsOperation(context: IExecuteFunctions, credentialType: string, itemCount: number): Promise<INodeExecutionData[][]> {
+	try {
+		const data = await context.getCredentials(credentialType, 0);
+		const { accounts, warnings } = await listAccountsOf(credentialType, data);
+		for (const warning of warnings) context.logger.warn(warning);
+		const pairedItem = Array.from({ length: Math.max(1, itemCount) }, (_, item) => ({ item }));
+		return [accounts.map((account) => ({ json: accountOutput(account), pairedItem }))];
+	} catch (error) {
+		return [[failItem(context, error, 0)]];
+	}
+}
+
+/** Sign Out: removes the account(s) from the cache and saves it in the credential. */
+async function signOutOperation(context: IExecuteFunctions, credentialType: string, itemCount: number): Promise<INodeExecutionData[][]> {
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < Math.max(1, itemCount); itemIndex++) {
+		try {
+			const which = context.getNodeParameter('signOutWhich', itemIndex, 'one') as string;
+			const account = String(context.getNodeParameter('signOutAccount', itemIndex, '') ?? '').trim();
+			if (which !== 'all' && !account) {
+				throw new InvalidInputError('No account to sign out.', 'Enter the username shown by List Accounts, or choose All Accounts.', 'Account');
+			}
+			const removed = await runThroughCredentialStore(context, credentialType, signOutWork(credentialType, which === 'all' ? { all: true } : { account }));
+			output.push({ json: { signedOut: removed.map(accountOutput), count: removed.length }, pairedItem: { item: itemIndex } });
+		} catch (error) {
+			output.push(failItem(context, error, itemIndex));
+		}
+	}
+	return [output];
+}
+
+function accountOutput(account: AccountSummary): IDataObject {
+	return { username: account.username, name: account.name ?? null, homeAccountId: account.homeAccountId, tenantId: account.tenantId, environment: account.environment };
+}
+
+function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegated: boolean): DeviceCodeTokenRequest {
 	const scopes = (context.getNodeParameter('scopes', itemIndex, '') as string).trim();
 	const options = context.getNodeParameter('options', itemIndex, {}) as TokenOptions;
+	const account = delegated ? String((context.getNodeParameter('signInOptions', itemIndex, {}) as TokenOptions).account ?? '').trim() : '';
 	let claims = options.claims;
 	if (typeof claims === 'object' && claims !== null) claims = JSON.stringify(claims);
 	if (claims) {
@@ -167,7 +345,7 @@ function readTokenRequest(context: IExecuteFunctions, itemIndex: number): TokenR
 			);
 		}
 	}
-	return { scopes: scopes || undefined, forceRefresh: options.forceRefresh === true || undefined, claims: claims || undefined };
+	return { scopes: scopes || undefined, forceRefresh: options.forceRefresh === true || undefined, claims: claims || undefined, account: account || undefined };
 }
 
 function tokenOutput(token: TokenResult): IDataObject {
@@ -188,5 +366,8 @@ function tokenOutput(token: TokenResult): IDataObject {
 function failItem(context: IExecuteFunctions, error: unknown, itemIndex: number): INodeExecutionData {
 	const nodeError = toNodeError(context.getNode(), error, itemIndex);
 	if (!context.continueOnFail()) throw nodeError;
-	return { json: { error: nodeError.message, description: nodeError.description ?? undefined }, pairedItem: { item: itemIndex } };
+	const json: IDataObject = { error: nodeError.message, description: nodeError.description ?? undefined };
+	// With "continue on fail" the prompt is data: the next node can mail or post it.
+	if (error instanceof SignInPendingError) json.signInPrompt = promptItem(error.prompt, context);
+	return { json, pairedItem: { item: itemIndex } };
 }
