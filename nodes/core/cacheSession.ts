@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { INetworkModule, TokenCache } from '@azure/msal-node';
+import type { FailureContext } from './errorTranslation';
 import { readEnvelope, writeEnvelope, type CacheEnvelope } from './cacheEnvelope';
 import { log } from './logging';
 import { MsalNetworkClient } from './networkClient';
@@ -58,10 +59,16 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		return this.queue.run(async () => {
 			const warnings = this.syncFrom(stored);
 			this.network.lastFailure = undefined;
+			this.network.lastDiscoveryError = undefined;
 			const { value, changed } = await work(this.app);
 			const mustWrite = changed || warnings.length > 0 || !this.metadataSaved && this.network.openIdConfiguration !== undefined;
 			return { value, warnings, cacheToStore: mustWrite ? this.snapshot() : undefined };
 		});
+	}
+
+	/** What the network saw of the last failure, for error translation. */
+	failureContext(): FailureContext {
+		return { authority: this.prepared.authority, networkFailure: this.network.lastFailure, discoveryError: this.network.lastDiscoveryError };
 	}
 
 	/**

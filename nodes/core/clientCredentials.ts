@@ -138,6 +138,6 @@ export async function acquireAppToken(
 		});
 		return { token: outcome.value, cacheToStore: outcome.cacheToStore, warnings: outcome.warnings };
 	} catch (error) {
-		throw translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+		throw translateMsalError(error, session.failureContext());
 	}
 }

@@ -130,7 +130,7 @@ export async function acquireDelegatedToken(
 	const scopes = delegatedScopes(request.scopes ?? settings.scopes, request.scopes === undefined ? 'Scopes (credential)' : 'Scopes');
 	const wanted = request.account ?? settings.account;
 	const session = sessionFor(prepared, storedCache);
-	const fail = (error: unknown) => translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+	const fail = (error: unknown) => translateMsalError(error, session.failureContext());
 	let reason: SignInReason = 'no-account';
 	try {
 		const silent = await session.use(storedCache, async (app) => {

@@ -1,10 +1,13 @@
 import { AuthError, ClientConfigurationError, ServerError } from '@azure/msal-node';
 import { explainAadsts, findAadstsCode } from './aadsts';
+import type { OAuthErrorBody } from './networkClient';
 import { IdentityProviderError, IdentityProviderUnreachableError, InvalidInputError, MsalNodeError } from './errors';
 
 /** What the network client saw go wrong, which MSAL itself does not pass on. */
 export interface FailureContext {
 	networkFailure?: string;
+	/** The OAuth error the authority's discovery document request was answered with, if any. */
+	discoveryError?: OAuthErrorBody;
 	authority: string;
 }
 
@@ -25,6 +28,10 @@ export function translateMsalError(error: unknown, context: FailureContext): Msa
 		return new InvalidInputError(`MSAL rejected the configuration: ${error.errorMessage || error.errorCode}.`, 'Check the credential fields.', undefined);
 	}
 	if (error instanceof AuthError) {
+		if (error.errorCode === 'endpoints_resolution_error' && context.discoveryError) {
+			const { error: code, error_description: description, error_codes: codes } = context.discoveryError;
+			return fromServerError(new ServerError(code, '', `Description: ${description ?? code} - Correlation ID:`, undefined, codes?.[0] === undefined ? undefined : String(codes[0])));
+		}
 		if (['endpoints_resolution_error', 'network_error', 'openid_config_error'].includes(error.errorCode) || context.networkFailure) {
 			const cause = context.networkFailure ?? `MSAL could not resolve the endpoints of ${context.authority} (${error.errorCode}).`;
 			return new IdentityProviderUnreachableError(

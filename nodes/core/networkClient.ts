@@ -12,14 +12,17 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export class MsalNetworkClient implements INetworkModule {
 	lastFailure: string | undefined;
+	/** An OAuth error answered to a discovery request, which MSAL reports only as endpoints_resolution_error. */
+	lastDiscoveryError: OAuthErrorBody | undefined;
 	openIdConfiguration: string | undefined;
 
 	constructor(private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {}
 
 	async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
 		const response = await this.send<T>(url, 'GET', options, timeout);
-		if (response.status === 200 && url.includes('/.well-known/openid-configuration')) {
-			this.openIdConfiguration = JSON.stringify(response.body);
+		if (url.includes('/.well-known/openid-configuration')) {
+			if (response.status === 200) this.openIdConfiguration = JSON.stringify(response.body);
+			else if (isOAuthErrorBody(response.body)) this.lastDiscoveryError = response.body;
 		}
 		return response;
 	}
@@ -59,7 +62,13 @@ export class MsalNetworkClient implements INetworkModule {
 	}
 }
 
-function isOAuthErrorBody(body: unknown): boolean {
+export interface OAuthErrorBody {
+	error: string;
+	error_description?: string;
+	error_codes?: number[];
+}
+
+function isOAuthErrorBody(body: unknown): body is OAuthErrorBody {
 	return typeof body === 'object' && body !== null && 'error' in body;
 }
 
