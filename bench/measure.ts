@@ -31,6 +31,24 @@ export async function withConcurrency(count: number, limit: number, task: (index
 	await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
 
+/**
+ * Like microsecondsPerOp for several operations, their rounds interleaved (a, b, c, a, b, c…) so
+ * that load from elsewhere on the machine falls on all of them alike. Median round per operation.
+ */
+export async function interleavedMicroseconds(ops: Array<(i: number) => Promise<unknown>>, iterations: number, rounds = 7, warmup = 500): Promise<number[]> {
+	const counters = ops.map(() => 0);
+	for (const [k, op] of ops.entries()) for (let n = 0; n < warmup; n++) await op(counters[k]++);
+	const perRound: number[][] = ops.map(() => []);
+	for (let round = 0; round < rounds; round++) {
+		for (const [k, op] of ops.entries()) {
+			const start = process.hrtime.bigint();
+			for (let n = 0; n < iterations; n++) await op(counters[k]++);
+			perRound[k].push(Number(process.hrtime.bigint() - start) / 1000 / iterations);
+		}
+	}
+	return perRound.map(median);
+}
+
 export function fmt(value: number, digits = 1): string {
 	return value.toFixed(digits);
 }
