@@ -388,6 +388,15 @@ export class N8nInstance {
     return (await this.importWorkflows([workflow]))[0];
   }
 
+  /**
+   * `n8n publish:workflow --id` (n8n 2.x's activation; `update:workflow --active` is deprecated):
+   * marks the workflow's current version active, so `n8n start` registers its production
+   * webhooks. Takes effect at the next server start (stop the server first if it runs).
+   */
+  async publishWorkflow(workflowId: string): Promise<void> {
+    await this.cliOk(['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/);
+  }
+
   /** `n8n execute --id`: runs the workflow from its trigger and parses the printed run. */
   async execute(workflowId: string): Promise<ExecutionResult> {
     const cli = await this.cli(['execute', `--id=${workflowId}`]);

@@ -1,0 +1,288 @@
+/**
+ * The public-client credential in a real n8n server: a person signs in in a (scripted) browser
+ * through the link the node's error shows, served by the package's Microsoft Sign-In trigger in
+ * a published workflow; the sign-in ends up in the credential record (read back decrypted) and
+ * later executions, each a new n8n process, are silent. Username/password only when turned on.
+ * Broken sign-ins (state mismatch, consent declined, PKCE mismatch, replayed response,
+ * unregistered redirect URI) end in a clear page and write nothing to the token cache.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
+import { browse } from '../rig/publicClientBrowser';
+import { startRig, type Rig } from '../rig/rig';
+import { packagedBuild } from './support/packagedBuild';
+import { chain, manualTrigger, MSAL_PACKAGE, type WorkflowNode } from './support/workflows';
+
+type Ref = { id: string; name: string };
+const CREDENTIAL = 'msalPublicClientApi';
+
+interface ExtraApis {
+	secondApi: { resource: string; delegatedScopes: string[] };
+}
+
+function signInTrigger(credential: Ref, path: string): WorkflowNode & { webhookId: string } {
+	return {
+		name: 'Microsoft Sign-In',
+		type: `${MSAL_PACKAGE}.msalSignIn`,
+		typeVersion: 1,
+		webhookId: randomUUID(),
+		parameters: { path },
+		credentials: { [CREDENTIAL]: credential },
+	};
+}
+
+/** n8n's HTTP Request node with the public-client credential (Predefined Credential Type). */
+function httpWithCredential(url: string, credential: Ref): WorkflowNode {
+	return {
+		name: 'HTTP Request',
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		parameters: { url, authentication: 'predefinedCredentialType', nodeCredentialType: CREDENTIAL, options: {} },
+		credentials: { [CREDENTIAL]: credential },
+	};
+}
+
+function acquireWithCredential(credential: Ref, scopes: string): WorkflowNode {
+	return {
+		name: 'Acquire Token',
+		type: `${MSAL_PACKAGE}.msalAcquireToken`,
+		typeVersion: 1,
+		parameters: { authentication: 'publicClient', operation: 'getToken', scopes },
+		credentials: { [CREDENTIAL]: credential },
+	};
+}
+
+/** Whether the packed Acquire Token node offers this credential yet (wired separately). */
+function acquireTokenSupportsPublicClient(): boolean {
+	try {
+		const listing = execFileSync('tar', ['-xzOf', packagedBuild(), 'package/dist/nodes/MsalAcquireToken/MsalAcquireToken.node.js']).toString();
+		return listing.includes(CREDENTIAL);
+	} catch {
+		return false;
+	}
+}
+
+describe('public-client credential in real n8n', () => {
+	let rig: Rig & ExtraApis;
+	let n8n: N8nInstance;
+	let port: number;
+	let signInUrl: string;
+	const cred: Record<string, Ref> = {};
+	const wf: Record<string, string> = {};
+	const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
+
+	const exported = async (ref: Ref) => (await n8n.exportCredential(ref.id)).data;
+	const tokenCache = async (ref: Ref) => String((await exported(ref)).tokenCache ?? '');
+	const refreshTokens = (cache: string) => Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
+	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
+	const linkIn = (message: string) => /Open (\S+) in a browser/.exec(message)?.[1];
+
+	beforeAll(async () => {
+		rig = (await startRig()) as Rig & ExtraApis;
+		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		port = await freePort();
+		signInUrl = `http://127.0.0.1:${port}/webhook/msal-sign-in`;
+		const common = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+			allowedAccounts: alice.username,
+		};
+		const definitions: Array<[string, Record<string, unknown>]> = [
+			['main', { ...common, redirectUri: signInUrl }],
+			['unregistered', { ...common, redirectUri: `http://127.0.0.1:${port}/webhook/unregistered-sign-in` }],
+			['passwordOff', { ...common, redirectUri: signInUrl, useUsernamePassword: false, username: alice.username, password: alice.password }],
+			['passwordOn', { ...common, redirectUri: signInUrl, useUsernamePassword: true, username: alice.username, password: alice.password }],
+		];
+		const ids = await n8n.importCredentials(definitions.map(([name, data]) => ({ name, type: CREDENTIAL, data })));
+		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
+
+		const me = `${rig.api.baseUrl}/me`;
+		const workflows: Array<[string, object]> = [
+			['signIn', chain('signIn', [signInTrigger(cred.main, 'msal-sign-in')])],
+			['signInUnregistered', chain('signInUnregistered', [signInTrigger(cred.unregistered, 'unregistered-sign-in')])],
+			['use', chain('use', [manualTrigger(), httpWithCredential(me, cred.main)])],
+			['passwordOff', chain('passwordOff', [manualTrigger(), httpWithCredential(me, cred.passwordOff)])],
+			['passwordOn', chain('passwordOn', [manualTrigger(), httpWithCredential(me, cred.passwordOn)])],
+			['secondApi', chain('secondApi', [manualTrigger(), acquireWithCredential(cred.main, rig.secondApi.delegatedScopes[0])])],
+		];
+		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
+		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
+		await n8n.publishWorkflow(wf.signIn);
+		await n8n.publishWorkflow(wf.signInUnregistered);
+		await n8n.startServer({ port });
+	});
+
+	afterAll(async () => {
+		await rig?.settings({ accessTokenTtlSeconds: 3600 });
+		await n8n?.dispose();
+		await rig?.stop();
+	});
+
+	it('before anyone signed in, the node fails with the sign-in link and asks nothing of the identity provider', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.use);
+		expect(run.status).toBe('error');
+		const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''}`;
+		expect(message).toContain(`Open ${signInUrl} in a browser`);
+		expect((await rig.stats()).requests.token).toBe(0);
+	});
+
+	it('a person opens the link, signs in at the provider, and the credential record holds the account and refresh token', async () => {
+		const run = await n8n.execute(wf.use);
+		const link = linkIn(`${run.error?.message ?? ''} ${run.error?.description ?? ''}`)!;
+		// Issued with a 5-second lifetime, so the next execution must renew it (next test).
+		await rig.settings({ accessTokenTtlSeconds: 5 });
+		await rig.reset();
+		const page = await browse(link, { idpOrigin: rig.authorityHost, user: alice });
+		await rig.settings({ accessTokenTtlSeconds: 3600 });
+		expect(page.visited[0].toString()).toBe(signInUrl);
+		expect(page.visited[1].origin).toBe(rig.authorityHost);
+		expect(page.url.origin + page.url.pathname).toBe(signInUrl);
+		expect(page.status).toBe(200);
+		expect(page.body).toContain('Signed in as Alice Example (alice@contoso.test)');
+		const authorize = new URL(page.visited[1]);
+		expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+		expect(authorize.searchParams.get('redirect_uri')).toBe(signInUrl);
+		expect((await rig.stats()).tokenRequests).toEqual([expect.objectContaining({ grant: 'authorization_code', clientAuth: 'none', status: 200 })]);
+
+		const data = await exported(cred.main);
+		const cache = JSON.parse(String(data.tokenCache));
+		expect(Object.values(cache.msal.Account)).toEqual([expect.objectContaining({ username: alice.username })]);
+		expect(Object.keys(cache.msal.RefreshToken)).toHaveLength(1);
+		expect(JSON.parse(String(data.pendingSignIns))).toEqual([]);
+		expect(n8n.logs()).not.toContain(refreshTokens(String(data.tokenCache))[0]);
+	});
+
+	it('after access-token expiry: exactly one refresh-token request, and the rotated refresh token is saved', async () => {
+		const before = refreshTokens(await tokenCache(cred.main));
+		await rig.reset();
+		await rig.resetApi();
+		const run = await n8n.execute(wf.use);
+		expect(run.status).toBe('success');
+		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, authorization_code: 0 });
+		expect(run.nodeOutput('HTTP Request')[0].json).toMatchObject({ preferred_username: alice.username });
+		const after = refreshTokens(await tokenCache(cred.main));
+		expect(after).toHaveLength(1);
+		expect(after).not.toEqual(before);
+	});
+
+	it('the next executions are silent: no request to the identity provider', async () => {
+		for (let i = 0; i < 2; i++) {
+			await rig.reset();
+			const run = await n8n.execute(wf.use);
+			expect(run.status).toBe('success');
+			expect(await idpRequests()).toBe(0);
+		}
+	});
+
+	const secondApiIt = acquireTokenSupportsPublicClient() ? it : it.skip;
+	secondApiIt('a token for a second API comes with 0 interactive steps (Acquire Token node)', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.secondApi);
+		expect(run.status).toBe('success');
+		const [token] = run.nodeOutput('Acquire Token');
+		const claims = JSON.parse(Buffer.from(String(token.json.accessToken).split('.')[1], 'base64url').toString());
+		expect(claims).toMatchObject({ aud: rig.secondApi.resource, preferred_username: alice.username });
+		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, authorization_code: 0, password: 0 });
+	});
+
+	it('username and password: refused while turned off (the stored password is not sent)', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.passwordOff);
+		expect(run.status).toBe('error');
+		const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''}`;
+		// n8n does not even hand the node the username and password while the toggle hides them.
+		expect(message).toContain(`Sign-in needed: nobody has signed in to this credential yet. Open ${signInUrl} in a browser`);
+		expect(message).not.toContain(alice.password);
+		expect((await rig.stats()).grants.password).toBe(0);
+		expect(await tokenCache(cred.passwordOff)).toBe('');
+	});
+
+	it('username and password: works against the provider when turned on, and is kept', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.passwordOn);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('HTTP Request')[0].json).toMatchObject({ preferred_username: alice.username });
+		expect((await rig.stats()).grants.password).toBe(1);
+		expect(await tokenCache(cred.passwordOn)).toContain('"RefreshToken"');
+		await rig.reset();
+		expect((await n8n.execute(wf.passwordOn)).status).toBe('success');
+		expect((await rig.stats()).requests.token).toBe(0);
+	});
+
+	describe('broken sign-ins end in a clear page and write nothing to the token cache', () => {
+		const get = async (url: string) => {
+			const response = await fetch(url, { redirect: 'manual' });
+			return { status: response.status, body: await response.text() };
+		};
+		const unchangedAfter = async (ref: Ref, action: () => Promise<void>) => {
+			const before = await tokenCache(ref);
+			await action();
+			expect(await tokenCache(ref)).toBe(before);
+		};
+
+		it('state mismatch', async () => {
+			await unchangedAfter(cred.main, async () => {
+				await rig.reset();
+				const page = await get(`${signInUrl}?code=some-code&state=forged-state`);
+				expect(page.status).toBe(400);
+				expect(page.body).toContain('state mismatch');
+				expect((await rig.stats()).requests.token).toBe(0);
+			});
+		});
+
+		it('consent declined', async () => {
+			await unchangedAfter(cred.main, async () => {
+				const page = await browse(signInUrl, { idpOrigin: rig.authorityHost, decline: true });
+				expect(page.url.origin + page.url.pathname).toBe(signInUrl);
+				expect(page.status).toBe(400);
+				expect(page.body).toContain('Sign-in cancelled: the person declined the requested permissions');
+			});
+		});
+
+		it('PKCE mismatch: the code of one sign-in with the state of another', async () => {
+			await unchangedAfter(cred.main, async () => {
+				const first = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+				const second = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+				const mixed = new URL(signInUrl);
+				mixed.searchParams.set('code', second.url.searchParams.get('code')!);
+				mixed.searchParams.set('state', first.url.searchParams.get('state')!);
+				const page = await get(mixed.toString());
+				expect(page.status).toBe(400);
+				expect(page.body).toContain('AADSTS501481');
+			});
+		});
+
+		it('a sign-in response used twice (reused code)', async () => {
+			const response = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+			expect((await get(response.url.toString())).status).toBe(200);
+			await unchangedAfter(cred.main, async () => {
+				await rig.reset();
+				const page = await get(response.url.toString());
+				expect(page.status).toBe(400);
+				expect(page.body).toContain('already used');
+				expect((await rig.stats()).requests.token).toBe(0);
+			});
+		});
+
+		it('a redirect URI not registered on the app', async () => {
+			await unchangedAfter(cred.unregistered, async () => {
+				const page = await browse(`http://127.0.0.1:${port}/webhook/unregistered-sign-in`, { idpOrigin: rig.authorityHost, user: alice });
+				expect(page.url.origin).toBe(rig.authorityHost);
+				expect(page.status).toBe(400);
+				expect(page.body).toContain('AADSTS50011');
+			});
+			expect(await tokenCache(cred.unregistered)).toBe('');
+		});
+	});
+
+	it('nothing secret in the logs', () => {
+		const logs = n8n.logs();
+		expect(logs).not.toContain(alice.password);
+		expect(logs).not.toMatch(/"verifier"/);
+	});
+});
