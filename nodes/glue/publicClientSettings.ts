@@ -8,6 +8,7 @@ import { MULTI_TENANT_ALIASES } from '../core/authority';
 import { parseScopes } from '../core/scopes';
 import type { TokenOutcome } from '../core/tokenResult';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
+import { DELEGATED_CREDENTIALS } from './delegatedCredential';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
 
@@ -48,6 +49,9 @@ export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): 
 export function preparePublicClient(settings: PublicClientSettings): PreparedApp<PublicClientApplication> {
 	return prepareDelegatedApp(settings, 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
 }
+
+// List Accounts and Sign Out (Acquire Token node) find the credential's MSAL app here.
+DELEGATED_CREDENTIALS[PUBLIC_CLIENT_CREDENTIAL_TYPE] = { prepare: (data) => preparePublicClient(publicClientSettingsFrom(data)) };
 
 /** What runs when nothing can be done silently: the password flow if turned on, else the sign-in link. */
 export function publicClientSignInFlow(settings: PublicClientSettings, request: DelegatedTokenRequest): SignInFlow {
