@@ -23,7 +23,7 @@ const MSAL_SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'App
 
 export type ReadOutcome =
 	| { kind: 'empty' }
-	| { kind: 'ok'; envelope: CacheEnvelope }
+	| { kind: 'ok'; envelope: CacheEnvelope; /** MSAL's part as JSON text, for TokenCache.deserialize. */ msalText: string }
 	| { kind: 'discarded'; reason: string };
 
 export function cacheOwner(authority: string, clientId: string): string {
@@ -44,6 +44,9 @@ export function readEnvelope(stored: unknown, owner: string, clientId: string): 
 	if (envelope?.format !== FORMAT || typeof envelope.msal !== 'object' || envelope.msal === null) {
 		return { kind: 'discarded', reason: 'the token cache is not in the format this package writes' };
 	}
+	if (typeof envelope.authorityMetadata !== 'string' && envelope.authorityMetadata !== undefined) {
+		return { kind: 'discarded', reason: 'the token cache has malformed authority metadata' };
+	}
 	if (envelope.owner !== owner) {
 		return { kind: 'discarded', reason: 'the token cache belongs to another client ID or authority' };
 	}
@@ -52,11 +55,26 @@ export function readEnvelope(stored: unknown, owner: string, clientId: string): 
 	}
 	const problem = findMsalCacheProblem(envelope.msal, clientId);
 	if (problem) return { kind: 'discarded', reason: problem };
-	return { kind: 'ok', envelope: envelope as CacheEnvelope };
+	return { kind: 'ok', envelope: envelope as CacheEnvelope, msalText: msalTextOf(stored, envelope) };
 }
 
 export function writeEnvelope(envelope: CacheEnvelope): string {
-	return JSON.stringify(envelope);
+	// `msal` last, so that msalTextOf can cut it out of the stored text.
+	const { msal, ...rest } = envelope;
+	return JSON.stringify({ ...rest, msal });
+}
+
+/**
+ * MSAL's part as text. Re-serialising the parsed object costs more than MSAL's own
+ * deserialisation, so when `msal` is the last key (as writeEnvelope puts it) the text is cut
+ * out of the stored string: the other top-level values are strings and numbers, whose quotes
+ * are escaped, so the first unescaped `"msal":` is that key.
+ */
+function msalTextOf(stored: string, envelope: Partial<CacheEnvelope>): string {
+	const keys = Object.keys(envelope);
+	const at = stored.indexOf('"msal":');
+	if (keys[keys.length - 1] === 'msal' && at > 0) return stored.slice(at + '"msal":'.length, stored.lastIndexOf('}'));
+	return JSON.stringify(envelope.msal);
 }
 
 /** MSAL's deserialize trusts its input; check the shape and that every entry is for our client. */

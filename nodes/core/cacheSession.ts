@@ -93,7 +93,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		// Shares the network client so the OpenID configuration it fetches is saved with the cache.
 		const app = this.prepared.create(network, this.network.openIdConfiguration);
 		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
-		if (outcome.kind === 'ok') app.getTokenCache().deserialize(JSON.stringify(outcome.envelope.msal));
+		if (outcome.kind === 'ok') app.getTokenCache().deserialize(outcome.msalText);
 		return app;
 	}
 
@@ -105,7 +105,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			const { envelope } = outcome;
 			const olderCopyOfOurs = envelope.lineage === this.lineage && envelope.revision < this.revision;
 			if (!olderCopyOfOurs) {
-				this.replaceCache(JSON.stringify(envelope.msal));
+				this.replaceCache(outcome.msalText);
 				this.lineage = envelope.lineage;
 				this.revision = envelope.revision;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;

@@ -21,7 +21,7 @@ export class MsalNetworkClient implements INetworkModule {
 	async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
 		const response = await this.send<T>(url, 'GET', options, timeout);
 		if (url.includes('/.well-known/openid-configuration')) {
-			if (response.status === 200) this.openIdConfiguration = JSON.stringify(response.body);
+			if (response.status === 200) this.openIdConfiguration = keepWhatMsalReads(response.body);
 			else if (isOAuthErrorBody(response.body)) this.lastDiscoveryError = response.body;
 		}
 		return response;
@@ -60,6 +60,18 @@ export class MsalNetworkClient implements INetworkModule {
 		}
 		return { headers, body: body as T, status: response.status };
 	}
+}
+
+/** MSAL reads five fields of the OpenID configuration; the rest would only grow every stored cache. */
+const OPENID_FIELDS_MSAL_READS = ['authorization_endpoint', 'token_endpoint', 'end_session_endpoint', 'issuer', 'jwks_uri'];
+
+function keepWhatMsalReads(document: unknown): string {
+	const kept: Record<string, unknown> = {};
+	for (const field of OPENID_FIELDS_MSAL_READS) {
+		const value = (document as Record<string, unknown>)?.[field];
+		if (value !== undefined) kept[field] = value;
+	}
+	return JSON.stringify(kept);
 }
 
 export interface OAuthErrorBody {

@@ -47,8 +47,17 @@ export function toTokenResult(result: AuthenticationResult): TokenResult {
 	};
 }
 
+let lastTenantLookup: { accessToken: string; tenantId: string } | undefined;
+
 /** MSAL leaves tenantId empty for app tokens; Entra's access tokens carry it as `tid`. */
 function tenantOfAccessToken(accessToken: string): string {
+	if (lastTenantLookup?.accessToken === accessToken) return lastTenantLookup.tenantId;
+	const tenantId = decodeTenant(accessToken);
+	lastTenantLookup = { accessToken, tenantId };
+	return tenantId;
+}
+
+function decodeTenant(accessToken: string): string {
 	try {
 		const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
 		return typeof payload.tid === 'string' ? payload.tid : '';

@@ -19,7 +19,16 @@ describe('token cache envelope', () => {
 	it('round-trips what it writes', () => {
 		const written = writeEnvelope(envelope());
 		const read = readEnvelope(written, owner, clientId);
-		expect(read).toEqual({ kind: 'ok', envelope: envelope() });
+		expect(read).toEqual({ kind: 'ok', envelope: envelope(), msalText: JSON.stringify(envelope().msal) });
+	});
+
+	it("hands MSAL its part as text cut from the stored string, or re-serialised when it is not last", () => {
+		const handEdited = JSON.stringify({ msal: envelope().msal, ...envelope(), authorityMetadata: '{"issuer":"\\"msal\\":"}' });
+		const read = readEnvelope(handEdited, owner, clientId);
+		expect(read.kind === 'ok' && JSON.parse(read.msalText)).toEqual(envelope().msal);
+		const pretty = JSON.stringify(JSON.parse(writeEnvelope(envelope())), null, 2);
+		const prettyRead = readEnvelope(pretty, owner, clientId);
+		expect(prettyRead.kind === 'ok' && JSON.parse(prettyRead.msalText)).toEqual(envelope().msal);
 	});
 
 	it('treats an empty field as empty, not as an error', () => {
