@@ -23,7 +23,8 @@ describe('token cache envelope', () => {
 	});
 
 	it("hands MSAL its part as text cut from the stored string, or re-serialised when it is not last", () => {
-		const handEdited = JSON.stringify({ msal: envelope().msal, ...envelope(), authorityMetadata: '{"issuer":"\\"msal\\":"}' });
+		const { msal, ...rest } = envelope();
+		const handEdited = JSON.stringify({ msal, ...rest, authorityMetadata: '{"issuer":"\\"msal\\":"}' });
 		const read = readEnvelope(handEdited, owner, clientId);
 		expect(read.kind === 'ok' && JSON.parse(read.msalText)).toEqual(envelope().msal);
 		const pretty = JSON.stringify(JSON.parse(writeEnvelope(envelope())), null, 2);
