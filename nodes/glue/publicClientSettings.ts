@@ -1,14 +1,15 @@
 import type { PublicClientApplication } from '@azure/msal-node';
-import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { browserSignInPrompt } from '../core/authCode';
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import { browserSignInPrompt, validateRedirectUri } from '../core/authCode';
 import type { PreparedApp } from '../core/cacheSession';
 import type { CloudName } from '../core/clouds';
-import { acquireDelegatedToken, delegatedScopes, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
+import { acquireDelegatedToken, delegatedScopes, listAccounts, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
 import { MULTI_TENANT_ALIASES } from '../core/authority';
 import { parseScopes } from '../core/scopes';
 import type { TokenOutcome } from '../core/tokenResult';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
 import { DELEGATED_CREDENTIALS } from './delegatedCredential';
+import { describeForCredentialTest } from './nodeErrors';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
 
@@ -85,4 +86,30 @@ export async function acquirePublicClientTokenForCredential(
 ): Promise<TokenOutcome> {
 	const settings = publicClientSettingsFrom(data);
 	return await acquireDelegatedToken(preparePublicClient(settings), settings, storedCache, request, publicClientSignInFlow(settings, request));
+}
+
+/**
+ * The credential dialog's Test button: are the settings usable, and has someone signed in?
+ * Reads the stored cache only (a refresh here would rotate the refresh token without saving it).
+ */
+export async function testPublicClient(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	const data = credential.data ?? {};
+	try {
+		const settings = publicClientSettingsFrom(data);
+		const redirectUri = validateRedirectUri(settings.redirectUri);
+		if (settings.usernamePassword) usernamePasswordSignIn(settings.usernamePassword);
+		const storedCache = typeof data.tokenCache === 'string' && data.tokenCache !== '' ? data.tokenCache : undefined;
+		const { accounts } = await listAccounts(preparePublicClient(settings), storedCache);
+		if (accounts.length === 0) {
+			return {
+				status: 'Error',
+				message: settings.usernamePassword
+					? 'The settings are valid; the first run signs in with the username and password.'
+					: `The settings are valid, but nobody has signed in yet. Open ${redirectUri} in a browser (the Microsoft Sign-In trigger's workflow must be active) and sign in.`,
+			};
+		}
+		return { status: 'OK', message: `Signed in: ${accounts.map((a) => a.username).join(', ')}.` };
+	} catch (error) {
+		return { status: 'Error', message: describeForCredentialTest(error) };
+	}
 }
