@@ -205,7 +205,7 @@ export class MsalAcquireToken implements INodeType {
 						default: '',
 						placeholder: 'e.g. 7Xk2mQ9rT4bYp1Lc',
 						description:
-							'A workflow starting with an Execute Workflow Trigger that receives each new sign-in prompt as its input item (message, verificationUri, userCode, expiresOn…), e.g. to mail or post it to the person',
+							'A published workflow starting with an Execute Workflow Trigger that receives each new sign-in prompt as its input item (message, verificationUri, userCode, expiresOn…), e.g. to mail or post it to the person',
 					},
 					{
 						displayName: 'When Sign-In Is Needed',

@@ -1,6 +1,4 @@
 import { AuthError, type AuthenticationResult, type DeviceCodeRequest, type INetworkModule, type NetworkRequestOptions, type NetworkResponse, type PublicClientApplication } from '@azure/msal-node';
-type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
-
 import { explainAadsts, findAadstsCode } from './aadsts';
 import {
 	acquireDelegatedToken,
@@ -15,6 +13,8 @@ import { IdentityProviderError, InvalidInputError } from './errors';
 import { log } from './logging';
 import type { MsalNetworkClient } from './networkClient';
 import type { TokenOutcome } from './tokenResult';
+
+type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
 
 /**
  * The device-code sign-in, built for a workflow engine rather than a terminal.
@@ -338,7 +338,8 @@ async function runDeviceCode(app: PublicClientApplication, network: DeviceCodeNe
 }
 
 function stillPending(pending: PendingSignIn, isNew: boolean, mode: SignInMode, outcome: PollOutcome & { kind: 'pending' }, notice?: string): never {
-	const prompt = promptOf(pending, isNew, mode, notice);
+	// Worded for a person reading it after the node stopped (it no longer waits).
+	const prompt = promptOf(pending, isNew, mode, notice, 'stop');
 	if (prompt.expiresInSeconds < MIN_REMAINING_SECONDS) {
 		throw new SignInFailedError(
 			'The sign-in code expired before anyone signed in with it.',
@@ -429,13 +430,13 @@ const REASONS: Record<SignInReason, string> = {
 };
 
 /** The prompt in plain words. */
-export function promptOf(pending: PendingSignIn, isNewCode: boolean, mode: SignInMode, notice?: string): SignInPrompt {
+export function promptOf(pending: PendingSignIn, isNewCode: boolean, mode: SignInMode, notice?: string, wording: SignInMode = mode): SignInPrompt {
 	const expiresInSeconds = Math.max(0, Math.floor(pending.expiresAt - Date.now() / 1000));
 	const expiresOn = new Date(pending.expiresAt * 1000);
 	const minutes = Math.max(1, Math.round(expiresInSeconds / 60));
 	const deadline = `${expiresOn.toISOString().slice(11, 16)} UTC (${minutes} minute${minutes === 1 ? '' : 's'}${isNewCode ? '' : ' left'})`;
 	const as = pending.account ? ` as ${pending.account}` : '';
-	const then = mode === 'wait' ? 'The workflow is waiting for the sign-in.' : 'Then run the workflow again.';
+	const then = wording === 'wait' ? 'The workflow is waiting for the sign-in.' : 'Then run the workflow again.';
 	const message = `${notice ? `${notice} ` : ''}${REASONS[pending.reason]}: open ${pending.verificationUri} and enter the code ${pending.userCode} before ${deadline}, signing in${as}. ${then}`;
 	return {
 		message: message.replace(', signing in.', '.'),
