@@ -6,6 +6,8 @@
  * node's error (Stop and Show the Code) or in what the sign-in prompt workflow posts (Wait).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createN8n, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from './support/packagedBuild';
@@ -302,6 +304,20 @@ describe('device-code credential in real n8n', () => {
 		await sleep(3000); // three polling intervals of the rig
 		expect((await grants()).device_code ?? 0).toBe(polls);
 		await remember(cred.waitCancel);
+	});
+
+	it('the device-code example workflows import into n8n', async () => {
+		const dir = join(__dirname, '../../examples');
+		const files = readdirSync(dir).filter((file) => /^device-code-.*\.json$/.test(file));
+		expect(files.length).toBeGreaterThanOrEqual(3);
+		const examples = files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')));
+		const ids = await n8n.importWorkflows(examples.map((example) => ({ ...example, id: undefined })));
+		expect(ids).toHaveLength(files.length);
+		for (const example of examples) {
+			for (const node of example.nodes as Array<{ type: string; parameters: Record<string, unknown> }>) {
+				if (node.type === `${MSAL_PACKAGE}.msalAcquireToken`) expect(node.parameters.authentication).toBe('deviceCode');
+			}
+		}
 	});
 
 	it('no device code, refresh token or cache content in the n8n log or stored executions', async () => {
