@@ -129,6 +129,14 @@ const EXPLANATIONS: Record<string, AadstsExplanation> = {
 		explanation: 'The app registration does not allow public client flows.',
 		fix: 'In the app registration, Authentication, set "Allow public client flows" to Yes.',
 	},
+	'70016': {
+		explanation: 'The sign-in with the device code is still pending.',
+		fix: 'Enter the code at the verification URL and sign in, then run the workflow again.',
+	},
+	'70019': {
+		explanation: 'The device code expired before anyone signed in with it.',
+		fix: 'Run the workflow again for a new code and enter it within its lifetime (usually 15 minutes).',
+	},
 	'90133': {
 		explanation: 'This flow is not supported on the common endpoint.',
 		fix: 'Set Tenant to the tenant ID, a verified domain or organizations.',
