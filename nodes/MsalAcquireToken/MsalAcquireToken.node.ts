@@ -11,10 +11,9 @@ import { SignInPendingError, type DeviceCodeTokenRequest } from '../core/deviceC
 import { InvalidInputError } from '../core/errors';
 import type { TokenResult } from '../core/tokenResult';
 import { acquireThroughCredentialStore, runThroughCredentialStore } from '../glue/credentialCacheStore';
-import { testClientCredentials } from '../glue/credentialTests';
+import { authenticationNamed, authenticationProperty, credentialDescriptions, CREDENTIAL_TESTS, DELEGATED_AUTHENTICATIONS, signInControls } from '../glue/authentications';
 import { listAccountsOf, signOutWork } from '../glue/delegatedCredential';
-import { promptItem, readSignInOptions, reportStoppedSignIn, signInControlsFor, type SignInNodeOptions } from '../glue/delegatedNode';
-import { DEVICE_CODE_CREDENTIAL, testDeviceCode } from '../glue/deviceCodeCredential';
+import { promptItem, readSignInOptions, reportStoppedSignIn, type SignInNodeOptions } from '../glue/delegatedNode';
 import { useN8nLogger } from '../glue/logSink';
 import { toNodeError } from '../glue/nodeErrors';
 
@@ -26,12 +25,7 @@ interface TokenOptions extends SignInNodeOptions {
 	account?: string;
 }
 
-/** Authentication choice → credential type; `delegated` ones act for a person and have accounts. */
-const AUTHENTICATIONS: Record<string, { credentialType: string; delegated: boolean }> = {
-	clientCredentials: { credentialType: 'msalClientCredentialsApi', delegated: false },
-	deviceCode: { credentialType: DEVICE_CODE_CREDENTIAL, delegated: true },
-};
-const DELEGATED = Object.keys(AUTHENTICATIONS).filter((name) => AUTHENTICATIONS[name].delegated);
+const DELEGATED = DELEGATED_AUTHENTICATIONS;
 
 export class MsalAcquireToken implements INodeType {
 	description: INodeTypeDescription = {
@@ -47,40 +41,9 @@ export class MsalAcquireToken implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'msalClientCredentialsApi',
-				required: true,
-				testedBy: 'msalClientCredentialsTest',
-				displayOptions: { show: { authentication: ['clientCredentials'] } },
-			},
-			{
-				name: DEVICE_CODE_CREDENTIAL,
-				required: true,
-				testedBy: 'msalDeviceCodeTest',
-				displayOptions: { show: { authentication: ['deviceCode'] } },
-			},
-		],
+		credentials: credentialDescriptions(),
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				noDataExpression: true,
-				default: 'clientCredentials',
-				options: [
-					{
-						name: 'Client Credentials (App Only)',
-						value: 'clientCredentials',
-						description: 'The app acts as itself with a secret, certificate or federated assertion',
-					},
-					{
-						name: 'Device Code (Delegated)',
-						value: 'deviceCode',
-						description: 'The app acts for a person who signed in once with a code on any device',
-					},
-				],
-			},
+			authenticationProperty,
 			{
 				displayName: 'Operation',
 				name: 'operation',
@@ -109,7 +72,7 @@ export class MsalAcquireToken implements INodeType {
 				],
 			},
 			{
-				displayName: 'List Accounts and Sign Out need a credential that acts for a person (e.g. Device Code)',
+				displayName: 'List Accounts and Sign Out need a credential that acts for a person (Device Code or Public Client)',
 				name: 'appOnlyNotice',
 				type: 'notice',
 				default: '',
@@ -201,6 +164,7 @@ export class MsalAcquireToken implements INodeType {
 					{
 						displayName: 'Sign-In Prompt Workflow ID',
 						name: 'signInPromptWorkflowId',
+						displayOptions: { show: { '/authentication': ['deviceCode'] } },
 						type: 'string',
 						default: '',
 						placeholder: 'e.g. 7Xk2mQ9rT4bYp1Lc',
@@ -210,6 +174,7 @@ export class MsalAcquireToken implements INodeType {
 					{
 						displayName: 'When Sign-In Is Needed',
 						name: 'signInMode',
+						displayOptions: { show: { '/authentication': ['deviceCode'] } },
 						type: 'options',
 						default: 'credential',
 						options: [
@@ -232,26 +197,28 @@ export class MsalAcquireToken implements INodeType {
 	};
 
 	methods = {
-		credentialTest: { msalClientCredentialsTest: testClientCredentials, msalDeviceCodeTest: testDeviceCode },
+		credentialTest: CREDENTIAL_TESTS,
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const authentication = AUTHENTICATIONS[this.getNodeParameter('authentication', 0, 'clientCredentials') as string] ?? AUTHENTICATIONS.clientCredentials;
+		const authenticationName = this.getNodeParameter('authentication', 0, 'clientCredentials') as string;
+		const authentication = authenticationNamed(authenticationName);
+		const delegated = authentication.kind === 'delegated';
 		const { credentialType } = authentication;
 		const operation = this.getNodeParameter('operation', 0, 'getToken') as string;
 		if (operation !== 'getToken') {
-			if (!authentication.delegated) {
+			if (!delegated) {
 				throw toNodeError(
 					this.getNode(),
-					new InvalidInputError(`${operation === 'signOut' ? 'Sign Out' : 'List Accounts'} needs a credential that acts for a person.`, 'Choose Device Code as Authentication.', 'Authentication'),
+					new InvalidInputError(`${operation === 'signOut' ? 'Sign Out' : 'List Accounts'} needs a credential that acts for a person.`, 'Choose Device Code or Public Client as Authentication.', 'Authentication'),
 				);
 			}
 			return operation === 'signOut' ? await signOutOperation(this, credentialType, items.length) : await listAccountsOperation(this, credentialType, items.length);
 		}
 		const output: INodeExecutionData[] = new Array(items.length);
 		let signInOptions: SignInNodeOptions = {};
-		if (authentication.delegated) {
+		if (delegated) {
 			try {
 				signInOptions = readSignInOptions(this, this.getNodeParameter('signInOptions', 0, {}) as IDataObject);
 			} catch (error) {
@@ -264,8 +231,8 @@ export class MsalAcquireToken implements INodeType {
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			let request: DeviceCodeTokenRequest;
 			try {
-				request = readTokenRequest(this, itemIndex, authentication.delegated);
-				if (authentication.delegated) request.signIn = signInControlsFor(this, signInOptions);
+				request = readTokenRequest(this, itemIndex, delegated);
+				request.signIn = signInControls(this, authenticationName, signInOptions);
 			} catch (error) {
 				output[itemIndex] = failItem(this, error, itemIndex);
 				continue;

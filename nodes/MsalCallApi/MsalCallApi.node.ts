@@ -8,17 +8,17 @@ import {
 	type INodeTypeDescription,
 	type JsonObject,
 } from 'n8n-workflow';
+import type { DeviceCodeTokenRequest } from '../core/deviceCode';
 import { ApiCallError } from '../core/http/apiError';
 import { mapWithConcurrency } from '../core/http/concurrency';
 import { sendApiRequest, type ApiResponse } from '../core/http/sendRequest';
 import { parseAllowedHosts, type HostPattern } from '../core/http/tokenGuard';
 import { TokenSource } from '../core/http/tokenSource';
 import { scopeSetKey } from '../core/scopes';
-import { callApiAuthentication } from '../glue/callApiAuthentication';
+import { authenticationNamed, credentialDescriptions, CREDENTIAL_TESTS, signInControls } from '../glue/authentications';
 import { prepareRequest, readConcurrency, type PreparedRequest } from '../glue/callApiParameters';
 import { callApiProperties } from '../glue/callApiProperties';
 import { acquireThroughCredentialStore } from '../glue/credentialCacheStore';
-import { testClientCredentials } from '../glue/credentialTests';
 import { useN8nLogger } from '../glue/logSink';
 import { toNodeError } from '../glue/nodeErrors';
 
@@ -44,19 +44,12 @@ export class MsalCallApi implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'msalClientCredentialsApi',
-				required: true,
-				testedBy: 'msalClientCredentialsTest',
-				displayOptions: { show: { authentication: ['clientCredentials'] } },
-			},
-		],
+		credentials: credentialDescriptions(),
 		properties: callApiProperties,
 	};
 
 	methods = {
-		credentialTest: { msalClientCredentialsTest: testClientCredentials },
+		credentialTest: CREDENTIAL_TESTS,
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -70,7 +63,10 @@ export class MsalCallApi implements INodeType {
 		};
 		if (items.length === 0) return [[]];
 
-		const authentication = callApiAuthentication(this.getNodeParameter('authentication', 0, 'clientCredentials') as string);
+		const authenticationName = this.getNodeParameter('authentication', 0, 'clientCredentials') as string;
+		const authentication = authenticationNamed(authenticationName);
+		const signIn = signInControls(this, authenticationName);
+		const tokenRequest = (scopes: string[], claims?: string): DeviceCodeTokenRequest => ({ scopes, claims, signIn });
 		const credential = await this.getCredentials(authentication.credentialType, 0);
 		const cloud = typeof credential.cloud === 'string' && credential.cloud ? credential.cloud : 'global';
 		let allowedHosts: HostPattern[];
@@ -102,10 +98,10 @@ export class MsalCallApi implements INodeType {
 		// 2. One token per scope set (silent-first from the credential's cache).
 		for (const group of groups.values()) {
 			try {
-				const { token, warnings } = await acquireThroughCredentialStore(this, authentication.credentialType, { scopes: group.scopes });
+				const { token, warnings } = await acquireThroughCredentialStore(this, authentication.credentialType, tokenRequest(group.scopes));
 				for (const warning of warnings) this.logger.warn(warning);
 				group.tokens = new TokenSource(token.accessToken, async (claims) => {
-					const renewed = await acquireThroughCredentialStore(this, authentication.credentialType, { scopes: group.scopes, claims });
+					const renewed = await acquireThroughCredentialStore(this, authentication.credentialType, tokenRequest(group.scopes, claims));
 					for (const warning of renewed.warnings) this.logger.warn(warning);
 					return renewed.token.accessToken;
 				});

@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { authenticationProperty } from './authentications';
 
 const nameValue = (nameExample: string, valueExample: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: `e.g. ${nameExample}` },
@@ -7,20 +8,7 @@ const nameValue = (nameExample: string, valueExample: string): INodeProperties[]
 
 /** The Call API node's parameters. Display names here are the "field" names its errors cite. */
 export const callApiProperties: INodeProperties[] = [
-	{
-		displayName: 'Authentication',
-		name: 'authentication',
-		type: 'options',
-		noDataExpression: true,
-		default: 'clientCredentials',
-		options: [
-			{
-				name: 'Client Credentials (App Only)',
-				value: 'clientCredentials',
-				description: 'The app acts as itself with a secret, certificate or federated assertion',
-			},
-		],
-	},
+	authenticationProperty,
 	{
 		displayName: 'Method',
 		name: 'method',
