@@ -14,6 +14,12 @@ export interface PreparedApp<TApp> {
 	owner: string;
 	clientId: string;
 	authority: string;
+	/**
+	 * True when every credential record with this key is the same identity (an app whose key
+	 * includes its secret): its tokens may serve any of them. False for a person's cache, which
+	 * must never reach another record.
+	 */
+	shareableAcrossRecords: boolean;
 	create(network: INetworkModule, authorityMetadata: string | undefined): TApp;
 }
 
@@ -110,6 +116,12 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 				this.revision = envelope.revision;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
 			}
+			this.lastSeenStored = stored;
+			return [];
+		}
+		if (outcome.kind === 'empty' && this.prepared.shareableAcrossRecords && this.lineage !== undefined) {
+			// A record read before this process saved its first cache (many items sent at once):
+			// the app's tokens serve it as well, and fetching again per item would be waste.
 			this.lastSeenStored = stored;
 			return [];
 		}

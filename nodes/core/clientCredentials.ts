@@ -55,6 +55,7 @@ function validateAndPrepare(settings: ClientCredentialsSettings): PreparedApp<Co
 		owner: cacheOwner(resolved.authority, clientId),
 		clientId,
 		authority: resolved.authority,
+		shareableAcrossRecords: true,
 		create: (networkClient, authorityMetadata) =>
 			new ConfidentialClientApplication({
 				auth: {

@@ -76,6 +76,7 @@ export function prepareDelegatedApp(
 		owner: cacheOwner(resolved.authority, clientId),
 		clientId,
 		authority: resolved.authority,
+		shareableAcrossRecords: false,
 		create: (networkClient, authorityMetadata) =>
 			new PublicClientApplication({
 				auth: {

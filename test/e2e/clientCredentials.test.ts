@@ -55,7 +55,7 @@ describe('client credentials in real n8n', () => {
 			['main', chain('main', [manualTrigger(), acquireToken(cred.main), httpWithTokenFromInput(me)])],
 			['mainForced', chain('mainForced', [manualTrigger(), acquireToken(cred.main, { options: { forceRefresh: true } })])],
 			['hundred', chain('hundred', [manualTrigger(), itemsNode(100), acquireToken(cred.hundred)])],
-			['httpNode', chain('httpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.httpNode)])],
+			['httpNode', chain('httpNode', [manualTrigger(), itemsNode(20), httpWithPredefinedCredential(me, cred.httpNode)])],
 			['httpNodeThenAcquire', chain('httpNodeThenAcquire', [manualTrigger(), acquireToken(cred.httpNode)])],
 			['corrupt', chain('corrupt', [manualTrigger(), acquireToken(cred.corrupt)])],
 			['wrongSecret', chain('wrongSecret', [manualTrigger(), acquireToken(cred.wrongSecret)])],
@@ -147,12 +147,16 @@ describe('client credentials in real n8n', () => {
 		expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({ valid: true, roles: expect.arrayContaining(['Data.Read.All']) });
 	});
 
-	it("n8n's HTTP Request node uses the credential, and Acquire Token then reads the cache it saved", async () => {
+	it("n8n's HTTP Request node uses the credential for 20 items with one token request, and Acquire Token then reads the cache it saved", async () => {
 		await rig.reset();
 		await rig.resetApi();
 		const viaHttpNode = await n8n.execute(wf.httpNode);
 		expect(viaHttpNode.status).toBe('success');
+		expect(viaHttpNode.nodeOutput('HTTP Request')).toHaveLength(20);
 		expect(viaHttpNode.nodeOutput('HTTP Request')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		const calls = await rig.apiRequests();
+		expect(calls).toHaveLength(20);
+		expect(calls.every((call) => (call.headers.authorization as { valid?: boolean }).valid === true)).toBe(true);
 		expect(await tokenRequests()).toBe(1);
 		expect(await storedCache(cred.httpNode)).toContain('"AccessToken"');
 		const viaAcquire = await n8n.execute(wf.httpNodeThenAcquire);
