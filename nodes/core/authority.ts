@@ -23,10 +23,6 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 export const MULTI_TENANT_ALIASES = ['common', 'organizations', 'consumers'] as const;
 
-export function isGuid(value: string): boolean {
-	return GUID.test(value);
-}
-
 /** Tenant for a Microsoft cloud: GUID, verified domain, or (if allowed) an alias. */
 export function validateTenant(raw: string | undefined, allowedAliases: readonly string[]): string {
 	const tenant = (raw ?? '').trim();
