@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
 import { acquireAppTokenForCredential } from '../nodes/glue/clientCredentialsSettings';
-import { allowedHostsProperty, authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = 'msalClientCredentialsApi';
@@ -111,7 +111,6 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			description:
 				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it.',
 		},
-		allowedHostsProperty,
 		...tokenCacheProperties,
 	];
 

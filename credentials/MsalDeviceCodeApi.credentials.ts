@@ -10,7 +10,7 @@ import type {
 import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
 import { acquireDeviceCodeForCredential } from '../nodes/glue/deviceCodeCredential';
 import { accountProperty, delegatedScopesProperty, pendingSignInProperty } from './common/delegatedProperties';
-import { allowedHostsProperty, authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 /**
  * A person signs in once with a code on any device (phone, laptop); the workflow then acts for
@@ -69,7 +69,6 @@ export class MsalDeviceCodeApi implements ICredentialType {
 			description:
 				'Longest wait for the person when waiting for sign-in (0 = the lifetime of the code, usually 15 minutes). A sign-in made later, while the code is still valid, is picked up by the next run.',
 		},
-		allowedHostsProperty,
 		...tokenCacheProperties,
 		pendingSignInProperty,
 	];

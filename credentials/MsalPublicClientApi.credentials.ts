@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { authenticatePublicClient, preAuthenticatePublicClient } from '../nodes/glue/publicClientSignIn';
 import { PENDING_SIGN_INS_FIELD } from '../nodes/glue/publicClientSettings';
-import { allowedHostsProperty, authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 export class MsalPublicClientApi implements ICredentialType {
 	name = 'msalPublicClientApi';
@@ -95,7 +95,6 @@ export class MsalPublicClientApi implements ICredentialType {
 			required: true,
 			displayOptions: { show: { useUsernamePassword: [true] } },
 		},
-		allowedHostsProperty,
 		...tokenCacheProperties,
 		{
 			displayName: 'Pending Sign-Ins',

@@ -51,17 +51,6 @@ export const clientIdProperty: INodeProperties = {
 	description: "The Application (client) ID from the app registration's Overview page",
 };
 
-/** Hosts, beyond the token's own resource, that the Call API node may send this credential's tokens to. */
-export const allowedHostsProperty: INodeProperties = {
-	displayName: 'Additional Allowed Hosts',
-	name: 'allowedHosts',
-	type: 'string',
-	default: '',
-	placeholder: 'e.g. contoso.sharepoint.com, *.crm.dynamics.com',
-	description:
-		"Comma-separated host names the Call API node may send tokens to besides the host of the scope's resource and Microsoft's known hosts of that API. A leading *. allows subdomains.",
-};
-
 /**
  * Where the MSAL token cache is saved, encrypted by n8n. Hidden, password-typed and without
  * displayOptions: n8n saves only declared fields, and never sends password fields to the editor.

@@ -71,7 +71,8 @@ export class MsalCallApi implements INodeType {
 		const cloud = typeof credential.cloud === 'string' && credential.cloud ? credential.cloud : 'global';
 		let allowedHosts: HostPattern[];
 		try {
-			allowedHosts = parseAllowedHosts(typeof credential.allowedHosts === 'string' ? credential.allowedHosts : '');
+			// n8n's own "Allowed HTTP Request Domains" fields (added to every credential with `authenticate`).
+			allowedHosts = parseAllowedHosts(credential.allowedHttpRequestDomains === 'domains' && typeof credential.allowedDomains === 'string' ? credential.allowedDomains : '');
 		} catch (error) {
 			throw toNodeError(this.getNode(), error);
 		}

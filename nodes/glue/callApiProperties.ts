@@ -48,7 +48,7 @@ export const callApiProperties: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. users?$select=displayName or https://graph.microsoft.com/v1.0/users',
 		description:
-			'Path relative to the Base URL (e.g. "users/{id}/messages" for Graph, "subscriptions?api-version=2022-12-01" for ARM), or a full https:// URL. The token is only sent to hosts of the token\'s API or the credential\'s Additional Allowed Hosts.',
+			'Path relative to the Base URL (e.g. "users/{id}/messages" for Graph, "subscriptions?api-version=2022-12-01" for ARM), or a full https:// URL. The token is only sent to hosts of the token\'s API or the credential\'s Allowed Domains.',
 	},
 	{
 		displayName: 'Scope',

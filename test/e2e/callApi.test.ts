@@ -61,6 +61,24 @@ describe('Call API node in real n8n', () => {
 			},
 		]);
 		cred = { id, name: 'rig app' };
+		// The same app, allowing one more host through n8n's own domain restriction fields.
+		const [allowingId] = await n8n.importCredentials([
+			{
+				name: 'rig app allowing localhost',
+				type: 'msalClientCredentialsApi',
+				data: {
+					cloud: 'custom',
+					authorityUrl: rig.authority,
+					clientId: rig.clients.secret.clientId,
+					clientAuthentication: 'secret',
+					clientSecret: rig.clients.secret.clientSecret,
+					scopes: rig.api.scope,
+					allowedHttpRequestDomains: 'domains',
+					allowedDomains: 'localhost',
+				},
+			},
+		]);
+		const allowing = { id: allowingId, name: 'rig app allowing localhost' };
 		const call = (parameters: Record<string, unknown>, name = 'Call API') => callApi(cred, parameters, name);
 		const post = (name: string, body: Record<string, unknown>) => call({ method: 'POST', url: `${api}/echo`, sendBody: true, ...body }, name);
 		const fail = (parameters: Record<string, unknown>) => [manualTrigger(), call(parameters)];
@@ -134,6 +152,7 @@ describe('Call API node in real n8n', () => {
 					{ ...call({ url: '={{ $json.url }}' }), continueOnFail: true },
 				]),
 			],
+			['allowed', chain('allowed', [manualTrigger(), callApi(allowing, { url: `https://localhost:${new URL(api).port}/me` })])],
 			['badUrl', chain('badUrl', fail({ url: 'https://exa mple.com/x' }))],
 			['badHeader', chain('badHeader', fail({ url: `${api}/me`, sendHeaders: true, headerParameters: { parameters: [{ name: 'Bad Header', value: 'x' }] } }))],
 			['badJson', chain('badJson', fail({ method: 'POST', url: `${api}/echo`, sendBody: true, bodyContentType: 'json', jsonBody: '{"a": 1,' }))],
@@ -270,11 +289,21 @@ describe('Call API node in real n8n', () => {
 		output.forEach((item, index) => {
 			expect(item.pairedItem).toEqual({ item: index });
 			expect(item.json.error).toMatch(/^Refused to send the access token .* Nothing was sent\.$/);
-			expect(item.json.description).toContain('Additional Allowed Hosts');
+			expect(item.json.description).toContain('Allowed Domains');
 		});
 		expect(otherHits).toBe(0);
 		expect(await rig.apiRequests()).toHaveLength(0);
 		expect(await idpRequests()).toBe(0);
+	});
+
+	it("a host in the credential's Allowed Domains (n8n's domain restriction) receives the token", async () => {
+		await rig.resetApi();
+		const run = await n8n.execute(wf.allowed);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		const [call] = await rig.apiRequests();
+		expect(call.headers.host).toContain('localhost');
+		expect(call.headers.authorization).toMatchObject({ valid: true });
 	});
 
 	it.each([

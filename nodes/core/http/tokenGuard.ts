@@ -12,7 +12,7 @@ import { hostMatches, knownApiByResource, knownApiCloud } from './knownApis';
  */
 export class TokenGuardError extends InvalidInputError {}
 
-export const ALLOWED_HOSTS_FIELD = 'Additional Allowed Hosts (credential)';
+export const ALLOWED_HOSTS_FIELD = 'Allowed Domains (credential)';
 
 /** OpenID Connect scopes that name no resource. */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
@@ -24,7 +24,7 @@ export interface HostPattern {
 	port?: string;
 }
 
-/** Parses the credential's "Additional Allowed Hosts": comma, space or new-line separated host names. */
+/** Parses the credential's "Allowed Domains" (n8n's domain restriction): comma, space or new-line separated host names. */
 export function parseAllowedHosts(raw: string | undefined, field = ALLOWED_HOSTS_FIELD): HostPattern[] {
 	const entries = (raw ?? '').split(/[\s,;]+/).map((entry) => entry.trim()).filter(Boolean);
 	return entries.map((entry) => {
@@ -132,8 +132,8 @@ export function assertTokenMayGo(
 	const resourceHosts = [...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud).map((host) => withResourcePort(scope, host))))];
 	const belongs = resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
 	throw new TokenGuardError(
-		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Additional Allowed Hosts. Nothing was sent.`,
-		`If ${url.hostname} is meant to receive this token, add "${url.hostname}" to "Additional Allowed Hosts" in the credential; if the URL is for another API, set the node's Scope to that API's "<resource>/.default".`,
+		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Allowed Domains. Nothing was sent.`,
+		`If ${url.hostname} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and add "${url.hostname}" to "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,
 		field,
 	);
 }

@@ -26,7 +26,7 @@ describe('token guard', () => {
 		expect(error.field).toBe('URL');
 		expect(error.message).toMatch(/Refused to send the access token .* to evil\.example\.com/);
 		expect(error.message).toMatch(/graph\.microsoft\.com/);
-		expect(error.fix).toMatch(/Additional Allowed Hosts/);
+		expect(error.fix).toMatch(/Allowed Domains/);
 		expect(error.fix).toMatch(/Scope/);
 	});
 
@@ -38,7 +38,7 @@ describe('token guard', () => {
 		expect(check('https://acct.blob.core.chinacloudapi.cn/', ['https://storage.azure.com/.default'])).toThrow(TokenGuardError);
 	});
 
-	it('allows the credential\'s Additional Allowed Hosts (exact, *. subdomains, with a port)', () => {
+	it('allows the credential\'s Allowed Domains (exact, *. subdomains, with a port)', () => {
 		expect(check('https://contoso.sharepoint.com/_api/web', graph, 'contoso.sharepoint.com')).not.toThrow();
 		expect(check('https://org.crm.dynamics.com/api', graph, 'foo.com, *.crm.dynamics.com')).not.toThrow();
 		expect(check('https://crm.dynamics.com/api', graph, '*.crm.dynamics.com')).toThrow(TokenGuardError);
@@ -74,7 +74,7 @@ describe('token guard', () => {
 
 	it('refuses malformed allowed hosts, naming the credential field', () => {
 		for (const bad of ['https://contoso.com', 'contoso.com/path', '*.com', 'a b/c']) {
-			expect(() => parseAllowedHosts(bad)).toThrow(expect.objectContaining({ field: 'Additional Allowed Hosts (credential)' }));
+			expect(() => parseAllowedHosts(bad)).toThrow(expect.objectContaining({ field: 'Allowed Domains (credential)' }));
 		}
 		expect(parseAllowedHosts(' a.com,*.B.com \n c.com:8443 ')).toEqual([{ host: 'a.com' }, { host: '*.b.com' }, { host: 'c.com', port: '8443' }]);
 	});
