@@ -49,9 +49,10 @@ export class MsalPublicClientApi implements ICredentialType {
 			name: 'allowedAccounts',
 			type: 'string',
 			default: '',
+			required: true,
 			placeholder: 'e.g. alice@contoso.com',
 			description:
-				'Comma-separated usernames that may sign in through the link. Empty allows anyone who can sign in to the app; set it, since the link is public.',
+				'Comma-separated usernames that may sign in through the link. The link is public, so sign-ins of anyone else are refused and nothing of them is stored.',
 		},
 		{
 			displayName: 'Account',

@@ -197,8 +197,8 @@ export async function completeAuthCodeSignIn(
 	const allowed = (options.allowedAccounts ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean);
 	if (allowed.length > 0 && !allowed.includes(result.account.username.toLowerCase())) {
 		throw new SignInCallbackError(
-			`${result.account.username} may not sign in to this credential (allowed: ${allowed.join(', ')}).`,
-			'Sign in with one of the allowed accounts, or add this one to Allowed Accounts in the credential.',
+			`${result.account.username} may not sign in to this credential.`,
+			'Sign in with an account listed in the credential\'s Allowed Accounts, or ask its owner to add this one.',
 			'Allowed Accounts',
 		);
 	}

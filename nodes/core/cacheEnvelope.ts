@@ -73,7 +73,9 @@ export function writeEnvelope(envelope: CacheEnvelope): string {
 function msalTextOf(stored: string, envelope: Partial<CacheEnvelope>): string {
 	const keys = Object.keys(envelope);
 	const at = stored.indexOf('"msal":');
-	if (keys[keys.length - 1] === 'msal' && at > 0) return stored.slice(at + '"msal":'.length, stored.lastIndexOf('}'));
+	if (keys[keys.length - 1] === 'msal' && at > 0 && at === stored.lastIndexOf('"msal":')) {
+		return stored.slice(at + '"msal":'.length, stored.lastIndexOf('}'));
+	}
 	return JSON.stringify(envelope.msal);
 }
 

@@ -99,25 +99,35 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		// Shares the network client so the OpenID configuration it fetches is saved with the cache.
 		const app = this.prepared.create(network, this.network.openIdConfiguration);
 		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
-		if (outcome.kind === 'ok') app.getTokenCache().deserialize(outcome.msalText);
+		if (outcome.kind === 'ok') {
+			try {
+				app.getTokenCache().deserialize(outcome.msalText);
+			} catch {
+				// Unreadable: the sign-in starts from an empty cache, as syncFrom does.
+			}
+		}
 		return app;
 	}
 
 	/** Loads the stored cache into MSAL unless this process already holds it (or a newer copy). */
 	private syncFrom(stored: string | undefined): string[] {
 		if (stored !== undefined && stored === this.lastSeenStored) return [];
-		const outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
+		let outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
 		if (outcome.kind === 'ok') {
 			const { envelope } = outcome;
-			const olderCopyOfOurs = envelope.lineage === this.lineage && envelope.revision < this.revision;
-			if (!olderCopyOfOurs) {
-				this.replaceCache(outcome.msalText);
+			if (envelope.lineage === this.lineage && envelope.revision < this.revision) {
+				// An older copy of what this process holds (read before our last write landed).
+				this.lastSeenStored = stored;
+				return [];
+			}
+			if (this.tryReplaceCache(outcome.msalText)) {
 				this.lineage = envelope.lineage;
 				this.revision = envelope.revision;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
+				this.lastSeenStored = stored;
+				return [];
 			}
-			this.lastSeenStored = stored;
-			return [];
+			outcome = { kind: 'discarded', reason: 'MSAL could not read its entries' };
 		}
 		if (outcome.kind === 'empty' && this.prepared.shareableAcrossRecords && this.lineage !== undefined) {
 			// A record read before this process saved its first cache (many items sent at once):
@@ -147,6 +157,15 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	private replaceCache(msalCache: string): void {
 		(this.app as { clearCache?: () => void }).clearCache?.();
 		this.app.getTokenCache().deserialize(msalCache);
+	}
+
+	private tryReplaceCache(msalCache: string): boolean {
+		try {
+			this.replaceCache(msalCache);
+			return true;
+		} catch {
+			return false;
+		}
 	}
 
 	private snapshot(): string {
@@ -192,7 +211,27 @@ export function sessionFor<TApp extends { getTokenCache(): TokenCache }>(prepare
 	return session;
 }
 
+/**
+ * The OpenID configuration stored with a cache, if every endpoint in it is https on the
+ * authority's own host. The application built from it serves every record of the same app, so
+ * a record edited to point the token endpoint elsewhere must not redirect the others' refresh
+ * tokens; such metadata is ignored and discovery runs instead.
+ */
 function storedAuthorityMetadata(stored: string | undefined, prepared: PreparedApp<unknown>): string | undefined {
 	const outcome = readEnvelope(stored, prepared.owner, prepared.clientId);
-	return outcome.kind === 'ok' ? outcome.envelope.authorityMetadata : undefined;
+	const metadata = outcome.kind === 'ok' ? outcome.envelope.authorityMetadata : undefined;
+	return metadata !== undefined && endpointsOnAuthorityHost(metadata, prepared.authority) ? metadata : undefined;
+}
+
+const METADATA_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'end_session_endpoint', 'jwks_uri'];
+
+function endpointsOnAuthorityHost(metadata: string, authority: string): boolean {
+	try {
+		const document = JSON.parse(metadata) as Record<string, unknown>;
+		const origin = new URL(authority).origin;
+		if (typeof document.token_endpoint !== 'string' || typeof document.authorization_endpoint !== 'string') return false;
+		return METADATA_ENDPOINTS.every((field) => document[field] === undefined || (typeof document[field] === 'string' && new URL(document[field] as string).origin === origin));
+	} catch {
+		return false;
+	}
 }

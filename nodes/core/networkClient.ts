@@ -50,7 +50,9 @@ export class MsalNetworkClient implements INetworkModule {
 		try {
 			body = text ? JSON.parse(text) : {};
 		} catch {
-			this.lastFailure = `${new URL(url).host} answered ${method} ${new URL(url).pathname} with HTTP ${response.status} and a body that is not JSON (${text.slice(0, 120).replace(/\s+/g, ' ')}).`;
+			// A POST's answer is not quoted: a proxy's error page may echo the request, secrets included.
+			const excerpt = method === 'GET' ? ` (${text.slice(0, 120).replace(/\s+/g, ' ')})` : '';
+			this.lastFailure = `${new URL(url).host} answered ${method} ${new URL(url).pathname} with HTTP ${response.status} and a body that is not JSON${excerpt}.`;
 			throw new Error(this.lastFailure);
 		}
 		const headers: Record<string, string> = {};

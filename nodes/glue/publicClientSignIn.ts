@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
-import { beginAuthCodeSignIn, completeAuthCodeSignIn, livePendingSignIns, type AuthCodeCallback, type CompletedSignIn } from '../core/authCode';
+import { beginAuthCodeSignIn, completeAuthCodeSignIn, livePendingSignIns, SignInCallbackError, type AuthCodeCallback, type CompletedSignIn } from '../core/authCode';
 import { CACHE_MARKER_FIELD, TOKEN_CACHE_FIELD, authenticateRequest, preAuthenticate } from './credentialCacheStore';
 import {
 	PENDING_SIGN_INS_FIELD,
@@ -48,6 +48,15 @@ async function runOperation(credentials: ICredentialDataDecryptedObject, operati
 	const prepared = preparePublicClient(settings);
 	const storedCache = storedCacheOf(credentials);
 	const pending = livePendingSignIns(credentials[PENDING_SIGN_INS_FIELD]);
+	if (settings.allowedAccounts.length === 0) {
+		// The sign-in link is public: without a list, anyone able to sign in to the app could make
+		// the workflows act as them.
+		throw new SignInCallbackError(
+			'Nobody may sign in through this link yet: the credential\'s Allowed Accounts is empty.',
+			'Enter the usernames that may sign in (e.g. alice@contoso.com) in the credential\'s Allowed Accounts.',
+			'Allowed Accounts',
+		);
+	}
 	if (operation.kind === 'begin') {
 		const begun = await beginAuthCodeSignIn(prepared, settings, storedCache, {
 			redirectUri: settings.redirectUri,

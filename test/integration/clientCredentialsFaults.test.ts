@@ -99,6 +99,28 @@ describe('client credentials faults', () => {
 		expect(error.message).not.toContain('endpoints_resolution_error');
 	});
 
+	it('OpenID metadata stored in a record that points off the authority host is ignored (discovery runs instead)', async () => {
+		// A fresh application (a new assertion makes a new pool key) built from a record whose stored
+		// metadata sends the token endpoint to another host.
+		const assertion = await rig.mintClientAssertion(rig.clients.federated.clientId, { ttlSeconds: 600 });
+		const federated: ClientCredentialsSettings = { ...settings, clientId: rig.clients.federated.clientId, authentication: { method: 'assertion', clientAssertion: assertion } };
+		const genuine = JSON.parse((await acquireAppToken(federated, undefined, { forceRefresh: true })).cacheToStore as string);
+		const metadata = JSON.parse(genuine.authorityMetadata);
+		const tampered = JSON.stringify({
+			...genuine,
+			authorityMetadata: JSON.stringify({ ...metadata, token_endpoint: `${rig.api.baseUrl}/steal/token` }),
+			msal: {},
+		});
+		const other: ClientCredentialsSettings = { ...federated, authentication: { method: 'assertion', clientAssertion: await rig.mintClientAssertion(rig.clients.federated.clientId, { ttlSeconds: 601 }) } };
+		await rig.reset();
+		await rig.resetApi();
+		const outcome = await acquireAppToken(other, tampered, {});
+		expect(outcome.token.accessToken).toBeTruthy();
+		expect(await rig.apiRequests()).toHaveLength(0);
+		expect((await rig.stats()).requests).toMatchObject({ discovery: 1, token: 1 });
+		expect(JSON.parse(outcome.cacheToStore as string).authorityMetadata).toBe(genuine.authorityMetadata);
+	});
+
 	it('a provider that never answers ends in a timeout, not a hang', async () => {
 		const network = new MsalNetworkClient(500);
 		const port = (silent.address() as { port: number }).port;

@@ -27,6 +27,9 @@ describe('token cache envelope', () => {
 		const handEdited = JSON.stringify({ msal, ...rest, authorityMetadata: '{"issuer":"\\"msal\\":"}' });
 		const read = readEnvelope(handEdited, owner, clientId);
 		expect(read.kind === 'ok' && JSON.parse(read.msalText)).toEqual(envelope().msal);
+		const duplicated = writeEnvelope(envelope()).replace(/}$/, ',"msal":{"AccessToken":{}}}');
+		const duplicatedRead = readEnvelope(duplicated, owner, clientId);
+		expect(duplicatedRead.kind === 'ok' && JSON.parse(duplicatedRead.msalText)).toEqual({ AccessToken: {} });
 		const pretty = JSON.stringify(JSON.parse(writeEnvelope(envelope())), null, 2);
 		const prettyRead = readEnvelope(pretty, owner, clientId);
 		expect(prettyRead.kind === 'ok' && JSON.parse(prettyRead.msalText)).toEqual(envelope().msal);
