@@ -5,6 +5,8 @@ import type {
 	IExecuteFunctions,
 	IHttpRequestOptions,
 } from 'n8n-workflow';
+import { InvalidInputError } from '../core/errors';
+import { assertTokenMayGo, parseAllowedHosts } from '../core/http/tokenGuard';
 import type { TokenOutcome, TokenRequest, TokenResult } from '../core/tokenResult';
 
 /**
@@ -132,10 +134,29 @@ export async function authenticateRequest(
 	}
 	if (failuresForCredentials.has(credentials)) throw failuresForCredentials.get(credentials);
 	const token = tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
+	guardDestination(credentials, requestOptions, token.scopes);
 	return {
 		...requestOptions,
 		headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${token.accessToken}` },
 	};
+}
+
+/**
+ * The token guard of the Call API node, applied to n8n's own HTTP Request node too: a token goes
+ * only to its API's hosts or the credential's Allowed Domains, so a prompt-injected AI agent
+ * using the HTTP Request tool cannot send a Graph token to an arbitrary URL.
+ */
+function guardDestination(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions, scopes: string[]): void {
+	const legacy = requestOptions as IHttpRequestOptions & { uri?: string; baseUrl?: string };
+	let url: URL;
+	try {
+		url = new URL(legacy.uri ?? requestOptions.url, requestOptions.baseURL ?? legacy.baseUrl);
+	} catch {
+		throw new InvalidInputError(`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`, 'Use a full https:// URL.', 'URL');
+	}
+	const cloud = typeof credentials.cloud === 'string' ? credentials.cloud : 'global';
+	const allowed = credentials.allowedHttpRequestDomains === 'domains' && typeof credentials.allowedDomains === 'string' ? credentials.allowedDomains : '';
+	assertTokenMayGo(url, scopes, cloud, parseAllowedHosts(allowed));
 }
 
 /**

@@ -56,6 +56,7 @@ describe('client credentials in real n8n', () => {
 			['mainForced', chain('mainForced', [manualTrigger(), acquireToken(cred.main, { options: { forceRefresh: true } })])],
 			['hundred', chain('hundred', [manualTrigger(), itemsNode(100), acquireToken(cred.hundred)])],
 			['httpNode', chain('httpNode', [manualTrigger(), itemsNode(20), httpWithPredefinedCredential(me, cred.httpNode)])],
+			['httpNodeElsewhere', chain('httpNodeElsewhere', [manualTrigger(), httpWithPredefinedCredential(`https://localhost:${new URL(rig.api.baseUrl).port}/me`, cred.main)])],
 			['httpNodeThenAcquire', chain('httpNodeThenAcquire', [manualTrigger(), acquireToken(cred.httpNode)])],
 			['corrupt', chain('corrupt', [manualTrigger(), acquireToken(cred.corrupt)])],
 			['wrongSecret', chain('wrongSecret', [manualTrigger(), acquireToken(cred.wrongSecret)])],
@@ -162,6 +163,15 @@ describe('client credentials in real n8n', () => {
 		const viaAcquire = await n8n.execute(wf.httpNodeThenAcquire);
 		expect(viaAcquire.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
 		expect(await tokenRequests()).toBe(1);
+	});
+
+	it("n8n's HTTP Request node does not send the token to a host outside the token's API", async () => {
+		await rig.resetApi();
+		const run = await n8n.execute(wf.httpNodeElsewhere);
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain('Refused to send the access token');
+		expect(run.error?.message).toContain('localhost');
+		expect(await rig.apiRequests()).toHaveLength(0);
 	});
 
 	it('a corrupt cache in the credential is discarded with a warning, then replaced by a fresh one', async () => {
