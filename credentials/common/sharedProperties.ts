@@ -12,7 +12,7 @@ export function authorityProperties(tenantDescription: string): INodeProperties[
 			options: [
 				{ name: 'Global (login.microsoftonline.com)', value: 'global' },
 				{ name: 'US Government (login.microsoftonline.us)', value: 'usGovernment' },
-				{ name: 'China, operated by 21Vianet (login.chinacloudapi.cn)', value: 'china' },
+				{ name: 'China, Operated by 21Vianet (login.chinacloudapi.cn)', value: 'china' },
 				{ name: 'Custom Authority (B2C, CIAM, ADFS, Private Cloud)', value: 'custom' },
 			],
 			description: 'The Microsoft cloud the app registration lives in',

@@ -11,7 +11,7 @@ import { SignInPendingError, type DeviceCodeTokenRequest } from '../core/deviceC
 import { InvalidInputError } from '../core/errors';
 import type { TokenResult } from '../core/tokenResult';
 import { acquireThroughCredentialStore, runThroughCredentialStore } from '../glue/credentialCacheStore';
-import { authenticationNamed, authenticationProperty, credentialDescriptions, CREDENTIAL_TESTS, DELEGATED_AUTHENTICATIONS, signInControls } from '../glue/authentications';
+import { authenticationNamed, authenticationProperty, credentialDescriptions, CREDENTIAL_TESTS, DELEGATED_AUTHENTICATIONS, signInControls, signInOptionsProperty } from '../glue/authentications';
 import { listAccountsOf, signOutWork } from '../glue/delegatedCredential';
 import { promptItem, readSignInOptions, reportStoppedSignIn, type SignInNodeOptions } from '../glue/delegatedNode';
 import { useN8nLogger } from '../glue/logSink';
@@ -79,7 +79,7 @@ export class MsalAcquireToken implements INodeType {
 				displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: ['clientCredentials'] } },
 			},
 			{
-				displayName: 'Sign Out',
+				displayName: 'Accounts to Sign Out',
 				name: 'signOutWhich',
 				type: 'options',
 				default: 'one',
@@ -106,7 +106,7 @@ export class MsalAcquireToken implements INodeType {
 				default: '',
 				placeholder: 'e.g. https://graph.microsoft.com/.default',
 				description:
-					'Scope of the token; empty uses the credential\'s. App tokens take one "<resource>/.default" scope, e.g. https://management.azure.com/.default.',
+					'Scope of the token; empty uses the credential\'s. App tokens take one scope: the API\'s resource followed by /.default, e.g. https://management.azure.com/.default.',
 				displayOptions: { show: { operation: ['getToken'], authentication: ['clientCredentials'] } },
 			},
 			{
@@ -145,54 +145,7 @@ export class MsalAcquireToken implements INodeType {
 					},
 				],
 			},
-			{
-				displayName: 'Sign-In Options',
-				name: 'signInOptions',
-				type: 'collection',
-				placeholder: 'Add Option',
-				default: {},
-				displayOptions: { show: { operation: ['getToken'], authentication: DELEGATED } },
-				options: [
-					{
-						displayName: 'Account',
-						name: 'account',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. alice@contoso.com',
-						description: 'Username of the person to act as, when several signed in with the credential. Empty: the credential\'s Account.',
-					},
-					{
-						displayName: 'Sign-In Prompt Workflow ID',
-						name: 'signInPromptWorkflowId',
-						displayOptions: { show: { '/authentication': ['deviceCode'] } },
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. 7Xk2mQ9rT4bYp1Lc',
-						description:
-							'A published workflow starting with an Execute Workflow Trigger that receives each new sign-in prompt as its input item (message, verificationUri, userCode, expiresOn…), e.g. to mail or post it to the person',
-					},
-					{
-						displayName: 'When Sign-In Is Needed',
-						name: 'signInMode',
-						displayOptions: { show: { '/authentication': ['deviceCode'] } },
-						type: 'options',
-						default: 'credential',
-						options: [
-							{ name: 'Credential Setting', value: 'credential' },
-							{
-								name: 'Stop and Show the Code',
-								value: 'stop',
-								description: 'Fail at once with the URL and code in the error; the next run picks up the sign-in',
-							},
-							{
-								name: 'Wait for Sign-In',
-								value: 'wait',
-								description: 'Show the code (log, prompt workflow) and wait up to the credential\'s Sign-In Timeout',
-							},
-						],
-					},
-				],
-			},
+			{ ...signInOptionsProperty, displayOptions: { show: { operation: ['getToken'], authentication: DELEGATED } } },
 		],
 	};
 

@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 	type JsonObject,
 } from 'n8n-workflow';
-import type { DeviceCodeTokenRequest } from '../core/deviceCode';
+import { SignInPendingError, type DeviceCodeTokenRequest } from '../core/deviceCode';
 import { ApiCallError } from '../core/http/apiError';
 import { mapWithConcurrency } from '../core/http/concurrency';
 import { sendApiRequest, type ApiResponse } from '../core/http/sendRequest';
@@ -19,6 +19,7 @@ import { authenticationNamed, credentialDescriptions, CREDENTIAL_TESTS, signInCo
 import { prepareRequest, readConcurrency, type PreparedRequest } from '../glue/callApiParameters';
 import { callApiProperties } from '../glue/callApiProperties';
 import { acquireThroughCredentialStore } from '../glue/credentialCacheStore';
+import { readSignInOptions, reportStoppedSignIn, type SignInNodeOptions } from '../glue/delegatedNode';
 import { useN8nLogger } from '../glue/logSink';
 import { toNodeError } from '../glue/nodeErrors';
 
@@ -65,8 +66,17 @@ export class MsalCallApi implements INodeType {
 
 		const authenticationName = this.getNodeParameter('authentication', 0, 'clientCredentials') as string;
 		const authentication = authenticationNamed(authenticationName);
-		const signIn = signInControls(this, authenticationName);
-		const tokenRequest = (scopes: string[], claims?: string): DeviceCodeTokenRequest => ({ scopes, claims, signIn });
+		let signInOptions: SignInNodeOptions & { account?: string } = {};
+		if (authentication.kind === 'delegated') {
+			const raw = this.getNodeParameter('signInOptions', 0, {}) as IDataObject;
+			try {
+				signInOptions = { ...readSignInOptions(this, raw), account: String(raw.account ?? '').trim() || undefined };
+			} catch (error) {
+				throw toNodeError(this.getNode(), error);
+			}
+		}
+		const signIn = signInControls(this, authenticationName, signInOptions);
+		const tokenRequest = (scopes: string[], claims?: string): DeviceCodeTokenRequest => ({ scopes, claims, signIn, account: signInOptions.account });
 		const credential = await this.getCredentials(authentication.credentialType, 0);
 		const cloud = typeof credential.cloud === 'string' && credential.cloud ? credential.cloud : 'global';
 		let allowedHosts: HostPattern[];
@@ -107,6 +117,7 @@ export class MsalCallApi implements INodeType {
 					return renewed.token.accessToken;
 				});
 			} catch (error) {
+				if (error instanceof SignInPendingError && error.prompt.mode === 'stop') await reportStoppedSignIn(this, signInOptions, error.prompt);
 				group.error = error;
 			}
 		}

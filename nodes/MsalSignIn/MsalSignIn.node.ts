@@ -23,7 +23,7 @@ useN8nLogger();
  */
 export class MsalSignIn implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Microsoft Sign-In (MSAL)',
+		displayName: 'Microsoft Sign-In (MSAL) Trigger',
 		name: 'msalSignIn',
 		icon: 'file:msal.svg',
 		group: ['trigger'],

@@ -31,12 +31,12 @@ const EXPLANATIONS: Record<string, AadstsExplanation> = {
 	},
 	'70011': {
 		explanation: 'The requested scope is invalid.',
-		fix: 'For app tokens use "<resource>/.default", e.g. https://graph.microsoft.com/.default; check the resource URI is right.',
+		fix: 'For app tokens use the API\'s resource followed by "/.default", e.g. https://graph.microsoft.com/.default; check the resource URI is right.',
 		field: 'Scopes',
 	},
 	'1002012': {
 		explanation: 'The requested scope is invalid or not allowed for this flow.',
-		fix: 'For app tokens use "<resource>/.default", e.g. https://graph.microsoft.com/.default.',
+		fix: 'For app tokens use the API\'s resource followed by "/.default", e.g. https://graph.microsoft.com/.default.',
 		field: 'Scopes',
 	},
 	'500011': {

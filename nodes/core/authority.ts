@@ -89,7 +89,7 @@ export function resolveAuthority(
 
 function resolveCustomAuthority(raw: string | undefined, allowedTenantAliases: readonly string[]): ResolvedAuthority {
 	const fix =
-		'Enter the full authority URL, e.g. https://login.example.com/<tenant>, https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin or https://adfs.contoso.com/adfs.';
+		'Enter the full authority URL, e.g. https://login.example.com/contoso.onmicrosoft.com, https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin or https://adfs.contoso.com/adfs.';
 	const text = (raw ?? '').trim();
 	let url: URL;
 	try {

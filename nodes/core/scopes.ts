@@ -23,14 +23,14 @@ export function normalizeAppScopes(raw: string | string[] | undefined, field = '
 	if (scopes.length > 1) {
 		throw new InvalidInputError(
 			`An app token is for one API at a time, but ${scopes.length} scopes were given (${scopes.join(' ')}).`,
-			'Keep one "<resource>/.default" scope; use another node (or another item) for another API.',
+			'Keep one scope (an API\'s resource followed by "/.default"); use another node (or another item) for another API.',
 			field,
 		);
 	}
 	const [scope] = scopes;
 	if (!scope.endsWith('/.default') || scope === '/.default') {
 		throw new InvalidInputError(
-			`Scope "${scope}" is not valid for an app token: the app gets the permissions granted to it, named "<resource>/.default".`,
+			`Scope "${scope}" is not valid for an app token: the app gets the permissions granted to it, named by the API\'s resource followed by "/.default".`,
 			`Use "${suggestDefaultScope(scope)}".`,
 			field,
 		);

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { authenticationProperty } from './authentications';
+import { authenticationProperty, DELEGATED_AUTHENTICATIONS, signInOptionsProperty } from './authentications';
 
 const nameValue = (nameExample: string, valueExample: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: `e.g. ${nameExample}` },
@@ -57,8 +57,9 @@ export const callApiProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. https://management.azure.com/.default',
 		description:
-			'Scope of the token. Empty: the credential\'s scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one "<resource>/.default" scope, e.g. api://my-api/.default.',
+			'Scope of the token. Empty: the credential\'s scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one scope: the API\'s resource followed by /.default, e.g. api://my-api/.default.',
 	},
+	{ ...signInOptionsProperty, displayOptions: { show: { authentication: DELEGATED_AUTHENTICATIONS } } },
 	{
 		displayName: 'Send Query Parameters',
 		name: 'sendQuery',
@@ -307,7 +308,7 @@ export const callApiProperties: INodeProperties[] = [
 				description: 'Whether to output one item per element of the response\'s "value" array (e.g. one item per user)',
 			},
 			{
-				displayName: 'Timeout (Ms)',
+				displayName: 'Timeout (Milliseconds)',
 				name: 'timeout',
 				type: 'number',
 				typeOptions: { minValue: 0 },

@@ -60,7 +60,7 @@ export function chooseScopes({ override, credentialScopes, url, cloud, kind, fie
 	if (credentialError) throw credentialError;
 	throw new InvalidInputError(
 		`No scope for ${url.hostname}: the node's Scope is empty, the credential has none, and ${url.hostname} is not a known Microsoft API.`,
-		'Set the node\'s Scope to the API\'s "<resource>/.default", e.g. api://my-api/.default.',
+		'Set the node\'s Scope to the API\'s resource followed by "/.default", e.g. api://my-api/.default.',
 		field,
 	);
 }
