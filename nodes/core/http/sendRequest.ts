@@ -138,10 +138,11 @@ async function sendWithRetries(
 ): Promise<Attempt> {
 	for (;;) {
 		const token = tokens.token;
-		const { response, finalUrl } = await sendFollowingRedirects(method, url, request, body, token, guard, deps);
+		const { response, finalUrl, tokenSent } = await sendFollowingRedirects(method, url, request, body, token, guard, deps);
 		const ok = response.status >= 200 && response.status < 300;
 
-		if (response.status === 401 && !challenge.used) {
+		// Only a host that received the token may ask for a stronger one.
+		if (response.status === 401 && !challenge.used && tokenSent) {
 			const claims = claimsFromChallenge(response.headers.get('www-authenticate'));
 			if (claims !== undefined) {
 				challenge.used = true;
@@ -186,7 +187,7 @@ async function sendFollowingRedirects(
 	token: string,
 	guard: GuardSettings,
 	deps: SendDependencies,
-): Promise<{ response: Response; finalUrl: URL }> {
+): Promise<{ response: Response; finalUrl: URL; tokenSent: boolean }> {
 	let url = startUrl;
 	let currentMethod = method;
 	let body = startBody;
@@ -195,7 +196,7 @@ async function sendFollowingRedirects(
 	for (let redirects = 0; ; redirects++) {
 		const response = await sendOnce(currentMethod, url, headers, body, withToken ? token : undefined, request.timeoutMs, deps);
 		const location = response.headers.get('location');
-		if (!REDIRECTS.has(response.status) || !location || redirects >= MAX_REDIRECTS) return { response, finalUrl: url };
+		if (!REDIRECTS.has(response.status) || !location || redirects >= MAX_REDIRECTS) return { response, finalUrl: url, tokenSent: withToken };
 		await discard(response);
 		const next = new URL(location, url);
 		if (response.status === 303 || ((response.status === 301 || response.status === 302) && currentMethod === 'POST')) {
@@ -208,10 +209,20 @@ async function sendFollowingRedirects(
 		try {
 			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the redirect target');
 		} catch {
-			withToken = false;
+			if (withToken) {
+				// Nor do the user's own headers (API keys, cookies) meant for the API.
+				withToken = false;
+				headers = withoutUserHeaders(headers);
+			}
 		}
 		url = next;
 	}
+}
+
+/** Keeps only headers that describe the body or the wanted answer. */
+function withoutUserHeaders(headers: Record<string, string>): Record<string, string> {
+	const safe = new Set(['accept', 'accept-language', 'content-type', 'content-language', 'user-agent']);
+	return Object.fromEntries(Object.entries(headers).filter(([name]) => safe.has(name.toLowerCase())));
 }
 
 async function sendOnce(

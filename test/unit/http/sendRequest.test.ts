@@ -14,6 +14,7 @@ interface Seen {
 	path: string;
 	authorization?: string;
 	contentType?: string;
+	apiKey?: string;
 	body: string;
 }
 let server: Server;
@@ -23,7 +24,7 @@ const counters = new Map<string, number>();
 
 function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknown {
 	const url = new URL(req.url ?? '/', origin);
-	seen.push({ method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization, contentType: req.headers['content-type'], body: body.toString() });
+	seen.push({ method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization, contentType: req.headers['content-type'], apiKey: req.headers['x-api-key'] as string | undefined, body: body.toString() });
 	const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
 		res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req-${seen.length}`, ...headers });
 		res.end(JSON.stringify(value));
@@ -62,6 +63,9 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknow
 			return res.end();
 		case '/redirect-other':
 			res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/echo` });
+			return res.end();
+		case '/redirect-to-challenge':
+			res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/cae` });
 			return res.end();
 		case '/slow':
 			setTimeout(() => json(200, { late: true }), 300);
@@ -204,6 +208,22 @@ describe('sending a request', () => {
 		expect(other.status).toBe(200);
 		expect(seen[0].authorization).toBe(`Bearer ${SECRET}`);
 		expect(seen[1].authorization).toBeUndefined();
+	});
+
+	it("a redirect elsewhere drops the user's own headers too, and that host cannot ask for a new token", async () => {
+		await sendApiRequest(request('/redirect-other', { headers: { 'x-api-key': 'k1', accept: 'application/json' } }), tokens(), guard);
+		expect(seen.map((s) => s.apiKey)).toEqual(['k1', undefined]);
+		let claimsAsked = 0;
+		const challenged = await sendApiRequest(
+			request('/redirect-to-challenge', { neverError: true }),
+			tokens(async () => {
+				claimsAsked++;
+				return 'token-with-claims';
+			}),
+			guard,
+		);
+		expect(challenged.status).toBe(401);
+		expect(claimsAsked).toBe(0);
 	});
 
 	it('returns an error response instead of throwing with Never Error', async () => {
