@@ -9,6 +9,7 @@ import type { ExecutionResult, N8nInstance } from '../test/rig/n8n';
 import type { Rig } from '../test/rig/rig';
 import { acquireToken, callApi, graph, httpWithPredefinedCredential, itemsNode, manualTrigger } from '../test/e2e/support/workflows';
 import { check, median, withConcurrency } from './measure';
+import { secretClientCredentialData } from '../test/rig/credentialData';
 
 export const ITEMS = 1000;
 const RUNS = 3;
@@ -27,14 +28,7 @@ function assertRun(run: ExecutionResult, what: string): void {
 }
 
 async function credential(n8n: N8nInstance, rig: Rig, names: string[]): Promise<Ref[]> {
-	const data = {
-		cloud: 'custom',
-		authorityUrl: rig.authority,
-		clientId: rig.clients.secret.clientId,
-		clientAuthentication: 'secret',
-		clientSecret: rig.clients.secret.clientSecret,
-		scopes: rig.api.scope,
-	};
+	const data = secretClientCredentialData(rig);
 	const ids = await n8n.importCredentials(names.map((name) => ({ name, type: 'msalClientCredentialsApi', data })));
 	return ids.map((id, i) => ({ id, name: names[i] }));
 }

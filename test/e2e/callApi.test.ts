@@ -13,6 +13,7 @@ import { createN8n, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from './support/packagedBuild';
 import { CALL_API, callApi, chain, graph, itemsNode, jsonItems, manualTrigger } from './support/workflows';
+import { secretClientCredentialData } from '../rig/credentialData';
 
 type Ref = { id: string; name: string };
 
@@ -50,14 +51,7 @@ describe('Call API node in real n8n', () => {
 			{
 				name: 'rig app',
 				type: 'msalClientCredentialsApi',
-				data: {
-					cloud: 'custom',
-					authorityUrl: rig.authority,
-					clientId: rig.clients.secret.clientId,
-					clientAuthentication: 'secret',
-					clientSecret: rig.clients.secret.clientSecret,
-					scopes: rig.api.scope,
-				},
+				data: secretClientCredentialData(rig),
 			},
 		]);
 		cred = { id, name: 'rig app' };
@@ -66,16 +60,7 @@ describe('Call API node in real n8n', () => {
 			{
 				name: 'rig app allowing localhost',
 				type: 'msalClientCredentialsApi',
-				data: {
-					cloud: 'custom',
-					authorityUrl: rig.authority,
-					clientId: rig.clients.secret.clientId,
-					clientAuthentication: 'secret',
-					clientSecret: rig.clients.secret.clientSecret,
-					scopes: rig.api.scope,
-					allowedHttpRequestDomains: 'domains',
-					allowedDomains: 'localhost',
-				},
+				data: secretClientCredentialData(rig, { allowedHttpRequestDomains: 'domains', allowedDomains: 'localhost' }),
 			},
 		]);
 		const allowing = { id: allowingId, name: 'rig app allowing localhost' };

@@ -9,6 +9,7 @@ import { acquireDelegatedToken, prepareDelegatedApp } from '../../nodes/core/del
 import { testClientCredentials } from '../../nodes/glue/credentialTests';
 import { testDeviceCode } from '../../nodes/glue/deviceCodeCredential';
 import { startRig, type Rig } from '../rig/rig';
+import { secretClientCredentialData } from '../rig/credentialData';
 
 jest.setTimeout(60_000);
 
@@ -23,14 +24,7 @@ describe('credential Test buttons', () => {
 
 	beforeAll(async () => {
 		rig = await startRig();
-		app = {
-			cloud: 'custom',
-			authorityUrl: rig.authority,
-			clientId: rig.clients.secret.clientId,
-			clientAuthentication: 'secret',
-			clientSecret: rig.clients.secret.clientSecret,
-			scopes: rig.api.scope,
-		};
+		app = secretClientCredentialData(rig) as ICredentialDataDecryptedObject;
 	});
 	afterAll(async () => rig?.stop());
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createN8n } from './n8n';
 import { startRig, type Rig } from './rig';
+import { secretClientCredentialData } from './credentialData';
 
 interface Target {
 	credential: Record<string, unknown>;
@@ -23,14 +24,7 @@ async function localTarget(): Promise<Target> {
 		rig,
 		apiUrl: `${rig.api.baseUrl}/me`,
 		describe: `local identity provider ${rig.authority} and protected API ${rig.api.baseUrl}`,
-		credential: {
-			cloud: 'custom',
-			authorityUrl: rig.authority,
-			clientId: rig.clients.secret.clientId,
-			clientAuthentication: 'secret',
-			clientSecret: rig.clients.secret.clientSecret,
-			scopes: rig.api.scope,
-		},
+		credential: secretClientCredentialData(rig),
 	};
 }
 
