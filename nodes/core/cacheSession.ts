@@ -120,7 +120,9 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 				this.lastSeenStored = stored;
 				return [];
 			}
-			if (this.tryReplaceCache(outcome.msalText)) {
+			// A newer copy of the same record only adds tokens to an app's cache: merging is enough.
+			const merge = this.prepared.shareableAcrossRecords && envelope.lineage === this.lineage;
+			if (this.tryReplaceCache(outcome.msalText, merge)) {
 				this.lineage = envelope.lineage;
 				this.revision = envelope.revision;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
@@ -154,14 +156,14 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	 * accounts and tokens of another credential record using the same app (or of an account
 	 * signed out elsewhere) would survive the switch.
 	 */
-	private replaceCache(msalCache: string): void {
-		(this.app as { clearCache?: () => void }).clearCache?.();
+	private replaceCache(msalCache: string, merge = false): void {
+		if (!merge) (this.app as { clearCache?: () => void }).clearCache?.();
 		this.app.getTokenCache().deserialize(msalCache);
 	}
 
-	private tryReplaceCache(msalCache: string): boolean {
+	private tryReplaceCache(msalCache: string, merge: boolean): boolean {
 		try {
-			this.replaceCache(msalCache);
+			this.replaceCache(msalCache, merge);
 			return true;
 		} catch {
 			return false;
