@@ -14,7 +14,7 @@ export const callApiProperties: INodeProperties[] = [
 		name: 'method',
 		type: 'options',
 		default: 'GET',
-		options: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((method) => ({ name: method, value: method })),
+		options: ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'].map((method) => ({ name: method, value: method })),
 		description: 'HTTP method of the request',
 	},
 	{
@@ -23,10 +23,10 @@ export const callApiProperties: INodeProperties[] = [
 		type: 'options',
 		default: 'graphV1',
 		options: [
-			{ name: 'Microsoft Graph v1.0', value: 'graphV1', description: 'https://graph.microsoft.com/v1.0/ (or the US Government / China equivalent of the credential\'s cloud)' },
-			{ name: 'Microsoft Graph Beta', value: 'graphBeta', description: 'https://graph.microsoft.com/beta/ (or the equivalent in the credential\'s cloud)' },
-			{ name: 'Azure Resource Manager', value: 'resourceManager', description: 'https://management.azure.com/ (or the equivalent in the credential\'s cloud)' },
+			{ name: 'Azure Resource Manager', value: 'resourceManager', description: 'Base https://management.azure.com/ (or the equivalent in the credential\'s cloud)' },
 			{ name: 'Custom', value: 'custom', description: 'A base URL you enter, e.g. https://contoso.sharepoint.com/_api/' },
+			{ name: 'Microsoft Graph Beta', value: 'graphBeta', description: 'Base https://graph.microsoft.com/beta/ (or the equivalent in the credential\'s cloud)' },
+			{ name: 'Microsoft Graph v1.0', value: 'graphV1', description: 'Base https://graph.microsoft.com/v1.0/ (or the US Government / China equivalent of the credential\'s cloud)' },
 			{ name: 'None (Absolute URL)', value: 'none', description: 'The URL field holds the full URL' },
 		],
 		description: 'What a relative URL is appended to. An absolute URL (https://…) is used as is, whatever the base.',
@@ -108,11 +108,11 @@ export const callApiProperties: INodeProperties[] = [
 		default: 'json',
 		displayOptions: { show: { sendBody: [true] } },
 		options: [
-			{ name: 'JSON', value: 'json' },
-			{ name: 'Form URL-Encoded', value: 'form' },
-			{ name: 'Multipart Form', value: 'multipart', description: 'multipart/form-data, with text and file parts' },
-			{ name: 'Raw Text', value: 'text', description: 'Text with a content type you choose (XML, CSV, …)' },
 			{ name: 'Binary', value: 'binary', description: 'The bytes of an input binary property, e.g. a file upload to OneDrive' },
+			{ name: 'Form URL-Encoded', value: 'form' },
+			{ name: 'JSON', value: 'json' },
+			{ name: 'Multipart Form', value: 'multipart', description: 'Sends multipart/form-data, with text and file parts' },
+			{ name: 'Raw Text', value: 'text', description: 'Text with a content type you choose (XML, CSV, …)' },
 		],
 	},
 	{
