@@ -84,8 +84,8 @@ export class MsalAcquireToken implements INodeType {
 				type: 'options',
 				default: 'one',
 				options: [
-					{ name: 'One Account', value: 'one' },
 					{ name: 'All Accounts', value: 'all' },
+					{ name: 'One Account', value: 'one' },
 				],
 				displayOptions: { show: { operation: ['signOut'], authentication: DELEGATED } },
 			},
@@ -128,13 +128,6 @@ export class MsalAcquireToken implements INodeType {
 				displayOptions: { show: { operation: ['getToken'] } },
 				options: [
 					{
-						displayName: 'Force Refresh',
-						name: 'forceRefresh',
-						type: 'boolean',
-						default: false,
-						description: 'Whether to ignore a cached token and ask the identity provider for a new one',
-					},
-					{
 						displayName: 'Claims',
 						name: 'claims',
 						type: 'json',
@@ -142,6 +135,13 @@ export class MsalAcquireToken implements INodeType {
 						placeholder: '{"access_token":{"xms_cc":{"values":["cp1"]}}}',
 						description:
 							'Claims request (JSON) to add to the token request, e.g. from a Continuous Access Evaluation challenge. Always asks the identity provider.',
+					},
+					{
+						displayName: 'Force Refresh',
+						name: 'forceRefresh',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to ignore a cached token and ask the identity provider for a new one',
 					},
 				],
 			},
