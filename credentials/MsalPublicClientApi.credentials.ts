@@ -7,8 +7,8 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
-import { authenticatePublicClient, preAuthenticatePublicClient } from '../nodes/glue/publicClientSignIn';
-import { PENDING_SIGN_INS_FIELD } from '../nodes/glue/publicClientSettings';
+import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
+import { acquirePublicClientTokenForCredential, PENDING_SIGN_INS_FIELD } from '../nodes/glue/publicClientSettings';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 export class MsalPublicClientApi implements ICredentialType {
@@ -107,9 +107,9 @@ export class MsalPublicClientApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticatePublicClient(credentials);
+		return await preAuthenticate(credentials, acquirePublicClientTokenForCredential);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticatePublicClient(credentials, requestOptions);
+		await authenticateRequest(credentials, requestOptions, acquirePublicClientTokenForCredential);
 }

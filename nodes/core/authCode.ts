@@ -145,7 +145,7 @@ export async function beginAuthCodeSignIn(
 			prompt: options.loginHint ? undefined : 'select_account',
 		});
 	} catch (error) {
-		throw translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure });
+		throw translateMsalError(error, session.failureContext());
 	}
 	const started: PendingSignIn = { state, verifier, redirectUri, scopes, claims, createdAt: now };
 	const pending = [...livePendingSignIns(options.pending ?? [], now), started].slice(-MAX_PENDING_SIGN_INS);
@@ -191,7 +191,7 @@ export async function completeAuthCodeSignIn(
 			claims: started.claims,
 		});
 	} catch (error) {
-		throw explainRedemptionError(error, translateMsalError(error, { authority: prepared.authority, networkFailure: session.network.lastFailure }));
+		throw explainRedemptionError(error, translateMsalError(error, session.failureContext()));
 	}
 	if (!result.account) throw new SignInCallbackError('The identity provider returned no account for this sign-in.', again);
 	const allowed = (options.allowedAccounts ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean);

@@ -1,9 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import type { CloudName } from '../core/clouds';
 import { acquireAppToken, type ClientAuthentication, type ClientCredentialsSettings } from '../core/clientCredentials';
 import type { TokenOutcome, TokenRequest } from '../core/tokenResult';
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+import { appSettingsFrom, text } from './credentialFields';
 
 /** n8n credential data → the core's plain settings. */
 export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObject): ClientCredentialsSettings {
@@ -23,10 +21,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 		authentication = { method: 'secret', clientSecret: text(data.clientSecret) };
 	}
 	return {
-		cloud: (text(data.cloud) || 'global') as CloudName,
-		tenant: text(data.tenant),
-		authorityUrl: text(data.authorityUrl),
-		clientId: text(data.clientId),
+		...appSettingsFrom(data),
 		authentication,
 		scopes: text(data.scopes),
 	};

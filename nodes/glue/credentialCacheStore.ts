@@ -77,7 +77,8 @@ const TOKEN_ONLY_URL = 'https://token-only.n8n-nodes-msal.invalid/';
 
 class TokenOnlyRequestStopped extends Error {}
 
-function storedCacheOf(credentials: ICredentialDataDecryptedObject): string | undefined {
+/** The credential's stored token cache, or undefined when there is none yet. */
+export function storedCacheOf(credentials: ICredentialDataDecryptedObject): string | undefined {
 	const value = credentials[TOKEN_CACHE_FIELD];
 	return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -159,42 +160,42 @@ function guardDestination(credentials: ICredentialDataDecryptedObject, requestOp
 	assertTokenMayGo(url, scopes, cloud, parseAllowedHosts(allowed));
 }
 
+/** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper. */
+type CredentialStoreContext = { helpers: Pick<IExecuteFunctions['helpers'], 'httpRequestWithAuthentication'> };
+
+/**
+ * Sends the never-sent request that makes n8n run the credential type's preAuthentication with
+ * `pending` in reach, and saves what it returns.
+ */
+async function throughCredentialStore(context: CredentialStoreContext, credentialType: string, pending: PendingAcquisition): Promise<PendingAcquisition> {
+	try {
+		await pendingContext.run(pending, () =>
+			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
+		);
+	} catch (error) {
+		if (!pending.outcome && !pending.workResult && !pending.error) pending.error = error;
+	}
+	if (pending.error !== undefined) throw pending.error;
+	return pending;
+}
+
 /**
  * Silent-first acquisition for a node, persisted through n8n: the cache is read from the
  * credential record and written back there when it changed.
  */
-export async function acquireThroughCredentialStore(
-	context: IExecuteFunctions,
-	credentialType: string,
-	request: TokenRequest,
-): Promise<TokenOutcome> {
-	const pending: PendingAcquisition = { request };
-	try {
-		await pendingContext.run(pending, () =>
-			context.helpers.httpRequestWithAuthentication.call(context, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
-		);
-	} catch (error) {
-		if (!pending.outcome && !pending.error) pending.error = error;
-	}
-	if (pending.error !== undefined) throw pending.error;
-	if (!pending.outcome) throw new Error('No token was obtained (the credential type did not run).');
-	return pending.outcome;
+export async function acquireThroughCredentialStore(context: IExecuteFunctions, credentialType: string, request: TokenRequest): Promise<TokenOutcome> {
+	const { outcome } = await throughCredentialStore(context, credentialType, { request });
+	if (!outcome) throw new Error('No token was obtained (the credential type did not run).');
+	return outcome;
 }
 
 /**
  * Runs `work` against the credential's stored data inside n8n's preAuthentication, so what it
- * returns (a new cache, other fields) is saved like a renewed token. Used by Sign Out.
+ * returns (a new cache, other fields) is saved like a renewed token. Used by Sign Out and the
+ * browser sign-in steps.
  */
-export async function runThroughCredentialStore<T>(context: IExecuteFunctions, credentialType: string, work: StoreWork<T>): Promise<T> {
-	const pending: PendingAcquisition = { request: {}, work: work as StoreWork<unknown> };
-	try {
-		await pendingContext.run(pending, () =>
-			context.helpers.httpRequestWithAuthentication.call(context, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
-		);
-	} catch (error) {
-		if (!pending.workResult && !pending.error) pending.error = error;
-	}
-	if (pending.error !== undefined) throw pending.error;
-	if (!pending.workResult) throw new Error('The credential type did not run.');
-	return pending.workResult.value as T;
+export async function runThroughCredentialStore<T>(context: CredentialStoreContext, credentialType: string, work: StoreWork<T>): Promise<T> {
+	const { workResult } = await throughCredentialStore(context, credentialType, { request: {}, work: work as StoreWork<unknown> });
+	if (!workResult) throw new Error('The credential type did not run.');
+	return workResult.value as T;
 }

@@ -1,10 +1,10 @@
 import type { PublicClientApplication } from '@azure/msal-node';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { PreparedApp } from '../core/cacheSession';
-import type { CloudName } from '../core/clouds';
 import { listAccounts, signOut, type AccountSummary, type DelegatedSettings } from '../core/delegated';
 import type { TokenOutcome } from '../core/tokenResult';
-import { SaveThenFail, type FieldsToStore } from './credentialCacheStore';
+import { SaveThenFail, storedCacheOf, type FieldsToStore } from './credentialCacheStore';
+import { appSettingsFrom, text } from './credentialFields';
 
 /**
  * n8n glue shared by the credentials that act for a person (device code now, public client
@@ -15,15 +15,10 @@ import { SaveThenFail, type FieldsToStore } from './credentialCacheStore';
 /** Hidden field holding a sign-in started by one run and finished by a later one. */
 export const PENDING_SIGN_IN_FIELD = 'pendingSignIn';
 
-export const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
-
 /** n8n credential data → the delegated core's settings. */
 export function delegatedSettingsFrom(data: ICredentialDataDecryptedObject): DelegatedSettings {
 	return {
-		cloud: (text(data.cloud) || 'global') as CloudName,
-		tenant: text(data.tenant),
-		authorityUrl: text(data.authorityUrl),
-		clientId: text(data.clientId),
+		...appSettingsFrom(data),
 		scopes: text(data.scopes),
 		account: text(data.account).trim() || undefined,
 	};
@@ -76,11 +71,6 @@ export function delegatedCredentialType(credentialType: string): DelegatedCreden
 	if (!found) throw new Error(`${credentialType} is not a delegated credential (List Accounts and Sign Out need a person's sign-in).`);
 	return found;
 }
-
-const storedCacheOf = (data: ICredentialDataDecryptedObject): string | undefined => {
-	const value = data.tokenCache;
-	return typeof value === 'string' && value !== '' ? value : undefined;
-};
 
 /** The people signed in with a credential: username, name, home account ID, tenant. Nothing secret. */
 export async function listAccountsOf(credentialType: string, data: ICredentialDataDecryptedObject): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {

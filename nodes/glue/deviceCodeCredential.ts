@@ -4,7 +4,8 @@ import { acquireDeviceCodeToken, prepareDeviceCodeApp, type DeviceCodeSettings, 
 import { selectAccount } from '../core/delegated';
 import type { TokenRequest } from '../core/tokenResult';
 import { TOKEN_CACHE_FIELD, type Acquirer } from './credentialCacheStore';
-import { DELEGATED_CREDENTIALS, delegatedSettingsFrom, listAccountsOf, text, withPendingSignIn } from './delegatedCredential';
+import { text } from './credentialFields';
+import { DELEGATED_CREDENTIALS, delegatedSettingsFrom, listAccountsOf, withPendingSignIn } from './delegatedCredential';
 import { describeForCredentialTest } from './nodeErrors';
 
 export const DEVICE_CODE_CREDENTIAL = 'msalDeviceCodeApi';

@@ -2,16 +2,15 @@ import type { PublicClientApplication } from '@azure/msal-node';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { browserSignInPrompt, validateRedirectUri } from '../core/authCode';
 import type { PreparedApp } from '../core/cacheSession';
-import type { CloudName } from '../core/clouds';
 import { acquireDelegatedToken, delegatedScopes, listAccounts, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
 import { MULTI_TENANT_ALIASES } from '../core/authority';
 import { parseScopes } from '../core/scopes';
 import type { TokenOutcome } from '../core/tokenResult';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
-import { DELEGATED_CREDENTIALS } from './delegatedCredential';
+import { storedCacheOf } from './credentialCacheStore';
+import { DELEGATED_CREDENTIALS, delegatedSettingsFrom } from './delegatedCredential';
 import { describeForCredentialTest } from './nodeErrors';
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+import { text } from './credentialFields';
 
 export const PUBLIC_CLIENT_CREDENTIAL_TYPE = 'msalPublicClientApi';
 export const PENDING_SIGN_INS_FIELD = 'pendingSignIns';
@@ -34,12 +33,7 @@ export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): 
 	const username = text(data.username);
 	const password = text(data.password);
 	return {
-		cloud: (text(data.cloud) || 'global') as CloudName,
-		tenant: text(data.tenant),
-		authorityUrl: text(data.authorityUrl),
-		clientId: text(data.clientId),
-		scopes: text(data.scopes),
-		account: text(data.account).trim() || undefined,
+		...delegatedSettingsFrom(data),
 		redirectUri: text(data.redirectUri).trim(),
 		allowedAccounts: parseScopes(text(data.allowedAccounts)),
 		usernamePassword: enabled ? { username, password } : undefined,
@@ -98,8 +92,7 @@ export async function testPublicClient(this: ICredentialTestFunctions, credentia
 		const settings = publicClientSettingsFrom(data);
 		const redirectUri = validateRedirectUri(settings.redirectUri);
 		if (settings.usernamePassword) usernamePasswordSignIn(settings.usernamePassword);
-		const storedCache = typeof data.tokenCache === 'string' && data.tokenCache !== '' ? data.tokenCache : undefined;
-		const { accounts } = await listAccounts(preparePublicClient(settings), storedCache);
+		const { accounts } = await listAccounts(preparePublicClient(settings), storedCacheOf(data));
 		if (accounts.length === 0) {
 			return {
 				status: 'Error',

@@ -22,6 +22,7 @@ import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tls from 'node:tls';
+import { browse } from './publicClientBrowser';
 
 export interface RigClients {
   secret: { clientId: string; clientSecret: string; roles: string[] };
@@ -211,39 +212,11 @@ async function scriptedSignIn(
   authorizeUrl: string,
   user?: { username: string; password: string },
 ): Promise<URL> {
-  const cookies = new Map<string, string>();
-  let url = new URL(authorizeUrl);
-  let init: RequestInit = {};
-  for (let hop = 0; hop < 20; hop += 1) {
-    if (url.origin !== idpOrigin) return url; // left the identity provider: the redirect_uri
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      url = new URL(location, url);
-      init = {};
-      continue;
-    }
-    const text = await response.text();
-    if (response.status === 200 && text.includes('<form') && user && !init.method) {
-      init = {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ username: user.username, password: user.password, action: 'login' }).toString(),
-      };
-      continue; // the form posts to its own URL
-    }
-    throw new Error(`sign-in stopped at ${url} with ${response.status}: ${text.slice(0, 300)}`);
+  const result = await browse(authorizeUrl, { idpOrigin, user, stopAtRedirectBack: true });
+  if (result.status !== undefined) {
+    throw new Error(`sign-in stopped at ${result.url} with ${result.status}: ${(result.body ?? '').slice(0, 300)}`);
   }
-  throw new Error('sign-in: too many redirects');
+  return result.url;
 }
 
 function isAlive(pid: number): boolean {
