@@ -18,7 +18,6 @@ export type RequestBodySpec =
 	| { type: 'text'; text: string; contentType?: string }
 	| { type: 'binary'; data: Buffer; contentType?: string };
 
-export type BodyType = RequestBodySpec['type'];
 
 export interface BuiltBody {
 	/** Re-sendable as is (retries, redirects): a string, bytes, URLSearchParams or FormData. */
