@@ -18,7 +18,6 @@ export type RequestBodySpec =
 	| { type: 'text'; text: string; contentType?: string }
 	| { type: 'binary'; data: Buffer; contentType?: string };
 
-
 export interface BuiltBody {
 	/** Re-sendable as is (retries, redirects): a string, bytes, URLSearchParams or FormData. */
 	body?: string | Uint8Array | URLSearchParams | FormData;
