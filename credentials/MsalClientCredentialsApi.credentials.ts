@@ -7,12 +7,13 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
-import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
-import { acquireAppTokenForCredential } from '../nodes/glue/clientCredentialsSettings';
+import { clientCredentialsAcquirer } from '../nodes/n8n/clientCredentialsAdapter';
+import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
+import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 export class MsalClientCredentialsApi implements ICredentialType {
-	name = 'msalClientCredentialsApi';
+	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
 	displayName = 'Microsoft Entra ID (MSAL) Client Credentials API';
 
@@ -115,9 +116,9 @@ export class MsalClientCredentialsApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, acquireAppTokenForCredential);
+		return await preAuthenticate(credentials, clientCredentialsAcquirer);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, acquireAppTokenForCredential);
+		await authenticateRequest(credentials, requestOptions, clientCredentialsAcquirer);
 }

@@ -7,8 +7,9 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
-import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
-import { acquireDeviceCodeForCredential } from '../nodes/glue/deviceCodeCredential';
+import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
+import { DEVICE_CODE_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
+import { deviceCodeAcquirer } from '../nodes/n8n/deviceCodeAdapter';
 import { accountProperty, delegatedScopesProperty, pendingSignInProperty } from './common/delegatedProperties';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
@@ -18,7 +19,7 @@ import { authorityProperties, clientIdProperty, tokenCacheProperties } from './c
  * or unused for 90 days. See the Acquire Token node's "When Sign-In Is Needed".
  */
 export class MsalDeviceCodeApi implements ICredentialType {
-	name = 'msalDeviceCodeApi';
+	name = DEVICE_CODE_CREDENTIAL_TYPE;
 
 	displayName = 'Microsoft Entra ID (MSAL) Device Code API';
 
@@ -74,9 +75,9 @@ export class MsalDeviceCodeApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, acquireDeviceCodeForCredential);
+		return await preAuthenticate(credentials, deviceCodeAcquirer);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, acquireDeviceCodeForCredential);
+		await authenticateRequest(credentials, requestOptions, deviceCodeAcquirer);
 }

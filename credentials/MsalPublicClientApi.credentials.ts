@@ -7,12 +7,13 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
-import { authenticateRequest, preAuthenticate } from '../nodes/glue/credentialCacheStore';
-import { acquirePublicClientTokenForCredential, PENDING_SIGN_INS_FIELD } from '../nodes/glue/publicClientSettings';
+import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
+import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
+import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 export class MsalPublicClientApi implements ICredentialType {
-	name = 'msalPublicClientApi';
+	name = PUBLIC_CLIENT_CREDENTIAL_TYPE;
 
 	displayName = 'Microsoft Entra ID (MSAL) Public Client (Browser Sign-In) API';
 
@@ -107,9 +108,9 @@ export class MsalPublicClientApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, acquirePublicClientTokenForCredential);
+		return await preAuthenticate(credentials, publicClientAcquirer);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, acquirePublicClientTokenForCredential);
+		await authenticateRequest(credentials, requestOptions, publicClientAcquirer);
 }

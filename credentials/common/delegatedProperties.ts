@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { PENDING_SIGN_IN_FIELD } from '../../nodes/glue/delegatedCredential';
+import { PENDING_SIGN_IN_FIELD } from '../../nodes/n8n/delegatedAdapter';
 
 /** Fields every credential acting for a person has (device code, public client). */
 export const delegatedScopesProperty: INodeProperties = {

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { CACHE_MARKER_FIELD, TOKEN_CACHE_FIELD } from '../../nodes/glue/credentialCacheStore';
+import { CACHE_MARKER_FIELD, TOKEN_CACHE_FIELD } from '../../nodes/n8n/credentialStore';
 
 /** Cloud, tenant and authority: where the credential signs in. */
 export function authorityProperties(tenantDescription: string): INodeProperties[] {

@@ -6,12 +6,9 @@ import {
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
-import { MsalNodeError } from '../core/errors';
-import { useN8nLogger } from '../glue/logSink';
-import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../glue/publicClientSettings';
-import { runSignInOperation } from '../glue/publicClientSignIn';
-
-useN8nLogger();
+import { describeError, MsalNodeError } from '../core/errors';
+import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
+import { beginSignIn, completeSignIn } from './signInSteps';
 
 /**
  * The browser sign-in endpoint of the public-client credential. Its production URL is the
@@ -71,29 +68,19 @@ export class MsalSignIn implements INodeType {
 		try {
 			await checkRedirectUri(this);
 			if (!isCallback) {
-				const begun = await runSignInOperation(this, {
-					kind: 'begin',
-					scopes: param('scopes'),
-					claims: param('claims'),
-					loginHint: param('login_hint'),
-				});
-				if (begun.kind !== 'begin') throw new Error('unexpected sign-in step');
-				res.status(302).setHeader('Location', begun.authorizeUrl);
+				const authorizeUrl = await beginSignIn(this, { scopes: param('scopes'), claims: param('claims'), loginHint: param('login_hint') });
+				res.status(302).setHeader('Location', authorizeUrl);
 				res.setHeader('Cache-Control', 'no-store');
 				res.end();
 				return { noWebhookResponse: true };
 			}
-			const done = await runSignInOperation(this, {
-				kind: 'complete',
-				callback: {
-					code: param('code'),
-					state: param('state'),
-					error: param('error'),
-					error_description: param('error_description'),
-					error_subcode: param('error_subcode'),
-				},
+			const done = await completeSignIn(this, {
+				code: param('code'),
+				state: param('state'),
+				error: param('error'),
+				error_description: param('error_description'),
+				error_subcode: param('error_subcode'),
 			});
-			if (done.kind !== 'complete') throw new Error('unexpected sign-in step');
 			const who = done.account.name ? `${done.account.name} (${done.account.username})` : done.account.username;
 			sendPage(res, 200, 'Signed in', `Signed in as ${who}. The credential keeps this sign-in; you can close this window.`, `Permissions: ${done.token.scopes.join(' ')}`);
 			return {
@@ -136,7 +123,7 @@ function describe(error: unknown): { message: string; fix: string } {
 		cause = (cause as { cause?: unknown }).cause;
 	}
 	if (cause instanceof MsalNodeError) return { message: cause.message, fix: cause.fix };
-	return { message: error instanceof Error ? error.message : String(error), fix: 'Open the sign-in link again; if it keeps failing, check the credential.' };
+	return { message: describeError(error), fix: 'Open the sign-in link again; if it keeps failing, check the credential.' };
 }
 
 const escapeHtml = (text: string) =>

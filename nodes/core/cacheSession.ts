@@ -5,6 +5,7 @@ import { readEnvelope, writeEnvelope, type CacheEnvelope } from './cacheEnvelope
 import { log } from './logging';
 import { MsalNetworkClient } from './networkClient';
 import { SerialQueue } from './serialQueue';
+import { processWide } from './processWide';
 
 /** An MSAL application ready to be built, with the identity of its token cache. */
 export interface PreparedApp<TApp> {
@@ -189,11 +190,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 }
 
 const POOL_LIMIT = 200;
-// On globalThis so that two copies of this module (n8n loads credentials and nodes separately) share one pool.
-const POOL_KEY = Symbol.for('n8n-nodes-msal.cacheSessions');
-type Pool = Map<string, CacheSession<{ getTokenCache(): TokenCache }>>;
-const pool: Pool = ((globalThis as Record<symbol, unknown>)[POOL_KEY] as Pool | undefined) ?? new Map();
-(globalThis as Record<symbol, unknown>)[POOL_KEY] = pool;
+const pool = processWide('cacheSessions', () => new Map<string, CacheSession<{ getTokenCache(): TokenCache }>>());
 
 /** The process-wide session of a prepared app, created on first use. */
 export function sessionFor<TApp extends { getTokenCache(): TokenCache }>(prepared: PreparedApp<TApp>, stored: string | undefined): CacheSession<TApp> {

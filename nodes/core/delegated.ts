@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
-import { cacheOwner } from './cacheEnvelope';
+import { cacheOwner, readEnvelope } from './cacheEnvelope';
 import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
 import { CLIENT_CAPABILITIES } from './clientCredentials';
 import { InvalidInputError, MsalNodeError } from './errors';
@@ -195,4 +195,30 @@ export async function signOut(
 		return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
 	});
 	return { removed: outcome.value, cacheToStore: outcome.cacheToStore };
+}
+
+export interface CachedTokenStatus {
+	/** ISO time until which a cached access token serves without a request (beyond MSAL's 5-minute renewal window). */
+	accessTokenValidUntil?: string;
+	hasRefreshToken: boolean;
+}
+
+interface MsalCacheMaps {
+	AccessToken?: Record<string, { home_account_id: string; expires_on: string }>;
+	RefreshToken?: Record<string, { home_account_id: string }>;
+}
+
+/** What the stored cache holds for one account, read without MSAL and without any request. */
+export function cachedTokenStatus(prepared: PreparedApp<PublicClientApplication>, storedCache: string | undefined, homeAccountId: string): CachedTokenStatus {
+	const envelope = readEnvelope(storedCache, prepared.owner, prepared.clientId);
+	const msal: MsalCacheMaps = envelope.kind === 'ok' ? (envelope.envelope.msal as MsalCacheMaps) : {};
+	const renewBefore = Date.now() / 1000 + 300;
+	const validUntil = Object.values(msal.AccessToken ?? {})
+		.filter((t) => t.home_account_id === homeAccountId && Number(t.expires_on) > renewBefore)
+		.map((t) => Number(t.expires_on))
+		.sort((a, b) => b - a)[0];
+	return {
+		accessTokenValidUntil: validUntil ? new Date(validUntil * 1000).toISOString() : undefined,
+		hasRefreshToken: Object.values(msal.RefreshToken ?? {}).some((t) => t.home_account_id === homeAccountId),
+	};
 }

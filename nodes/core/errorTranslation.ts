@@ -1,7 +1,7 @@
 import { AuthError, ClientConfigurationError, ServerError } from '@azure/msal-node';
 import { explainAadsts, findAadstsCode } from './aadsts';
 import type { OAuthErrorBody } from './networkClient';
-import { IdentityProviderError, IdentityProviderUnreachableError, InvalidInputError, MsalNodeError } from './errors';
+import { describeError, IdentityProviderError, IdentityProviderUnreachableError, InvalidInputError, MsalNodeError } from './errors';
 
 /** What the network client saw go wrong, which MSAL itself does not pass on. */
 export interface FailureContext {
@@ -47,8 +47,7 @@ export function translateMsalError(error: unknown, context: FailureContext): Msa
 			error.correlationId || undefined,
 		);
 	}
-	const message = error instanceof Error ? error.message : String(error);
-	return new MsalNodeError(`Token acquisition failed: ${message}`, 'Check the credential settings and try again.');
+	return new MsalNodeError(`Token acquisition failed: ${describeError(error)}`, 'Check the credential settings and try again.');
 }
 
 function fromServerError(error: AuthError & { errorNo?: string }): IdentityProviderError {

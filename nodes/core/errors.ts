@@ -34,3 +34,8 @@ export class IdentityProviderError extends MsalNodeError {
 
 /** The identity provider could not be reached (DNS, TLS, timeout, refused connection). */
 export class IdentityProviderUnreachableError extends MsalNodeError {}
+
+/** The message of anything thrown, for logs and warnings. */
+export function describeError(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}

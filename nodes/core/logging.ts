@@ -1,18 +1,21 @@
 import { LogLevel, type Configuration } from '@azure/msal-node';
+import { processWide } from './processWide';
 
 type LoggerOptions = NonNullable<NonNullable<Configuration['system']>['loggerOptions']>;
 
 export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
 
-let sink: LogSink = () => undefined;
+// Process-wide: whichever file n8n loads first (a credential alone, for n8n's HTTP Request
+// node, or a node) installs n8n's logger for all of them.
+const sinkHolder = processWide('logSink', (): { sink: LogSink } => ({ sink: () => undefined }));
 
-/** The n8n glue routes core and MSAL logs to n8n's logger; tests may capture them. */
+/** The n8n layer routes core and MSAL logs to n8n's logger; tests may capture them. */
 export function setLogSink(next: LogSink): void {
-	sink = next;
+	sinkHolder.sink = next;
 }
 
 export function log(level: Parameters<LogSink>[0], message: string): void {
-	sink(level, `[n8n-nodes-msal] ${message}`);
+	sinkHolder.sink(level, `[n8n-nodes-msal] ${message}`);
 }
 
 /** MSAL's logs, without personal data (piiLoggingEnabled stays false). */
@@ -22,6 +25,6 @@ export const msalLoggerOptions: LoggerOptions = {
 	loggerCallback: (level: LogLevel, message: string, containsPii: boolean) => {
 		if (containsPii) return;
 		const mapped = level === LogLevel.Error ? 'error' : level === LogLevel.Warning ? 'warn' : level === LogLevel.Info ? 'info' : 'debug';
-		sink(mapped, `[msal] ${message}`);
+		sinkHolder.sink(mapped, `[msal] ${message}`);
 	},
 };

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { PublicClientApplication } from '@azure/msal-node';
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { acquireDelegatedToken, prepareDelegatedApp } from '../../nodes/core/delegated';
-import { testClientCredentials } from '../../nodes/glue/credentialTests';
-import { testDeviceCode } from '../../nodes/glue/deviceCodeCredential';
+import { clientCredentialsTest } from '../../nodes/n8n/clientCredentialsAdapter';
+import { deviceCodeTest } from '../../nodes/n8n/deviceCodeAdapter';
 import { startRig, type Rig } from '../rig/rig';
 import { secretClientCredentialData } from '../rig/credentialData';
 
@@ -30,13 +30,13 @@ describe('credential Test buttons', () => {
 
 	it('client credentials: a fresh token is requested and reported', async () => {
 		await rig.reset();
-		const result = await run(testClientCredentials, 'msalClientCredentialsApi', app);
+		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', app);
 		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining(`Token obtained for ${rig.api.scope}`) });
 		expect((await rig.stats()).grants.client_credentials).toBe(1);
 	});
 
 	it('client credentials: a wrong secret is explained without echoing it', async () => {
-		const result = await run(testClientCredentials, 'msalClientCredentialsApi', { ...app, clientSecret: 'wrong-secret-value' });
+		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', { ...app, clientSecret: 'wrong-secret-value' });
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain('AADSTS7000215: The client secret is wrong.');
 		expect(result.message).toContain('Certificates & secrets');
@@ -45,7 +45,7 @@ describe('credential Test buttons', () => {
 
 	it('client credentials: a malformed tenant is refused before any request', async () => {
 		await rig.reset();
-		const result = await run(testClientCredentials, 'msalClientCredentialsApi', { ...app, cloud: 'global', tenant: 'common' });
+		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', { ...app, cloud: 'global', tenant: 'common' });
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain('Tenant "common" cannot be used');
 		expect((await rig.stats()).requests.token ?? 0).toBe(0);
@@ -53,7 +53,7 @@ describe('credential Test buttons', () => {
 
 	it('device code: says nobody signed in yet, then who is signed in once someone did, with no request', async () => {
 		const data: ICredentialDataDecryptedObject = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
-		const empty = await run(testDeviceCode, 'msalDeviceCodeApi', data);
+		const empty = await run(deviceCodeTest, 'msalDeviceCodeApi', data);
 		expect(empty).toMatchObject({ status: 'Error', message: expect.stringContaining('nobody has signed in') });
 
 		const settings = { cloud: 'custom' as const, authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
@@ -63,7 +63,7 @@ describe('credential Test buttons', () => {
 			return result;
 		});
 		await rig.reset();
-		const result = await run(testDeviceCode, 'msalDeviceCodeApi', { ...data, tokenCache: signedIn.cacheToStore ?? '' });
+		const result = await run(deviceCodeTest, 'msalDeviceCodeApi', { ...data, tokenCache: signedIn.cacheToStore ?? '' });
 		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining('Signed in as alice@contoso.test') });
 		expect(Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0)).toBe(0);
 	});

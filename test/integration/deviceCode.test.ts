@@ -4,7 +4,8 @@
  * expiry/decline, revoked refresh token, tenant checks, error mapping.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { acquireDeviceCodeToken, SignInFailedError, SignInPendingError, type DeviceCodeSettings, type SignInPrompt } from '../../nodes/core/deviceCode';
+import { acquireDeviceCodeToken, type DeviceCodeSettings } from '../../nodes/core/deviceCode/signInFlow';
+import { SignInFailedError, SignInPendingError, type SignInPrompt } from '../../nodes/core/signIn';
 import { InvalidInputError } from '../../nodes/core/errors';
 import { startRig, type Rig } from '../rig/rig';
 

@@ -8,7 +8,7 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { beginAuthCodeSignIn, completeAuthCodeSignIn, SignInCallbackError, type PendingSignIn } from '../../nodes/core/authCode';
 import { listAccounts, SignInRequiredError } from '../../nodes/core/delegated';
-import { acquirePublicClientTokenForCredential, preparePublicClient, publicClientSettingsFrom } from '../../nodes/glue/publicClientSettings';
+import { publicClientAcquirer, publicClientAppFrom, publicClientSettingsFrom } from '../../nodes/n8n/publicClientAdapter';
 import { browse } from '../rig/publicClientBrowser';
 import { startRig, type Rig } from '../rig/rig';
 
@@ -30,10 +30,10 @@ describe('public-client credential against the identity provider', () => {
 	const redirectUri = 'http://127.0.0.1:5999/webhook/msal-sign-in';
 	const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
 
-	const prepared = () => preparePublicClient(publicClientSettingsFrom(data));
+	const prepared = () => publicClientAppFrom(data);
 	const settings = () => publicClientSettingsFrom(data);
-	const acquire = (request: Parameters<typeof acquirePublicClientTokenForCredential>[2] = {}, credential = data) =>
-		acquirePublicClientTokenForCredential(credential, stored, request);
+	const acquire = (request: Parameters<typeof publicClientAcquirer>[2] = {}, credential = data) =>
+		publicClientAcquirer(credential, stored, request);
 	/** Begin at the link's query, play the browser, return the callback query. */
 	async function signInThroughLink(link: string, options: { user?: typeof alice; decline?: boolean } = {}) {
 		const query = new URL(link).searchParams;
@@ -175,7 +175,7 @@ describe('public-client credential against the identity provider', () => {
 
 		it('is refused unless turned on: the stored password is not sent', async () => {
 			await rig.reset();
-			const error = await expectSignInRequired(acquirePublicClientTokenForCredential(ropc({ useUsernamePassword: false }), undefined, {}));
+			const error = await expectSignInRequired(publicClientAcquirer(ropc({ useUsernamePassword: false }), undefined, {}));
 			expect(error.message).toContain('"Sign In With Username and Password" is off');
 			expect(error.message).not.toContain(alice.password);
 			expect((await rig.stats()).grants.password).toBe(0);
@@ -184,19 +184,19 @@ describe('public-client credential against the identity provider', () => {
 		it('works against the provider when turned on, then silently', async () => {
 			await rig.reset();
 			const credential = ropc({ useUsernamePassword: true, clientId: rig.clients.public.clientId });
-			const first = await acquirePublicClientTokenForCredential(credential, undefined, {});
+			const first = await publicClientAcquirer(credential, undefined, {});
 			expect(first.token.account?.username).toBe(alice.username);
 			expect(first.cacheToStore).toContain('"RefreshToken"');
 			expect((await rig.stats()).grants.password).toBe(1);
 			await rig.reset();
-			const second = await acquirePublicClientTokenForCredential(credential, first.cacheToStore, {});
+			const second = await publicClientAcquirer(credential, first.cacheToStore, {});
 			expect(second.token.fromCache).toBe(true);
 			expect((await rig.stats()).requests.token).toBe(0);
 		});
 
 		it('a wrong password gives a clear error without the password and saves nothing', async () => {
 			const credential = ropc({ useUsernamePassword: true, password: 'Wrong-Passw0rd!' });
-			const error = (await acquirePublicClientTokenForCredential(credential, undefined, {}).catch((e: unknown) => e)) as Error & { fix: string };
+			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & { fix: string };
 			expect(error.message).toContain('AADSTS50126');
 			expect(`${error.message} ${error.fix}`).not.toContain('Wrong-Passw0rd!');
 		});

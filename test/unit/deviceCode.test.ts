@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { AuthError } from '@azure/msal-node';
-import { promptOf, SignInFailedError, translateDeviceCodeError } from '../../nodes/core/deviceCode';
+import { translateDeviceCodeError } from '../../nodes/core/deviceCode/flowErrors';
+import { promptOf } from '../../nodes/core/deviceCode/prompt';
+import { SignInFailedError } from '../../nodes/core/signIn';
 import { IdentityProviderError } from '../../nodes/core/errors';
 
 const pending = (expiresIn: number, account?: string) => ({

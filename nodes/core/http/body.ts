@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors';
+import { describeError, InvalidInputError } from '../errors';
 
 export interface NameValue {
 	name: string;
@@ -75,8 +75,7 @@ function jsonText(value: unknown, field: string): string {
 	try {
 		JSON.parse(text);
 	} catch (error) {
-		const reason = error instanceof Error ? error.message : String(error);
-		throw new InvalidInputError(`The JSON body is not valid JSON: ${reason}.`, 'Fix the JSON, e.g. {"displayName": "New group"} (double quotes, no trailing commas).', field);
+		throw new InvalidInputError(`The JSON body is not valid JSON: ${describeError(error)}.`, 'Fix the JSON, e.g. {"displayName": "New group"} (double quotes, no trailing commas).', field);
 	}
 	return text;
 }

@@ -76,12 +76,18 @@ export async function sendApiRequest(
 	guard: GuardSettings,
 	dependencies: Partial<SendDependencies> = {},
 ): Promise<ApiResponse> {
-	const deps = { ...defaultDependencies, ...dependencies };
 	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.allowedHosts);
-	const state: RetryState = { retries: 0, waitedMs: 0 };
-	const challenge = { used: false };
+	const exchange: Exchange = {
+		request,
+		tokens,
+		guard,
+		deps: { ...defaultDependencies, ...dependencies },
+		state: { retries: 0, waitedMs: 0 },
+		challenge: { used: false },
+	};
+	const { state, challenge } = exchange;
 
-	const first = await sendWithRetries(request.method, request.url, request, request.body, tokens, guard, deps, state, challenge);
+	const first = await sendWithRetries(exchange, { method: request.method, url: request.url, headers: request.headers, body: request.body });
 	if (!request.pagination || first.status < 200 || first.status >= 300 || first.body.kind !== 'json') {
 		return { ...first, pages: 1, retries: state.retries, claimsChallenged: challenge.used };
 	}
@@ -98,8 +104,7 @@ export async function sendApiRequest(
 			break;
 		}
 		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the next-page link');
-		const pageRequest = { ...request, headers: pageHeaders };
-		last = await sendWithRetries('GET', next, pageRequest, { contentTypeFixed: false }, tokens, guard, deps, state, challenge);
+		last = await sendWithRetries(exchange, { method: 'GET', url: next, headers: pageHeaders, body: { contentTypeFixed: false } });
 		if (last.status < 200 || last.status >= 300 || last.body.kind !== 'json') {
 			// neverError: hand back the failing page as it is.
 			return { ...last, pages: collector.pages + 1, retries: state.retries, claimsChallenged: challenge.used };
@@ -117,6 +122,24 @@ export async function sendApiRequest(
 	};
 }
 
+/** What every request made for one sendApiRequest shares: settings, retry budget, the one claims challenge. */
+interface Exchange {
+	request: ApiRequest;
+	tokens: TokenSource;
+	guard: GuardSettings;
+	deps: SendDependencies;
+	state: RetryState;
+	challenge: { used: boolean };
+}
+
+/** One request of an exchange: the first, or a next page. */
+interface Leg {
+	method: string;
+	url: URL;
+	headers: Record<string, string>;
+	body: BuiltBody;
+}
+
 interface Attempt {
 	status: number;
 	statusText: string;
@@ -125,20 +148,11 @@ interface Attempt {
 	url: URL;
 }
 
-async function sendWithRetries(
-	method: string,
-	url: URL,
-	request: ApiRequest,
-	body: BuiltBody,
-	tokens: TokenSource,
-	guard: GuardSettings,
-	deps: SendDependencies,
-	state: RetryState,
-	challenge: { used: boolean },
-): Promise<Attempt> {
+async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
+	const { request, tokens, deps, state, challenge } = exchange;
+	const { method, url } = leg;
 	for (;;) {
-		const token = tokens.token;
-		const { response, finalUrl, tokenSent } = await sendFollowingRedirects(method, url, request, body, token, guard, deps);
+		const { response, finalUrl, tokenSent } = await sendFollowingRedirects(exchange, leg, tokens.token);
 		const ok = response.status >= 200 && response.status < 300;
 
 		// Only a host that received the token may ask for a stronger one.
@@ -179,19 +193,9 @@ async function sendWithRetries(
 	}
 }
 
-async function sendFollowingRedirects(
-	method: string,
-	startUrl: URL,
-	request: ApiRequest,
-	startBody: BuiltBody,
-	token: string,
-	guard: GuardSettings,
-	deps: SendDependencies,
-): Promise<{ response: Response; finalUrl: URL; tokenSent: boolean }> {
-	let url = startUrl;
-	let currentMethod = method;
-	let body = startBody;
-	let headers = request.headers;
+async function sendFollowingRedirects(exchange: Exchange, leg: Leg, token: string): Promise<{ response: Response; finalUrl: URL; tokenSent: boolean }> {
+	const { request, guard, deps } = exchange;
+	let { url, method: currentMethod, body, headers } = leg;
 	let withToken = true;
 	for (let redirects = 0; ; redirects++) {
 		const response = await sendOnce(currentMethod, url, headers, body, withToken ? token : undefined, request.timeoutMs, deps);

@@ -3,14 +3,16 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { PreparedApp } from '../core/cacheSession';
 import { listAccounts, signOut, type AccountSummary, type DelegatedSettings } from '../core/delegated';
 import type { TokenOutcome } from '../core/tokenResult';
-import { SaveThenFail, storedCacheOf, type FieldsToStore } from './credentialCacheStore';
+import { SaveThenFail, storedCacheOf, type FieldsToStore, type StoreWork } from './credentialStore';
 import { appSettingsFrom, text } from './credentialFields';
 
 /**
- * n8n glue shared by the credentials that act for a person (device code now, public client
- * next): their settings, the pending-sign-in field, and the account operations. A delegated
- * credential type registers itself in DELEGATED_CREDENTIALS.
+ * What the credential kinds that act for a person (device code, public client) share: their
+ * settings, the pending-sign-in field, and the account operations.
  */
+
+/** Builds a delegated credential's MSAL application from the credential data. */
+export type DelegatedAppFrom = (data: ICredentialDataDecryptedObject) => PreparedApp<PublicClientApplication>;
 
 /** Hidden field holding a sign-in started by one run and finished by a later one. */
 export const PENDING_SIGN_IN_FIELD = 'pendingSignIn';
@@ -24,9 +26,8 @@ export function delegatedSettingsFrom(data: ICredentialDataDecryptedObject): Del
 	};
 }
 
-export function storedPendingOf(data: ICredentialDataDecryptedObject): string | undefined {
-	const value = data[PENDING_SIGN_IN_FIELD];
-	return typeof value === 'string' && value !== '' ? value : undefined;
+function storedPendingOf(data: ICredentialDataDecryptedObject): string | undefined {
+	return text(data[PENDING_SIGN_IN_FIELD]) || undefined;
 }
 
 /** A core failure that carries a pending sign-in to save ('' clears the saved one). */
@@ -59,28 +60,15 @@ export async function withPendingSignIn(
 	}
 }
 
-/** How a delegated credential type builds its MSAL application from the credential data. */
-export interface DelegatedCredentialType {
-	prepare(data: ICredentialDataDecryptedObject): PreparedApp<PublicClientApplication>;
-}
-
-export const DELEGATED_CREDENTIALS: Record<string, DelegatedCredentialType> = {};
-
-export function delegatedCredentialType(credentialType: string): DelegatedCredentialType {
-	const found = DELEGATED_CREDENTIALS[credentialType];
-	if (!found) throw new Error(`${credentialType} is not a delegated credential (List Accounts and Sign Out need a person's sign-in).`);
-	return found;
-}
-
 /** The people signed in with a credential: username, name, home account ID, tenant. Nothing secret. */
-export async function listAccountsOf(credentialType: string, data: ICredentialDataDecryptedObject): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
-	return await listAccounts(delegatedCredentialType(credentialType).prepare(data), storedCacheOf(data));
+export async function listAccountsOf(appFrom: DelegatedAppFrom, data: ICredentialDataDecryptedObject): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
+	return await listAccounts(appFrom(data), storedCacheOf(data));
 }
 
 /** Store work for Sign Out: removes one account (username or home account ID) or all of them. */
-export function signOutWork(credentialType: string, which: { all: true } | { account: string }) {
-	return async (data: ICredentialDataDecryptedObject, storedCache: string | undefined) => {
-		const { removed, cacheToStore } = await signOut(delegatedCredentialType(credentialType).prepare(data), storedCache, which);
+export function signOutWork(appFrom: DelegatedAppFrom, which: { all: true } | { account: string }): StoreWork<AccountSummary[]> {
+	return async (data, storedCache) => {
+		const { removed, cacheToStore } = await signOut(appFrom(data), storedCache, which);
 		// Signing everyone out also forgets a sign-in still waiting for a person.
 		const fieldsToStore = 'all' in which && storedPendingOf(data) ? { [PENDING_SIGN_IN_FIELD]: '' } : undefined;
 		return { value: removed, cacheToStore, fieldsToStore };

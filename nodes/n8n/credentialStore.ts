@@ -5,9 +5,13 @@ import type {
 	IExecuteFunctions,
 	IHttpRequestOptions,
 } from 'n8n-workflow';
-import { InvalidInputError } from '../core/errors';
-import { assertTokenMayGo, parseAllowedHosts } from '../core/http/tokenGuard';
-import type { TokenOutcome, TokenRequest, TokenResult } from '../core/tokenResult';
+import { describeError, InvalidInputError } from '../core/errors';
+import { assertTokenMayGo } from '../core/http/tokenGuard';
+import { processWide } from '../core/processWide';
+import type { NodeTokenRequest } from '../core/signIn';
+import type { TokenOutcome, TokenResult } from '../core/tokenResult';
+import { allowedHostsOf, cloudOf } from './credentialFields';
+import { useN8nLogger } from './logSink';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -32,7 +36,7 @@ export type FieldsToStore = Record<string, string>;
 export type Acquirer = (
 	credentials: ICredentialDataDecryptedObject,
 	storedCache: string | undefined,
-	request: TokenRequest,
+	request: NodeTokenRequest,
 ) => Promise<TokenOutcome & { fieldsToStore?: FieldsToStore }>;
 
 /**
@@ -44,7 +48,7 @@ export class SaveThenFail extends Error {
 		readonly cause: unknown,
 		readonly fieldsToStore: FieldsToStore,
 	) {
-		super(cause instanceof Error ? cause.message : String(cause));
+		super(describeError(cause));
 	}
 }
 
@@ -55,17 +59,18 @@ export type StoreWork<T> = (
 ) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore }>;
 
 interface PendingAcquisition {
-	request: TokenRequest;
+	request: NodeTokenRequest;
 	outcome?: TokenOutcome;
 	error?: unknown;
 	work?: StoreWork<unknown>;
 	workResult?: { value: unknown };
 }
 
-// On globalThis: n8n loads credential and node files separately; both must see one context.
-const CONTEXT_KEY = Symbol.for('n8n-nodes-msal.pendingAcquisition');
-const globals = globalThis as Record<symbol, unknown>;
-const pendingContext = (globals[CONTEXT_KEY] ??= new AsyncLocalStorage<PendingAcquisition>()) as AsyncLocalStorage<PendingAcquisition>;
+const pendingContext = processWide('pendingAcquisition', () => new AsyncLocalStorage<PendingAcquisition>());
+
+// Every way into the core passes here, including a credential used alone by n8n's HTTP Request
+// node (n8n then loads none of our nodes): the core's logs must reach n8n's log from the start.
+useN8nLogger();
 
 /** Token obtained in preAuthentication, for the authenticate call n8n makes next with the same object. */
 const tokensForCredentials = new WeakMap<ICredentialDataDecryptedObject, TokenResult>();
@@ -155,9 +160,7 @@ function guardDestination(credentials: ICredentialDataDecryptedObject, requestOp
 	} catch {
 		throw new InvalidInputError(`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`, 'Use a full https:// URL.', 'URL');
 	}
-	const cloud = typeof credentials.cloud === 'string' ? credentials.cloud : 'global';
-	const allowed = credentials.allowedHttpRequestDomains === 'domains' && typeof credentials.allowedDomains === 'string' ? credentials.allowedDomains : '';
-	assertTokenMayGo(url, scopes, cloud, parseAllowedHosts(allowed));
+	assertTokenMayGo(url, scopes, cloudOf(credentials), allowedHostsOf(credentials));
 }
 
 /** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper. */
@@ -183,7 +186,7 @@ async function throughCredentialStore(context: CredentialStoreContext, credentia
  * Silent-first acquisition for a node, persisted through n8n: the cache is read from the
  * credential record and written back there when it changed.
  */
-export async function acquireThroughCredentialStore(context: IExecuteFunctions, credentialType: string, request: TokenRequest): Promise<TokenOutcome> {
+export async function acquireThroughCredentialStore(context: IExecuteFunctions, credentialType: string, request: NodeTokenRequest): Promise<TokenOutcome> {
 	const { outcome } = await throughCredentialStore(context, credentialType, { request });
 	if (!outcome) throw new Error('No token was obtained (the credential type did not run).');
 	return outcome;

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import type { SignInControls, SignInMode, SignInPrompt } from '../core/deviceCode';
-import { InvalidInputError } from '../core/errors';
+import { describeError, InvalidInputError } from '../core/errors';
+import type { SignInControls, SignInMode, SignInPrompt } from '../core/signIn';
 
 /**
  * What a node does to get a person's sign-in prompt to that person, for every delegated
@@ -15,6 +15,20 @@ export interface SignInNodeOptions {
 	signInMode?: 'credential' | SignInMode;
 	/** ID of a workflow (starting with an Execute Workflow Trigger) that receives the prompt. */
 	signInPromptWorkflowId?: string;
+}
+
+/** A node's handling of sign-ins: its options and the controls sent with its token requests. */
+export interface NodeSignIn {
+	options: SignInNodeOptions;
+	/** Absent for app tokens: nobody signs in. */
+	controls?: SignInControls;
+}
+
+/** The node's Sign-In Options (from the first item) and the controls they give. */
+export function nodeSignIn(context: IExecuteFunctions, delegated: boolean): NodeSignIn {
+	if (!delegated) return { options: {} };
+	const options = readSignInOptions(context, context.getNodeParameter('signInOptions', 0, {}) as IDataObject);
+	return { options, controls: signInControlsFor(context, options) };
 }
 
 /** The prompt as the item a prompt workflow (or a "continue on fail" branch) receives. */
@@ -39,18 +53,18 @@ export function promptItem(prompt: SignInPrompt, context: IExecuteFunctions): ID
  * when the node is about to stop, it is awaited, because a one-shot process (`n8n execute`)
  * may exit as soon as the node fails.
  */
-export async function runPromptWorkflow(context: IExecuteFunctions, workflowId: string, prompt: SignInPrompt, wait: boolean): Promise<void> {
+async function runPromptWorkflow(context: IExecuteFunctions, workflowId: string, prompt: SignInPrompt, wait: boolean): Promise<void> {
 	const items: INodeExecutionData[] = [{ json: promptItem(prompt, context) }];
 	const run = context.executeWorkflow({ id: workflowId }, items, undefined, {
 		doNotWaitToFinish: !wait,
 		parentExecution: { executionId: context.getExecutionId(), workflowId: String(context.getWorkflow().id ?? '') },
 	});
 	if (wait) await run;
-	else void run.catch((error: unknown) => context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${error instanceof Error ? error.message : String(error)}`));
+	else void run.catch((error: unknown) => context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${describeError(error)}`));
 }
 
 /** The node's sign-in options (read from the first item). */
-export function readSignInOptions(context: IExecuteFunctions, options: IDataObject): SignInNodeOptions {
+function readSignInOptions(context: IExecuteFunctions, options: IDataObject): SignInNodeOptions {
 	const mode = String(options.signInMode ?? 'credential');
 	if (!['credential', 'stop', 'wait'].includes(mode)) {
 		throw new InvalidInputError(`When Sign-In Is Needed "${mode}" is not known.`, 'Choose Credential Setting, Stop and Show the Code, or Wait for Sign-In.', 'When Sign-In Is Needed');
@@ -66,7 +80,7 @@ export function readSignInOptions(context: IExecuteFunctions, options: IDataObje
  * The sign-in controls for a delegated token request: the node's mode, the execution's cancel
  * signal, and the prompt delivery for a wait (a stop is reported by the node after the error).
  */
-export function signInControlsFor(context: IExecuteFunctions, options: SignInNodeOptions): SignInControls {
+function signInControlsFor(context: IExecuteFunctions, options: SignInNodeOptions): SignInControls {
 	return {
 		mode: options.signInMode === 'stop' || options.signInMode === 'wait' ? options.signInMode : undefined,
 		signal: context.getExecutionCancelSignal(),
@@ -78,7 +92,7 @@ export function signInControlsFor(context: IExecuteFunctions, options: SignInNod
 }
 
 /** Shows the prompt in the n8n log and the editor's browser console. */
-export function deliverToEditor(context: IExecuteFunctions, prompt: SignInPrompt): void {
+function deliverToEditor(context: IExecuteFunctions, prompt: SignInPrompt): void {
 	context.logger.warn(`[${context.getNode().name}] ${prompt.message}`);
 	try {
 		context.sendMessageToUI(prompt.message);
@@ -94,6 +108,6 @@ export async function reportStoppedSignIn(context: IExecuteFunctions, options: S
 	try {
 		await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, true);
 	} catch (error) {
-		context.logger.warn(`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${error instanceof Error ? error.message : String(error)}`);
+		context.logger.warn(`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`);
 	}
 }

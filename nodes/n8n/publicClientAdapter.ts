@@ -1,18 +1,15 @@
-import type { PublicClientApplication } from '@azure/msal-node';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { browserSignInPrompt, validateRedirectUri } from '../core/authCode';
-import type { PreparedApp } from '../core/cacheSession';
 import { acquireDelegatedToken, delegatedScopes, listAccounts, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
 import { MULTI_TENANT_ALIASES } from '../core/authority';
 import { parseScopes } from '../core/scopes';
-import type { TokenOutcome } from '../core/tokenResult';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
-import { storedCacheOf } from './credentialCacheStore';
-import { DELEGATED_CREDENTIALS, delegatedSettingsFrom } from './delegatedCredential';
-import { describeForCredentialTest } from './nodeErrors';
+import { storedCacheOf, type Acquirer } from './credentialStore';
+import { delegatedSettingsFrom, type DelegatedAppFrom } from './delegatedAdapter';
+import { describeForCredentialTest } from './itemErrors';
 import { text } from './credentialFields';
 
-export const PUBLIC_CLIENT_CREDENTIAL_TYPE = 'msalPublicClientApi';
+/** Hidden field holding the browser sign-ins begun and not yet completed. */
 export const PENDING_SIGN_INS_FIELD = 'pendingSignIns';
 
 /** Work and school, personal or both: the public client may use Entra's multi-tenant endpoints. */
@@ -41,12 +38,7 @@ export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): 
 	};
 }
 
-export function preparePublicClient(settings: PublicClientSettings): PreparedApp<PublicClientApplication> {
-	return prepareDelegatedApp(settings, 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
-}
-
-// List Accounts and Sign Out (Acquire Token node) find the credential's MSAL app here.
-DELEGATED_CREDENTIALS[PUBLIC_CLIENT_CREDENTIAL_TYPE] = { prepare: (data) => preparePublicClient(publicClientSettingsFrom(data)) };
+export const publicClientAppFrom: DelegatedAppFrom = (data) => prepareDelegatedApp(publicClientSettingsFrom(data), 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
 
 /** What runs when nothing can be done silently: the password flow if turned on, else the sign-in link. */
 export function publicClientSignInFlow(settings: PublicClientSettings, request: DelegatedTokenRequest): SignInFlow {
@@ -73,26 +65,22 @@ export function publicClientSignInFlow(settings: PublicClientSettings, request: 
  * credential turns it on, otherwise a SignInRequiredError whose message carries the sign-in
  * link (with the extra scopes or claims when it is incremental consent or a step-up).
  */
-export async function acquirePublicClientTokenForCredential(
-	data: ICredentialDataDecryptedObject,
-	storedCache: string | undefined,
-	request: DelegatedTokenRequest,
-): Promise<TokenOutcome> {
+export const publicClientAcquirer: Acquirer = async (data, storedCache, request) => {
 	const settings = publicClientSettingsFrom(data);
-	return await acquireDelegatedToken(preparePublicClient(settings), settings, storedCache, request, publicClientSignInFlow(settings, request));
-}
+	return await acquireDelegatedToken(publicClientAppFrom(data), settings, storedCache, request, publicClientSignInFlow(settings, request));
+};
 
 /**
  * The credential dialog's Test button: are the settings usable, and has someone signed in?
  * Reads the stored cache only (a refresh here would rotate the refresh token without saving it).
  */
-export async function testPublicClient(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function publicClientTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
 	try {
 		const settings = publicClientSettingsFrom(data);
 		const redirectUri = validateRedirectUri(settings.redirectUri);
 		if (settings.usernamePassword) usernamePasswordSignIn(settings.usernamePassword);
-		const { accounts } = await listAccounts(preparePublicClient(settings), storedCacheOf(data));
+		const { accounts } = await listAccounts(publicClientAppFrom(data), storedCacheOf(data));
 		if (accounts.length === 0) {
 			return {
 				status: 'Error',

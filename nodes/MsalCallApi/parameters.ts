@@ -2,10 +2,10 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import { InvalidInputError } from '../core/errors';
 import { buildBody, type BuiltBody, type MultipartPart, type NameValue, type RequestBodySpec } from '../core/http/body';
 import { buildHeaders } from '../core/http/headers';
-import type { PaginationLimits } from '../core/http/pagination';
 import type { ResponseFormat } from '../core/http/response';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../core/http/retry';
+import { DEFAULT_RETRY_POLICY } from '../core/http/retry';
 import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
+import type { ApiRequest } from '../core/http/sendRequest';
 import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
 
 /** Node-wide settings read once per execution (from the first item). */
@@ -30,23 +30,20 @@ export interface CallApiOptions {
 	concurrency?: number;
 }
 
+/** How a response becomes output items. */
+export interface OutputShape {
+	outputBinaryPropertyName: string;
+	fullResponse: boolean;
+	splitIntoItems: boolean;
+}
+
 /** One item's request, ready to send except for binary bodies, which are read just before sending. */
 export interface PreparedRequest {
 	itemIndex: number;
-	method: string;
-	url: URL;
 	scope: ScopeChoice;
-	headers: Record<string, string>;
-	/** Built body, or a function reading binary data first. */
-	body: BuiltBody | (() => Promise<BuiltBody>);
-	timeoutMs: number;
-	responseFormat: ResponseFormat;
-	outputBinaryPropertyName: string;
-	fullResponse: boolean;
-	neverError: boolean;
-	splitIntoItems: boolean;
-	pagination?: PaginationLimits;
-	retry: RetryPolicy;
+	/** The request as the HTTP client takes it; the body may be a function reading binary data first. */
+	api: Omit<ApiRequest, 'body'> & { body: BuiltBody | (() => Promise<BuiltBody>) };
+	output: OutputShape;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -119,25 +116,29 @@ export function prepareRequest(
 	const followNextLinks = options.followNextLinks === true;
 	return {
 		itemIndex,
-		method,
-		url,
 		scope,
-		headers,
-		body,
-		timeoutMs: nonNegativeInteger(options.timeout, DEFAULT_TIMEOUT_MS, 'Timeout'),
-		responseFormat,
-		outputBinaryPropertyName,
-		fullResponse: options.fullResponse === true,
-		neverError: options.neverError === true,
-		splitIntoItems: options.splitIntoItems === true,
-		pagination: followNextLinks
-			? { maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'), maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items') }
-			: undefined,
-		retry: {
-			...DEFAULT_RETRY_POLICY,
-			maxRetries: nonNegativeInteger(options.maxRetries, DEFAULT_RETRY_POLICY.maxRetries, 'Max Retries'),
-			maxTotalWaitMs: nonNegativeInteger(options.maxTotalWaitSeconds, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000, 'Max Total Wait') * 1000,
-			retryNonIdempotent: options.retryNonIdempotent === true,
+		api: {
+			method,
+			url,
+			headers,
+			body,
+			timeoutMs: nonNegativeInteger(options.timeout, DEFAULT_TIMEOUT_MS, 'Timeout'),
+			responseFormat,
+			neverError: options.neverError === true,
+			pagination: followNextLinks
+				? { maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'), maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items') }
+				: undefined,
+			retry: {
+				...DEFAULT_RETRY_POLICY,
+				maxRetries: nonNegativeInteger(options.maxRetries, DEFAULT_RETRY_POLICY.maxRetries, 'Max Retries'),
+				maxTotalWaitMs: nonNegativeInteger(options.maxTotalWaitSeconds, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000, 'Max Total Wait') * 1000,
+				retryNonIdempotent: options.retryNonIdempotent === true,
+			},
+		},
+		output: {
+			outputBinaryPropertyName,
+			fullResponse: options.fullResponse === true,
+			splitIntoItems: options.splitIntoItems === true,
 		},
 	};
 }

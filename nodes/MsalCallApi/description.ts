@@ -1,5 +1,6 @@
-import type { INodeProperties } from 'n8n-workflow';
-import { authenticationProperty, DELEGATED_AUTHENTICATIONS, signInOptionsProperty } from './authentications';
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import { credentialDescriptions, DELEGATED_KIND_NAMES } from '../n8n/credentialKinds';
+import { authenticationProperty, signInOptionsProperty } from '../n8n/nodeProperties';
 
 const nameValue = (nameExample: string, valueExample: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: `e.g. ${nameExample}` },
@@ -7,7 +8,7 @@ const nameValue = (nameExample: string, valueExample: string): INodeProperties[]
 ];
 
 /** The Call API node's parameters. Display names here are the "field" names its errors cite. */
-export const callApiProperties: INodeProperties[] = [
+const properties: INodeProperties[] = [
 	authenticationProperty,
 	{
 		displayName: 'Method',
@@ -59,7 +60,7 @@ export const callApiProperties: INodeProperties[] = [
 		description:
 			'Scope of the token. Empty: the credential\'s scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one scope: the API\'s resource followed by /.default, e.g. api://my-api/.default.',
 	},
-	{ ...signInOptionsProperty, displayOptions: { show: { authentication: DELEGATED_AUTHENTICATIONS } } },
+	{ ...signInOptionsProperty, displayOptions: { show: { authentication: DELEGATED_KIND_NAMES } } },
 	{
 		displayName: 'Send Query Parameters',
 		name: 'sendQuery',
@@ -318,3 +319,20 @@ export const callApiProperties: INodeProperties[] = [
 		],
 	},
 ];
+
+export const description: INodeTypeDescription = {
+	displayName: 'Microsoft Entra ID API Call (MSAL)',
+	name: 'msalCallApi',
+	icon: 'file:msal.svg',
+	group: ['transform'],
+	version: 1,
+	subtitle: '={{$parameter["method"] + " " + $parameter["url"]}}',
+	description:
+		'Call Microsoft Graph, Azure Resource Manager or any Entra ID protected API with a token from MSAL (cached in the credential), with paging, throttling retries and claims challenges handled',
+	defaults: { name: 'Call API' },
+	usableAsTool: true,
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main],
+	credentials: credentialDescriptions(),
+	properties,
+};

@@ -1,0 +1,60 @@
+import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { credentialDescriptions } from '../n8n/credentialKinds';
+import { authenticationProperty } from '../n8n/nodeProperties';
+import * as getToken from './operations/getToken.operation';
+import * as signOut from './operations/signOut.operation';
+
+export const description: INodeTypeDescription = {
+	displayName: 'Microsoft Entra ID Token (MSAL)',
+	name: 'msalAcquireToken',
+	icon: 'file:msal.svg',
+	group: ['transform'],
+	version: 1,
+	subtitle: '={{ $parameter["operation"] === "listAccounts" ? "List accounts" : $parameter["operation"] === "signOut" ? "Sign out" : "Get token: " + ($parameter["scopes"] || "credential scope") }}',
+	description:
+		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
+	defaults: { name: 'Acquire Token' },
+	usableAsTool: true,
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main],
+	credentials: credentialDescriptions(),
+	properties: [
+		authenticationProperty,
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			default: 'getToken',
+			options: [
+				{
+					name: 'Get Token',
+					value: 'getToken',
+					action: 'Get an access token',
+					description: 'Get an access token, from the cache when it is still valid',
+				},
+				{
+					name: 'List Accounts',
+					value: 'listAccounts',
+					action: 'List signed in accounts',
+					description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
+				},
+				{
+					name: 'Sign Out',
+					value: 'signOut',
+					action: 'Sign an account out',
+					description: 'Remove one person, or everyone, from the token cache in the credential',
+				},
+			],
+		},
+		{
+			displayName: 'List Accounts and Sign Out need a credential that acts for a person (Device Code or Public Client)',
+			name: 'appOnlyNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: ['clientCredentials'] } },
+		},
+		...signOut.properties,
+		...getToken.properties,
+	],
+};

@@ -1,0 +1,50 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { InvalidInputError } from '../../core/errors';
+import { DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
+import { runThroughCredentialStore } from '../../n8n/credentialStore';
+import { signOutWork, type DelegatedAppFrom } from '../../n8n/delegatedAdapter';
+import { failedItem } from '../../n8n/itemErrors';
+import { accountOutput } from './accountOutput';
+
+export const properties: INodeProperties[] = [
+	{
+		displayName: 'Accounts to Sign Out',
+		name: 'signOutWhich',
+		type: 'options',
+		default: 'one',
+		options: [
+			{ name: 'All Accounts', value: 'all' },
+			{ name: 'One Account', value: 'one' },
+		],
+		displayOptions: { show: { operation: ['signOut'], authentication: DELEGATED_KIND_NAMES } },
+	},
+	{
+		displayName: 'Account',
+		name: 'signOutAccount',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'e.g. alice@contoso.com',
+		description: 'Username (or home account ID) of the person to sign out, as List Accounts shows it',
+		displayOptions: { show: { operation: ['signOut'], signOutWhich: ['one'], authentication: DELEGATED_KIND_NAMES } },
+	},
+];
+
+/** Sign Out: removes the account(s) from the cache and saves it in the credential. */
+export async function execute(context: IExecuteFunctions, credentialType: string, appFrom: DelegatedAppFrom): Promise<INodeExecutionData[][]> {
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < Math.max(1, context.getInputData().length); itemIndex++) {
+		try {
+			const which = context.getNodeParameter('signOutWhich', itemIndex, 'one') as string;
+			const account = String(context.getNodeParameter('signOutAccount', itemIndex, '') ?? '').trim();
+			if (which !== 'all' && !account) {
+				throw new InvalidInputError('No account to sign out.', 'Enter the username shown by List Accounts, or choose All Accounts.', 'Account');
+			}
+			const removed = await runThroughCredentialStore(context, credentialType, signOutWork(appFrom, which === 'all' ? { all: true } : { account }));
+			output.push({ json: { signedOut: removed.map(accountOutput), count: removed.length }, pairedItem: { item: itemIndex } });
+		} catch (error) {
+			output.push(failedItem(context, error, itemIndex));
+		}
+	}
+	return [output];
+}

@@ -1,0 +1,35 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+import type { AuthoritySettings } from '../core/authority';
+import type { CloudName } from '../core/clouds';
+import { parseAllowedHosts, type HostPattern } from '../core/http/tokenGuard';
+
+/**
+ * The one reader of the fields every credential kind shares. n8n hands credential data over as
+ * loose values; each field is read here once, with one meaning for "empty".
+ */
+
+/** A credential field as text ('' when unset). */
+export const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+
+/** The cloud, 'global' when unset (records saved before the field existed). */
+export function cloudOf(data: ICredentialDataDecryptedObject): CloudName {
+	return (text(data.cloud) || 'global') as CloudName;
+}
+
+/**
+ * The extra hosts a token may go to, from n8n's own "Allowed HTTP Request Domains" fields (n8n
+ * adds them to every credential type with `authenticate`).
+ */
+export function allowedHostsOf(data: ICredentialDataDecryptedObject): HostPattern[] {
+	return parseAllowedHosts(data.allowedHttpRequestDomains === 'domains' ? text(data.allowedDomains) : '');
+}
+
+/** Where every credential signs in, and as which app. */
+export function appSettingsFrom(data: ICredentialDataDecryptedObject): AuthoritySettings & { clientId: string } {
+	return {
+		cloud: cloudOf(data),
+		tenant: text(data.tenant),
+		authorityUrl: text(data.authorityUrl),
+		clientId: text(data.clientId),
+	};
+}
