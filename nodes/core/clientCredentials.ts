@@ -6,7 +6,7 @@ import { sessionFor, type PreparedApp } from './cacheSession';
 import { parseCertificateCredential } from './certificate';
 import { InvalidInputError } from './errors';
 import { translateMsalError } from './errorTranslation';
-import { msalLoggerOptions } from './logging';
+import { msalConfiguration } from './msalConfiguration';
 import { normalizeAppScopes } from './scopes';
 import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResult';
 
@@ -22,9 +22,6 @@ export interface ClientCredentialsSettings extends AuthoritySettings {
 	/** Default scope, e.g. https://graph.microsoft.com/.default */
 	scopes: string;
 }
-
-/** Continuous Access Evaluation: we handle claims challenges, so say so. */
-export const CLIENT_CAPABILITIES = ['cp1'];
 
 const preparedBySettings = new Map<string, PreparedApp<ConfidentialClientApplication>>();
 const PREPARED_LIMIT = 200;
@@ -57,17 +54,7 @@ function validateAndPrepare(settings: ClientCredentialsSettings): PreparedApp<Co
 		authority: resolved.authority,
 		shareableAcrossRecords: true,
 		create: (networkClient, authorityMetadata) =>
-			new ConfidentialClientApplication({
-				auth: {
-					clientId,
-					authority: resolved.authority,
-					knownAuthorities: resolved.knownAuthorities,
-					authorityMetadata,
-					clientCapabilities: CLIENT_CAPABILITIES,
-					...auth,
-				},
-				system: { networkClient, loggerOptions: msalLoggerOptions },
-			}),
+			new ConfidentialClientApplication(msalConfiguration(resolved, clientId, networkClient, authorityMetadata, auth)),
 	};
 }
 

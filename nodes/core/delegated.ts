@@ -3,10 +3,9 @@ import { PublicClientApplication, type AccountInfo, type AuthenticationResult, t
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
 import { cacheOwner, readEnvelope } from './cacheEnvelope';
 import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
-import { CLIENT_CAPABILITIES } from './clientCredentials';
 import { InvalidInputError, MsalNodeError } from './errors';
 import { isSignInNeeded, translateMsalError } from './errorTranslation';
-import { msalLoggerOptions } from './logging';
+import { msalConfiguration } from './msalConfiguration';
 import type { MsalNetworkClient } from './networkClient';
 import { parseScopes } from './scopes';
 import { toTokenResult, type TokenOutcome, type TokenRequest } from './tokenResult';
@@ -78,16 +77,7 @@ export function prepareDelegatedApp(
 		authority: resolved.authority,
 		shareableAcrossRecords: false,
 		create: (networkClient, authorityMetadata) =>
-			new PublicClientApplication({
-				auth: {
-					clientId,
-					authority: resolved.authority,
-					knownAuthorities: resolved.knownAuthorities,
-					authorityMetadata,
-					clientCapabilities: CLIENT_CAPABILITIES,
-				},
-				system: { networkClient, loggerOptions: msalLoggerOptions },
-			}),
+			new PublicClientApplication(msalConfiguration(resolved, clientId, networkClient, authorityMetadata)),
 	};
 }
 

@@ -34,6 +34,7 @@ describe('client credentials in real n8n', () => {
 			['hundred', secret],
 			['httpNode', secret],
 			['corrupt', { ...secret, tokenCache: '{"format":"n8n-nodes-msal/token-cache@1","owner":"x", broken' }],
+			['corruptHttpNode', { ...secret, tokenCache: '{"format":"n8n-nodes-msal/token-cache@1","owner":"x", broken' }],
 			['wrongSecret', { ...secret, clientSecret: 'not-the-secret' }],
 			[
 				'certificate',
@@ -59,6 +60,7 @@ describe('client credentials in real n8n', () => {
 			['httpNodeElsewhere', chain('httpNodeElsewhere', [manualTrigger(), httpWithPredefinedCredential(`https://localhost:${new URL(rig.api.baseUrl).port}/me`, cred.main)])],
 			['httpNodeThenAcquire', chain('httpNodeThenAcquire', [manualTrigger(), acquireToken(cred.httpNode)])],
 			['corrupt', chain('corrupt', [manualTrigger(), acquireToken(cred.corrupt)])],
+			['corruptHttpNode', chain('corruptHttpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.corruptHttpNode)])],
 			['wrongSecret', chain('wrongSecret', [manualTrigger(), acquireToken(cred.wrongSecret)])],
 			['wrongSecretContinue', chain('wrongSecretContinue', [manualTrigger(), { ...acquireToken(cred.wrongSecret), continueOnFail: true }])],
 			['badScope', chain('badScope', [manualTrigger(), acquireToken(cred.main, { scopes: `${rig.api.baseUrl}/Data.Read` })])],
@@ -181,6 +183,12 @@ describe('client credentials in real n8n', () => {
 		expect(await tokenRequests()).toBe(1);
 		expect(run.cli.stdout + run.cli.stderr).toContain('token cache stored in the credential was discarded');
 		expect(JSON.parse(await storedCache(cred.corrupt))).toMatchObject({ format: 'n8n-nodes-msal/token-cache@1', revision: 1 });
+	});
+
+	it("the credential's own warnings reach n8n's log when only n8n's HTTP Request node uses it (none of the package's nodes is loaded)", async () => {
+		const run = await n8n.execute(wf.corruptHttpNode);
+		expect(run.status).toBe('success');
+		expect(run.cli.stdout + run.cli.stderr).toContain('[n8n-nodes-msal] The token cache stored in the credential was discarded');
 	});
 
 	it('a wrong secret fails with the AADSTS code explained and the fix, and writes nothing', async () => {

