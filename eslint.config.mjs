@@ -18,7 +18,10 @@ export default tseslint.config(
 				{
 					patterns: [
 						{ group: ['n8n-*', '@n8n/*'], message: 'nodes/core is free of n8n: map n8n data in nodes/n8n.' },
-						{ group: ['**/n8n/*', '../n8n', '../../n8n', '**/Msal*/**', '**/credentials/**'], message: 'nodes/core must not import the n8n layer, the nodes or the credentials.' },
+						{
+							group: ['**/n8n/*', '../n8n', '../../n8n', '**/Msal*/**', '**/credentials/**'],
+							message: 'nodes/core must not import the n8n layer, the nodes or the credentials.',
+						},
 					],
 				},
 			],

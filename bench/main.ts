@@ -15,7 +15,8 @@ function target(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
-	if (!packageTarball) throw new Error('MSAL_PACKAGE_TARBALL is not set: run `npm run bench` (bench/run.sh packs the package).');
+	if (!packageTarball)
+		throw new Error('MSAL_PACKAGE_TARBALL is not set: run `npm run bench` (bench/run.sh packs the package).');
 	const started = performance.now();
 	let rig: Rig | undefined;
 	let n8n: N8nInstance | undefined;
@@ -23,9 +24,13 @@ async function main(): Promise<void> {
 		rig = await startRig({ reuse: false });
 		console.log(`rig: identity provider ${rig.authority}, protected API ${rig.api.baseUrl}`);
 
-		console.log('\n(a) silent acquisition from the cache as stored in the credential vs raw MSAL Node in-memory cache hit\n    (median of 7 interleaved rounds of 5,000 sequential calls each)');
+		console.log(
+			'\n(a) silent acquisition from the cache as stored in the credential vs raw MSAL Node in-memory cache hit\n    (median of 7 interleaved rounds of 5,000 sequential calls each)',
+		);
 		const silent = await benchSilentAcquisition(rig);
-		console.log(`    stored cache: ${silent.storedBytes} bytes; token requests during the loops: ${silent.tokenRequestsDuringLoops}`);
+		console.log(
+			`    stored cache: ${silent.storedBytes} bytes; token requests during the loops: ${silent.tokenRequestsDuringLoops}`,
+		);
 		console.log(`    ours, warm (same stored string):   ${fmt(silent.warmUs)} µs/op`);
 		console.log(`    ours, cold (unseen stored string): ${fmt(silent.coldUs)} µs/op`);
 		console.log(`    raw MSAL in-memory cache hit:      ${fmt(silent.rawUs)} µs/op`);
@@ -33,10 +38,16 @@ async function main(): Promise<void> {
 		n8n = await createN8n({ packageTarball, env: rig.childEnv() });
 		console.log(`\n(b) ${ITEMS} items through Acquire Token in real n8n`);
 		const acquire = await benchAcquireToken(n8n, rig);
-		console.log(`    first execution (empty cache):  ${acquire.tokenRequestsFirst} token request(s), ${fmt(acquire.msPerItemFirst, 3)} ms/item`);
-		console.log(`    second execution (cache stored): ${acquire.tokenRequestsSecond} token request(s), ${fmt(acquire.msPerItemSecond, 3)} ms/item`);
+		console.log(
+			`    first execution (empty cache):  ${acquire.tokenRequestsFirst} token request(s), ${fmt(acquire.msPerItemFirst, 3)} ms/item`,
+		);
+		console.log(
+			`    second execution (cache stored): ${acquire.tokenRequestsSecond} token request(s), ${fmt(acquire.msPerItemSecond, 3)} ms/item`,
+		);
 
-		console.log(`\n(c) ${ITEMS} GETs against the protected API: Call API vs n8n HTTP Request node (same credential) vs plain fetch`);
+		console.log(
+			`\n(c) ${ITEMS} GETs against the protected API: Call API vs n8n HTTP Request node (same credential) vs plain fetch`,
+		);
 		const calls = await benchCalls(n8n, rig);
 		const m = {
 			callApi: median(calls.callApiMs),
@@ -56,18 +67,57 @@ async function main(): Promise<void> {
 		console.log(`    token requests per execution:      ${calls.tokenRequests.join(' / ')}`);
 
 		const rows: Array<[string, string, string, string]> = [
-			['(a1) silent, warm: ours / raw MSAL', `${fmt(silent.warmUs)} / ${fmt(silent.rawUs)} µs`, `${fmt(silent.warmUs / silent.rawUs, 2)}×`, `≤1.5×: ${target(silent.warmUs / silent.rawUs <= 1.5)}`],
-			['(a2) silent, cold: ours / raw MSAL', `${fmt(silent.coldUs)} / ${fmt(silent.rawUs)} µs`, `${fmt(silent.coldUs / silent.rawUs, 2)}×`, `≤1.5×: ${target(silent.coldUs / silent.rawUs <= 1.5)}`],
-			['(b) Acquire Token ×1000: token requests', `${acquire.tokenRequestsFirst} (then ${acquire.tokenRequestsSecond})`, '', `=1: ${target(acquire.tokenRequestsFirst === 1)}`],
-			['(b) Acquire Token: time per item', `${fmt(acquire.msPerItemFirst, 3)} (then ${fmt(acquire.msPerItemSecond, 3)}) ms`, '', ''],
-			['(c) HTTP Request node / Call API', `${fmt(m.httpNode, 0)} / ${fmt(m.callApi, 0)} ms`, `${fmt(m.httpNode / m.callApi, 2)}×`, `≥3×: ${target(m.httpNode / m.callApi >= 3)}`],
-			['(c) Call API / plain fetch (c=5)', `${fmt(m.callApi, 0)} / ${fmt(m.fetch5, 0)} ms`, `${fmt(m.callApi / m.fetch5, 2)}×`, `≤1.5×: ${target(m.callApi / m.fetch5 <= 1.5)}`],
-			['(c) Call API c=10 / plain fetch (c=10)', `${fmt(m.callApi10, 0)} / ${fmt(m.fetch10, 0)} ms`, `${fmt(m.callApi10 / m.fetch10, 2)}×`, ''],
+			[
+				'(a1) silent, warm: ours / raw MSAL',
+				`${fmt(silent.warmUs)} / ${fmt(silent.rawUs)} µs`,
+				`${fmt(silent.warmUs / silent.rawUs, 2)}×`,
+				`≤1.5×: ${target(silent.warmUs / silent.rawUs <= 1.5)}`,
+			],
+			[
+				'(a2) silent, cold: ours / raw MSAL',
+				`${fmt(silent.coldUs)} / ${fmt(silent.rawUs)} µs`,
+				`${fmt(silent.coldUs / silent.rawUs, 2)}×`,
+				`≤1.5×: ${target(silent.coldUs / silent.rawUs <= 1.5)}`,
+			],
+			[
+				'(b) Acquire Token ×1000: token requests',
+				`${acquire.tokenRequestsFirst} (then ${acquire.tokenRequestsSecond})`,
+				'',
+				`=1: ${target(acquire.tokenRequestsFirst === 1)}`,
+			],
+			[
+				'(b) Acquire Token: time per item',
+				`${fmt(acquire.msPerItemFirst, 3)} (then ${fmt(acquire.msPerItemSecond, 3)}) ms`,
+				'',
+				'',
+			],
+			[
+				'(c) HTTP Request node / Call API',
+				`${fmt(m.httpNode, 0)} / ${fmt(m.callApi, 0)} ms`,
+				`${fmt(m.httpNode / m.callApi, 2)}×`,
+				`≥3×: ${target(m.httpNode / m.callApi >= 3)}`,
+			],
+			[
+				'(c) Call API / plain fetch (c=5)',
+				`${fmt(m.callApi, 0)} / ${fmt(m.fetch5, 0)} ms`,
+				`${fmt(m.callApi / m.fetch5, 2)}×`,
+				`≤1.5×: ${target(m.callApi / m.fetch5 <= 1.5)}`,
+			],
+			[
+				'(c) Call API c=10 / plain fetch (c=10)',
+				`${fmt(m.callApi10, 0)} / ${fmt(m.fetch10, 0)} ms`,
+				`${fmt(m.callApi10 / m.fetch10, 2)}×`,
+				'',
+			],
 			['(c) plain fetch one at a time', `${fmt(m.fetch1, 0)} ms`, '', ''],
 		];
-		const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length), ['benchmark', 'figures', 'ratio', 'target'][c].length));
+		const widths = [0, 1, 2, 3].map((c) =>
+			Math.max(...rows.map((r) => r[c].length), ['benchmark', 'figures', 'ratio', 'target'][c].length),
+		);
 		const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ');
-		console.log(`\nSummary (medians of ${calls.callApiMs.length} executions for (c); total bench time ${fmt((performance.now() - started) / 1000, 0)} s)`);
+		console.log(
+			`\nSummary (medians of ${calls.callApiMs.length} executions for (c); total bench time ${fmt((performance.now() - started) / 1000, 0)} s)`,
+		);
 		console.log(line(['benchmark', 'figures', 'ratio', 'target']));
 		console.log(line(widths.map((w) => '-'.repeat(w))));
 		for (const row of rows) console.log(line(row));

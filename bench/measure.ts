@@ -10,7 +10,12 @@ export function median(values: number[]): number {
  * µs per call of `op`, sequentially awaited: `warmup` calls first, then `rounds` rounds of
  * `iterations` calls; the median round is reported.
  */
-export async function microsecondsPerOp(op: (i: number) => Promise<unknown>, iterations: number, rounds = 5, warmup = 500): Promise<number> {
+export async function microsecondsPerOp(
+	op: (i: number) => Promise<unknown>,
+	iterations: number,
+	rounds = 5,
+	warmup = 500,
+): Promise<number> {
 	for (let i = 0; i < warmup; i++) await op(i);
 	const perRound: number[] = [];
 	let i = warmup;
@@ -23,7 +28,11 @@ export async function microsecondsPerOp(op: (i: number) => Promise<unknown>, ite
 }
 
 /** Runs `task` over `count` indexes with at most `limit` at once (like the Call API node). */
-export async function withConcurrency(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function withConcurrency(
+	count: number,
+	limit: number,
+	task: (index: number) => Promise<void>,
+): Promise<void> {
 	let next = 0;
 	const worker = async () => {
 		while (next < count) await task(next++);
@@ -35,7 +44,12 @@ export async function withConcurrency(count: number, limit: number, task: (index
  * Like microsecondsPerOp for several operations, their rounds interleaved (a, b, c, a, b, c…) so
  * that load from elsewhere on the machine falls on all of them alike. Median round per operation.
  */
-export async function interleavedMicroseconds(ops: Array<(i: number) => Promise<unknown>>, iterations: number, rounds = 7, warmup = 500): Promise<number[]> {
+export async function interleavedMicroseconds(
+	ops: Array<(i: number) => Promise<unknown>>,
+	iterations: number,
+	rounds = 7,
+	warmup = 500,
+): Promise<number[]> {
 	const counters = ops.map(() => 0);
 	for (const [k, op] of ops.entries()) for (let n = 0; n < warmup; n++) await op(counters[k]++);
 	const perRound: number[][] = ops.map(() => []);

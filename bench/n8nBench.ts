@@ -7,7 +7,14 @@
  */
 import type { ExecutionResult, N8nInstance } from '../test/rig/n8n';
 import type { Rig } from '../test/rig/rig';
-import { acquireToken, callApi, graph, httpWithPredefinedCredential, itemsNode, manualTrigger } from '../test/e2e/support/workflows';
+import {
+	acquireToken,
+	callApi,
+	graph,
+	httpWithPredefinedCredential,
+	itemsNode,
+	manualTrigger,
+} from '../test/e2e/support/workflows';
 import { check, median, withConcurrency } from './measure';
 import { secretClientCredentialData } from '../test/rig/credentialData';
 
@@ -24,7 +31,10 @@ function nodeMs(run: ExecutionResult, node: string): number {
 }
 
 function assertRun(run: ExecutionResult, what: string): void {
-	check(run.status === 'success', `${what}: execution failed: ${run.error?.message ?? '(no message)'} ${run.error?.description ?? ''}`);
+	check(
+		run.status === 'success',
+		`${what}: execution failed: ${run.error?.message ?? '(no message)'} ${run.error?.description ?? ''}`,
+	);
 }
 
 async function credential(n8n: N8nInstance, rig: Rig, names: string[]): Promise<Ref[]> {
@@ -42,17 +52,34 @@ export interface AcquireResult {
 
 export async function benchAcquireToken(n8n: N8nInstance, rig: Rig): Promise<AcquireResult> {
 	const [cred] = await credential(n8n, rig, ['bench acquire']);
-	const id = await n8n.importWorkflow(graph('bench acquire', [manualTrigger(), itemsNode(ITEMS), acquireToken(cred)], [['Start', 'Items'], ['Items', 'Acquire Token']]));
+	const id = await n8n.importWorkflow(
+		graph(
+			'bench acquire',
+			[manualTrigger(), itemsNode(ITEMS), acquireToken(cred)],
+			[
+				['Start', 'Items'],
+				['Items', 'Acquire Token'],
+			],
+		),
+	);
 	const once = async () => {
 		await rig.reset();
 		const run = await n8n.execute(id);
 		assertRun(run, 'Acquire Token ×1000');
 		check(run.nodeOutput('Acquire Token').length === ITEMS, 'Acquire Token did not output 1,000 items');
-		return { tokenRequests: (await rig.stats()).grants.client_credentials ?? 0, msPerItem: nodeMs(run, 'Acquire Token') / ITEMS };
+		return {
+			tokenRequests: (await rig.stats()).grants.client_credentials ?? 0,
+			msPerItem: nodeMs(run, 'Acquire Token') / ITEMS,
+		};
 	};
 	const first = await once(); // empty cache in the credential
 	const second = await once(); // cache stored by the first run
-	return { tokenRequestsFirst: first.tokenRequests, msPerItemFirst: first.msPerItem, tokenRequestsSecond: second.tokenRequests, msPerItemSecond: second.msPerItem };
+	return {
+		tokenRequestsFirst: first.tokenRequests,
+		msPerItemFirst: first.msPerItem,
+		tokenRequestsSecond: second.tokenRequests,
+		msPerItemSecond: second.msPerItem,
+	};
 }
 
 export interface CallResult {
@@ -78,10 +105,23 @@ export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult
 				callApi(cred, { url, options: { concurrency: 10 } }, 'Call API c10'),
 				httpWithPredefinedCredential(url, cred, 'HTTP Request'),
 			],
-			[['Start', 'Items'], ['Items', 'Call API'], ['Items', 'Call API c10'], ['Items', 'HTTP Request']],
+			[
+				['Start', 'Items'],
+				['Items', 'Call API'],
+				['Items', 'Call API c10'],
+				['Items', 'HTTP Request'],
+			],
 		),
 	);
-	const result: CallResult = { callApiMs: [], callApi10Ms: [], httpNodeMs: [], fetch5Ms: [], fetch10Ms: [], fetch1Ms: [], tokenRequests: [] };
+	const result: CallResult = {
+		callApiMs: [],
+		callApi10Ms: [],
+		httpNodeMs: [],
+		fetch5Ms: [],
+		fetch10Ms: [],
+		fetch1Ms: [],
+		tokenRequests: [],
+	};
 
 	// Warm the credential's cache once (the token request of the first execution is not what we measure).
 	assertRun(await n8n.execute(id), 'warm-up execution');
@@ -92,7 +132,9 @@ export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult
 	const plain = async (limit: number) => {
 		const start = performance.now();
 		await withConcurrency(ITEMS, limit, async () => {
-			const response = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'client-request-id': crypto.randomUUID() } });
+			const response = await fetch(url, {
+				headers: { authorization: `Bearer ${token}`, 'client-request-id': crypto.randomUUID() },
+			});
 			check(response.status === 200, `plain fetch got HTTP ${response.status}`);
 			await response.json();
 		});
@@ -108,11 +150,20 @@ export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult
 		for (const node of ['Call API', 'Call API c10', 'HTTP Request']) {
 			const output = run.nodeOutput(node);
 			check(output.length === ITEMS, `${node} output ${output.length} items, not ${ITEMS}`);
-			check(output.every((item, index) => item.json.appid === rig.clients.secret.clientId && JSON.stringify(item.pairedItem) === `{"item":${index}}`), `${node}: wrong output`);
+			check(
+				output.every(
+					(item, index) =>
+						item.json.appid === rig.clients.secret.clientId && JSON.stringify(item.pairedItem) === `{"item":${index}}`,
+				),
+				`${node}: wrong output`,
+			);
 		}
 		const calls = await rig.apiRequests();
 		check(calls.length === 3 * ITEMS, `the API received ${calls.length} calls, not ${3 * ITEMS}`);
-		check(calls.every((c) => (c.headers.authorization as { valid?: boolean })?.valid), 'a call carried an invalid token');
+		check(
+			calls.every((c) => (c.headers.authorization as { valid?: boolean })?.valid),
+			'a call carried an invalid token',
+		);
 		result.callApiMs.push(nodeMs(run, 'Call API'));
 		result.callApi10Ms.push(nodeMs(run, 'Call API c10'));
 		result.httpNodeMs.push(nodeMs(run, 'HTTP Request'));

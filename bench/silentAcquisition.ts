@@ -52,18 +52,22 @@ export async function benchSilentAcquisition(rig: Rig, iterations = 5000): Promi
 	// Stored copies this process has not seen: same tokens, newer revisions.
 	const envelope = JSON.parse(stored) as { revision: number };
 	const copies = 500 + ROUNDS * iterations + 1;
-	const unseen = Array.from({ length: copies }, (_, i) => JSON.stringify({ ...envelope, revision: envelope.revision + 1 + i }));
+	const unseen = Array.from({ length: copies }, (_, i) =>
+		JSON.stringify({ ...envelope, revision: envelope.revision + 1 + i }),
+	);
 
 	await rig.reset();
 	const [warmUs, coldUs, rawUs] = await interleavedMicroseconds(
 		[
 			async () => {
 				const outcome = await acquireAppToken(settings, stored, {});
-				if (!outcome.token.fromCache || outcome.cacheToStore !== undefined) throw new Error('warm acquisition did not come from the cache');
+				if (!outcome.token.fromCache || outcome.cacheToStore !== undefined)
+					throw new Error('warm acquisition did not come from the cache');
 			},
 			async (i) => {
 				const outcome = await acquireAppToken(settings, unseen[i], {});
-				if (!outcome.token.fromCache || outcome.cacheToStore !== undefined) throw new Error('cold acquisition did not come from the cache');
+				if (!outcome.token.fromCache || outcome.cacheToStore !== undefined)
+					throw new Error('cold acquisition did not come from the cache');
 			},
 			async () => {
 				const result = await raw.acquireTokenByClientCredential({ scopes });

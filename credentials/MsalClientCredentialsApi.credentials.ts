@@ -79,8 +79,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----',
-			description:
-				'PEM certificate (leaf first, then any chain). Its SHA-256 thumbprint is computed for you.',
+			description: 'PEM certificate (leaf first, then any chain). Its SHA-256 thumbprint is computed for you.',
 			displayOptions: { show: { clientAuthentication: ['certificate'] } },
 		},
 		{

@@ -56,10 +56,12 @@ export class MsalDeviceCodeApi implements ICredentialType {
 				{
 					name: 'Wait for Sign-In',
 					value: 'wait',
-					description: 'The node shows the code (log, prompt workflow) and waits for the sign-in, up to the Sign-In Timeout',
+					description:
+						'The node shows the code (log, prompt workflow) and waits for the sign-in, up to the Sign-In Timeout',
 				},
 			],
-			description: 'What a node does when no signed-in person can be used silently. The Acquire Token node can override it.',
+			description:
+				'What a node does when no signed-in person can be used silently. The Acquire Token node can override it.',
 		},
 		{
 			displayName: 'Sign-In Timeout (Minutes)',

@@ -61,7 +61,8 @@ export class MsalPublicClientApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. alice@contoso.com',
-			description: 'Which signed-in person to act as when several have signed in to this credential. Empty: the only one.',
+			description:
+				'Which signed-in person to act as when several have signed in to this credential. Empty: the only one.',
 		},
 		{
 			displayName: 'Sign In With Username and Password (Deprecated)',

@@ -10,7 +10,7 @@ export const delegatedScopesProperty: INodeProperties = {
 	required: true,
 	placeholder: 'e.g. User.Read Mail.Read Files.ReadWrite',
 	description:
-		'Delegated permissions to ask for, separated by spaces (Microsoft Graph names, or the API\'s URI and permission for other APIs, e.g. api://my-api/Data.Read). openid, profile and offline_access are added for you. Nodes can ask for others; the person\'s sign-in covers every permission consented for the app.',
+		"Delegated permissions to ask for, separated by spaces (Microsoft Graph names, or the API's URI and permission for other APIs, e.g. api://my-api/Data.Read). openid, profile and offline_access are added for you. Nodes can ask for others; the person's sign-in covers every permission consented for the app.",
 };
 
 export const accountProperty: INodeProperties = {
@@ -20,7 +20,7 @@ export const accountProperty: INodeProperties = {
 	default: '',
 	placeholder: 'e.g. alice@contoso.com',
 	description:
-		'Username of the person to act as when several people signed in with this credential (see the Acquire Token node\'s List Accounts). Empty: the only signed-in person.',
+		"Username of the person to act as when several people signed in with this credential (see the Acquire Token node's List Accounts). Empty: the only signed-in person.",
 };
 
 /**

@@ -21,7 +21,11 @@ export class MsalAcquireToken implements INodeType {
 		if (kind.tokens !== 'delegated') {
 			throw toNodeError(
 				this.getNode(),
-				new InvalidInputError(`${operation === 'signOut' ? 'Sign Out' : 'List Accounts'} needs a credential that acts for a person.`, 'Choose Device Code or Public Client as Authentication.', 'Authentication'),
+				new InvalidInputError(
+					`${operation === 'signOut' ? 'Sign Out' : 'List Accounts'} needs a credential that acts for a person.`,
+					'Choose Device Code or Public Client as Authentication.',
+					'Authentication',
+				),
 			);
 		}
 		const run = operation === 'signOut' ? signOut.execute : listAccounts.execute;

@@ -10,7 +10,8 @@ export const description: INodeTypeDescription = {
 	icon: 'file:msal.svg',
 	group: ['transform'],
 	version: 1,
-	subtitle: '={{ $parameter["operation"] === "listAccounts" ? "List accounts" : $parameter["operation"] === "signOut" ? "Sign out" : "Get token: " + ($parameter["scopes"] || "credential scope") }}',
+	subtitle:
+		'={{ $parameter["operation"] === "listAccounts" ? "List accounts" : $parameter["operation"] === "signOut" ? "Sign out" : "Get token: " + ($parameter["scopes"] || "credential scope") }}',
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
 	defaults: { name: 'Acquire Token' },

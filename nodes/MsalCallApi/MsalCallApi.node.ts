@@ -52,17 +52,28 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 	try {
 		const signIn: ExecutionSettings['signIn'] = nodeSignIn(context, kind.tokens === 'delegated');
 		if (kind.tokens === 'delegated') {
-			signIn.account = text((context.getNodeParameter('signInOptions', 0, {}) as { account?: unknown }).account).trim() || undefined;
+			signIn.account =
+				text((context.getNodeParameter('signInOptions', 0, {}) as { account?: unknown }).account).trim() || undefined;
 		}
 		const credential = await context.getCredentials(kind.credentialType, 0);
-		return { kind, signIn, credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) }, allowedHosts: allowedHostsOf(credential) };
+		return {
+			kind,
+			signIn,
+			credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) },
+			allowedHosts: allowedHostsOf(credential),
+		};
 	} catch (error) {
 		throw toNodeError(context.getNode(), error);
 	}
 }
 
 /** Reads every item's request and groups the items by the scopes their token needs. */
-function prepareItems(context: IExecuteFunctions, items: INodeExecutionData[], settings: ExecutionSettings, results: INodeExecutionData[][]) {
+function prepareItems(
+	context: IExecuteFunctions,
+	items: INodeExecutionData[],
+	settings: ExecutionSettings,
+	results: INodeExecutionData[][],
+) {
 	const groups = new Map<string, ScopeGroup>();
 	const prepared: Array<{ request: PreparedRequest; group: ScopeGroup }> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
@@ -83,7 +94,11 @@ function prepareItems(context: IExecuteFunctions, items: INodeExecutionData[], s
 }
 
 /** One token per scope set, silent-first from the credential's cache; a claims challenge renews it. */
-async function acquireTokens(context: IExecuteFunctions, { kind, signIn }: ExecutionSettings, groups: ScopeGroup[]): Promise<void> {
+async function acquireTokens(
+	context: IExecuteFunctions,
+	{ kind, signIn }: ExecutionSettings,
+	groups: ScopeGroup[],
+): Promise<void> {
 	const acquire = async (scopes: string[], claims?: string) => {
 		const request: NodeTokenRequest = { scopes, claims, signIn: signIn.controls, account: signIn.account };
 		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
@@ -92,9 +107,13 @@ async function acquireTokens(context: IExecuteFunctions, { kind, signIn }: Execu
 	};
 	for (const group of groups) {
 		try {
-			group.tokens = new TokenSource(await acquire(group.scopes), async (claims) => await acquire(group.scopes, claims));
+			group.tokens = new TokenSource(
+				await acquire(group.scopes),
+				async (claims) => await acquire(group.scopes, claims),
+			);
 		} catch (error) {
-			if (error instanceof SignInPendingError && error.prompt.mode === 'stop') await reportStoppedSignIn(context, signIn.options, error.prompt);
+			if (error instanceof SignInPendingError && error.prompt.mode === 'stop')
+				await reportStoppedSignIn(context, signIn.options, error.prompt);
 			group.error = error;
 		}
 	}
@@ -118,7 +137,11 @@ async function sendRequests(
 		try {
 			if (group.error !== undefined || !group.tokens) throw group.error;
 			const body = typeof request.api.body === 'function' ? await request.api.body() : request.api.body;
-			const guard: GuardSettings = { scopes: group.scopes, cloud: settings.credential.cloud, allowedHosts: settings.allowedHosts };
+			const guard: GuardSettings = {
+				scopes: group.scopes,
+				cloud: settings.credential.cloud,
+				allowedHosts: settings.allowedHosts,
+			};
 			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard);
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {

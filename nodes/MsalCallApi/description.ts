@@ -15,7 +15,10 @@ const properties: INodeProperties[] = [
 		name: 'method',
 		type: 'options',
 		default: 'GET',
-		options: ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'].map((method) => ({ name: method, value: method })),
+		options: ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'].map((method) => ({
+			name: method,
+			value: method,
+		})),
 		description: 'HTTP method of the request',
 	},
 	{
@@ -24,10 +27,27 @@ const properties: INodeProperties[] = [
 		type: 'options',
 		default: 'graphV1',
 		options: [
-			{ name: 'Azure Resource Manager', value: 'resourceManager', description: 'Base https://management.azure.com/ (or the equivalent in the credential\'s cloud)' },
-			{ name: 'Custom', value: 'custom', description: 'A base URL you enter, e.g. https://contoso.sharepoint.com/_api/' },
-			{ name: 'Microsoft Graph Beta', value: 'graphBeta', description: 'Base https://graph.microsoft.com/beta/ (or the equivalent in the credential\'s cloud)' },
-			{ name: 'Microsoft Graph v1.0', value: 'graphV1', description: 'Base https://graph.microsoft.com/v1.0/ (or the US Government / China equivalent of the credential\'s cloud)' },
+			{
+				name: 'Azure Resource Manager',
+				value: 'resourceManager',
+				description: "Base https://management.azure.com/ (or the equivalent in the credential's cloud)",
+			},
+			{
+				name: 'Custom',
+				value: 'custom',
+				description: 'A base URL you enter, e.g. https://contoso.sharepoint.com/_api/',
+			},
+			{
+				name: 'Microsoft Graph Beta',
+				value: 'graphBeta',
+				description: "Base https://graph.microsoft.com/beta/ (or the equivalent in the credential's cloud)",
+			},
+			{
+				name: 'Microsoft Graph v1.0',
+				value: 'graphV1',
+				description:
+					"Base https://graph.microsoft.com/v1.0/ (or the US Government / China equivalent of the credential's cloud)",
+			},
 			{ name: 'None (Absolute URL)', value: 'none', description: 'The URL field holds the full URL' },
 		],
 		description: 'What a relative URL is appended to. An absolute URL (https://…) is used as is, whatever the base.',
@@ -58,7 +78,7 @@ const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. https://management.azure.com/.default',
 		description:
-			'Scope of the token. Empty: the credential\'s scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one scope: the API\'s resource followed by /.default, e.g. api://my-api/.default.',
+			"Scope of the token. Empty: the credential's scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one scope: the API's resource followed by /.default, e.g. api://my-api/.default.",
 	},
 	{ ...signInOptionsProperty, displayOptions: { show: { authentication: DELEGATED_KIND_NAMES } } },
 	{
@@ -76,7 +96,9 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Parameter',
 		default: { parameters: [{ name: '', value: '' }] },
 		displayOptions: { show: { sendQuery: [true] } },
-		options: [{ name: 'parameters', displayName: 'Parameter', values: nameValue('$filter', "startswith(displayName,'A')") }],
+		options: [
+			{ name: 'parameters', displayName: 'Parameter', values: nameValue('$filter', "startswith(displayName,'A')") },
+		],
 	},
 	{
 		displayName: 'Send Headers',
@@ -109,10 +131,18 @@ const properties: INodeProperties[] = [
 		default: 'json',
 		displayOptions: { show: { sendBody: [true] } },
 		options: [
-			{ name: 'Binary', value: 'binary', description: 'The bytes of an input binary property, e.g. a file upload to OneDrive' },
+			{
+				name: 'Binary',
+				value: 'binary',
+				description: 'The bytes of an input binary property, e.g. a file upload to OneDrive',
+			},
 			{ name: 'Form URL-Encoded', value: 'form' },
 			{ name: 'JSON', value: 'json' },
-			{ name: 'Multipart Form', value: 'multipart', description: 'Sends multipart/form-data, with text and file parts' },
+			{
+				name: 'Multipart Form',
+				value: 'multipart',
+				description: 'Sends multipart/form-data, with text and file parts',
+			},
 			{ name: 'Raw Text', value: 'text', description: 'Text with a content type you choose (XML, CSV, …)' },
 		],
 	},
@@ -159,13 +189,20 @@ const properties: INodeProperties[] = [
 						],
 					},
 					{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: 'e.g. file' },
-					{ displayName: 'Value', name: 'value', type: 'string', default: '', displayOptions: { show: { partType: ['text'] } } },
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						displayOptions: { show: { partType: ['text'] } },
+					},
 					{
 						displayName: 'Input Binary Field',
 						name: 'inputDataFieldName',
 						type: 'string',
 						default: 'data',
-						description: 'Name of the input item\'s binary property to send as this part (with its file name and MIME type)',
+						description:
+							"Name of the input item's binary property to send as this part (with its file name and MIME type)",
 						displayOptions: { show: { partType: ['binary'] } },
 					},
 				],
@@ -195,7 +232,7 @@ const properties: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		required: true,
-		description: 'Name of the input item\'s binary property whose bytes are the body, e.g. data',
+		description: "Name of the input item's binary property whose bytes are the body, e.g. data",
 		displayOptions: { show: { sendBody: [true], bodyContentType: ['binary'] } },
 	},
 	{
@@ -203,7 +240,7 @@ const properties: INodeProperties[] = [
 		name: 'binaryContentType',
 		type: 'string',
 		default: '',
-		placeholder: 'e.g. application/pdf (empty: the binary property\'s MIME type)',
+		placeholder: "e.g. application/pdf (empty: the binary property's MIME type)",
 		displayOptions: { show: { sendBody: [true], bodyContentType: ['binary'] } },
 	},
 	{
@@ -219,7 +256,8 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 100 },
 				default: 5,
-				description: 'How many requests run at the same time (for the whole node, read from the first item). Output order is kept.',
+				description:
+					'How many requests run at the same time (for the whole node, read from the first item). Output order is kept.',
 			},
 			{
 				displayName: 'Follow Next Links (Pagination)',
@@ -234,7 +272,8 @@ const properties: INodeProperties[] = [
 				name: 'fullResponse',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to return status code, status message, headers and body as one item per request (no splitting)',
+				description:
+					'Whether to return status code, status message, headers and body as one item per request (no splitting)',
 			},
 			{
 				displayName: 'Max Items',
@@ -258,7 +297,8 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 4,
-				description: 'Retries after HTTP 429, 503 or 504, waiting as the API\'s Retry-After says, else backing off exponentially with jitter (0 = no retries)',
+				description:
+					"Retries after HTTP 429, 503 or 504, waiting as the API's Retry-After says, else backing off exponentially with jitter (0 = no retries)",
 			},
 			{
 				displayName: 'Max Total Wait (Seconds)',
@@ -273,7 +313,8 @@ const properties: INodeProperties[] = [
 				name: 'neverError',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to return non-2xx responses as output instead of failing (combine with Full Response to see the status code)',
+				description:
+					'Whether to return non-2xx responses as output instead of failing (combine with Full Response to see the status code)',
 			},
 			{
 				displayName: 'Output Binary Field',
@@ -291,7 +332,11 @@ const properties: INodeProperties[] = [
 					{ name: 'Autodetect', value: 'auto', description: 'JSON, text or binary from the Content-Type' },
 					{ name: 'JSON', value: 'json' },
 					{ name: 'Text', value: 'text', description: 'Into the "data" field' },
-					{ name: 'Binary (File)', value: 'binary', description: 'Into the Output Binary Field, e.g. /me/drive/items/{ID}/content' },
+					{
+						name: 'Binary (File)',
+						value: 'binary',
+						description: 'Into the Output Binary Field, e.g. /me/drive/items/{ID}/content',
+					},
 				],
 			},
 			{
@@ -299,7 +344,8 @@ const properties: INodeProperties[] = [
 				name: 'retryNonIdempotent',
 				type: 'boolean',
 				default: false,
-				description: 'Whether POST and PATCH requests are retried after 429/503/504 too (only when repeating them is safe)',
+				description:
+					'Whether POST and PATCH requests are retried after 429/503/504 too (only when repeating them is safe)',
 			},
 			{
 				displayName: 'Split Into Items',

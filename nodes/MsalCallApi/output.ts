@@ -3,7 +3,12 @@ import type { ApiResponse } from '../core/http/sendRequest';
 import type { OutputShape } from './parameters';
 
 /** A response as the output items of one input item. */
-export async function toOutputItems(context: IExecuteFunctions, itemIndex: number, shape: OutputShape, response: ApiResponse): Promise<INodeExecutionData[]> {
+export async function toOutputItems(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	shape: OutputShape,
+	response: ApiResponse,
+): Promise<INodeExecutionData[]> {
 	const pairedItem = { item: itemIndex };
 	const { body } = response;
 	if (body.kind === 'binary') {

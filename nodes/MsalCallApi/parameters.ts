@@ -59,14 +59,27 @@ function pairs(value: unknown, key: string): NameValue[] {
 	});
 	return filled.map((entry) => {
 		const e = entry as IDataObject;
-		return { name: String(e.name ?? '').trim(), value: e.value === undefined || e.value === null ? '' : typeof e.value === 'object' ? JSON.stringify(e.value) : String(e.value) };
+		return {
+			name: String(e.name ?? '').trim(),
+			value:
+				e.value === undefined || e.value === null
+					? ''
+					: typeof e.value === 'object'
+						? JSON.stringify(e.value)
+						: String(e.value),
+		};
 	});
 }
 
 function nonNegativeInteger(value: unknown, fallback: number, field: string): number {
 	if (value === undefined || value === null || value === '') return fallback;
 	const n = Number(value);
-	if (!Number.isFinite(n) || n < 0) throw new InvalidInputError(`${field} must be a number of 0 or more, not "${String(value)}".`, `Enter a whole number for ${field}.`, field);
+	if (!Number.isFinite(n) || n < 0)
+		throw new InvalidInputError(
+			`${field} must be a number of 0 or more, not "${String(value)}".`,
+			`Enter a whole number for ${field}.`,
+			field,
+		);
 	return Math.floor(n);
 }
 
@@ -85,14 +98,24 @@ export function prepareRequest(
 	kind: 'app' | 'delegated',
 ): PreparedRequest {
 	const method = String(context.getNodeParameter('method', itemIndex, 'GET')).toUpperCase();
-	if (!METHODS.has(method)) throw new InvalidInputError(`Method "${method}" is not supported.`, `Use one of ${[...METHODS].join(', ')}.`, 'Method');
+	if (!METHODS.has(method))
+		throw new InvalidInputError(
+			`Method "${method}" is not supported.`,
+			`Use one of ${[...METHODS].join(', ')}.`,
+			'Method',
+		);
 
 	const baseChoice = context.getNodeParameter('baseUrl', itemIndex, 'none') as BaseUrlChoice;
-	const customBase = baseChoice === 'custom' ? String(context.getNodeParameter('customBaseUrl', itemIndex, '')) : undefined;
+	const customBase =
+		baseChoice === 'custom' ? String(context.getNodeParameter('customBaseUrl', itemIndex, '')) : undefined;
 	const base = baseUrlFor(baseChoice, credential.cloud, customBase);
 	let url = resolveRequestUrl(String(context.getNodeParameter('url', itemIndex, '')), base, 'URL');
 	if (context.getNodeParameter('sendQuery', itemIndex, false)) {
-		url = withQuery(url, pairs(context.getNodeParameter('queryParameters', itemIndex, {}), 'parameters'), 'Query Parameters');
+		url = withQuery(
+			url,
+			pairs(context.getNodeParameter('queryParameters', itemIndex, {}), 'parameters'),
+			'Query Parameters',
+		);
 	}
 
 	const scope = chooseScopes({
@@ -108,7 +131,9 @@ export function prepareRequest(
 		? buildHeaders(pairs(context.getNodeParameter('headerParameters', itemIndex, {}), 'parameters'), 'Headers')
 		: {};
 
-	const body = context.getNodeParameter('sendBody', itemIndex, false) ? readBody(context, item, itemIndex) : buildBody({ type: 'none' });
+	const body = context.getNodeParameter('sendBody', itemIndex, false)
+		? readBody(context, item, itemIndex)
+		: buildBody({ type: 'none' });
 
 	const options = context.getNodeParameter('options', itemIndex, {}) as CallApiOptions;
 	const responseFormat = options.responseFormat ?? 'auto';
@@ -126,12 +151,20 @@ export function prepareRequest(
 			responseFormat,
 			neverError: options.neverError === true,
 			pagination: followNextLinks
-				? { maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'), maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items') }
+				? {
+						maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'),
+						maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items'),
+					}
 				: undefined,
 			retry: {
 				...DEFAULT_RETRY_POLICY,
 				maxRetries: nonNegativeInteger(options.maxRetries, DEFAULT_RETRY_POLICY.maxRetries, 'Max Retries'),
-				maxTotalWaitMs: nonNegativeInteger(options.maxTotalWaitSeconds, DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000, 'Max Total Wait') * 1000,
+				maxTotalWaitMs:
+					nonNegativeInteger(
+						options.maxTotalWaitSeconds,
+						DEFAULT_RETRY_POLICY.maxTotalWaitMs / 1000,
+						'Max Total Wait',
+					) * 1000,
 				retryNonIdempotent: options.retryNonIdempotent === true,
 			},
 		},
@@ -143,13 +176,20 @@ export function prepareRequest(
 	};
 }
 
-function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemIndex: number): BuiltBody | (() => Promise<BuiltBody>) {
+function readBody(
+	context: IExecuteFunctions,
+	item: INodeExecutionData,
+	itemIndex: number,
+): BuiltBody | (() => Promise<BuiltBody>) {
 	const type = context.getNodeParameter('bodyContentType', itemIndex, 'json') as RequestBodySpec['type'] | 'raw';
 	switch (type) {
 		case 'json':
 			return buildBody({ type: 'json', value: context.getNodeParameter('jsonBody', itemIndex, '') }, 'JSON Body');
 		case 'form':
-			return buildBody({ type: 'form', fields: pairs(context.getNodeParameter('formFields', itemIndex, {}), 'fields') }, 'Form Fields');
+			return buildBody(
+				{ type: 'form', fields: pairs(context.getNodeParameter('formFields', itemIndex, {}), 'fields') },
+				'Form Fields',
+			);
 		case 'text':
 		case 'raw':
 			return buildBody(
@@ -163,13 +203,23 @@ function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemInde
 		case 'binary': {
 			const property = String(context.getNodeParameter('inputDataFieldName', itemIndex, 'data')).trim();
 			const binary = assertBinary(context, item, itemIndex, property, 'Input Binary Field');
-			const contentType = String(context.getNodeParameter('binaryContentType', itemIndex, '') ?? '').trim() || binary.mimeType || undefined;
-			return async () => buildBody({ type: 'binary', data: await context.helpers.getBinaryDataBuffer(itemIndex, property), contentType }, 'Input Binary Field');
+			const contentType =
+				String(context.getNodeParameter('binaryContentType', itemIndex, '') ?? '').trim() ||
+				binary.mimeType ||
+				undefined;
+			return async () =>
+				buildBody(
+					{ type: 'binary', data: await context.helpers.getBinaryDataBuffer(itemIndex, property), contentType },
+					'Input Binary Field',
+				);
 		}
 		case 'multipart': {
 			const raw = (context.getNodeParameter('multipartParts', itemIndex, {}) as IDataObject).parts;
 			const parts = ((Array.isArray(raw) ? raw : []) as IDataObject[]).filter(
-				(part) => part.partType === 'binary' || String(part.name ?? '').trim() !== '' || (part.value !== undefined && part.value !== null && part.value !== ''),
+				(part) =>
+					part.partType === 'binary' ||
+					String(part.name ?? '').trim() !== '' ||
+					(part.value !== undefined && part.value !== null && part.value !== ''),
 			);
 			const binaries = parts.map((part) =>
 				part.partType === 'binary'
@@ -183,7 +233,10 @@ function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemInde
 					const name = String(part.name ?? '').trim();
 					const binary = binaries[i];
 					if (binary) {
-						const data = await context.helpers.getBinaryDataBuffer(itemIndex, String(part.inputDataFieldName ?? 'data').trim());
+						const data = await context.helpers.getBinaryDataBuffer(
+							itemIndex,
+							String(part.inputDataFieldName ?? 'data').trim(),
+						);
 						built.push({ name, data, fileName: binary.fileName, mimeType: binary.mimeType });
 					} else {
 						built.push({ name, value: part.value === undefined || part.value === null ? '' : String(part.value) });
@@ -193,11 +246,21 @@ function readBody(context: IExecuteFunctions, item: INodeExecutionData, itemInde
 			};
 		}
 		default:
-			throw new InvalidInputError(`Body content type "${String(type)}" is not supported.`, 'Choose JSON, Form URL-Encoded, Multipart Form, Raw Text or Binary.', 'Body Content Type');
+			throw new InvalidInputError(
+				`Body content type "${String(type)}" is not supported.`,
+				'Choose JSON, Form URL-Encoded, Multipart Form, Raw Text or Binary.',
+				'Body Content Type',
+			);
 	}
 }
 
-function assertBinary(context: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, property: string, field: string): IBinaryData {
+function assertBinary(
+	context: IExecuteFunctions,
+	item: INodeExecutionData,
+	itemIndex: number,
+	property: string,
+	field: string,
+): IBinaryData {
 	if (!property || !item.binary?.[property]) {
 		const available = Object.keys(item.binary ?? {});
 		throw new InvalidInputError(

@@ -63,12 +63,17 @@ export class MsalSignIn implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const res = this.getResponseObject();
 		const query = this.getQueryData() as IDataObject;
-		const param = (name: string): string | undefined => (typeof query[name] === 'string' && query[name] !== '' ? (query[name] as string) : undefined);
+		const param = (name: string): string | undefined =>
+			typeof query[name] === 'string' && query[name] !== '' ? (query[name] as string) : undefined;
 		const isCallback = param('code') !== undefined || param('error') !== undefined || param('state') !== undefined;
 		try {
 			await checkRedirectUri(this);
 			if (!isCallback) {
-				const authorizeUrl = await beginSignIn(this, { scopes: param('scopes'), claims: param('claims'), loginHint: param('login_hint') });
+				const authorizeUrl = await beginSignIn(this, {
+					scopes: param('scopes'),
+					claims: param('claims'),
+					loginHint: param('login_hint'),
+				});
 				res.status(302).setHeader('Location', authorizeUrl);
 				res.setHeader('Cache-Control', 'no-store');
 				res.end();
@@ -82,10 +87,27 @@ export class MsalSignIn implements INodeType {
 				error_subcode: param('error_subcode'),
 			});
 			const who = done.account.name ? `${done.account.name} (${done.account.username})` : done.account.username;
-			sendPage(res, 200, 'Signed in', `Signed in as ${who}. The credential keeps this sign-in; you can close this window.`, `Permissions: ${done.token.scopes.join(' ')}`);
+			sendPage(
+				res,
+				200,
+				'Signed in',
+				`Signed in as ${who}. The credential keeps this sign-in; you can close this window.`,
+				`Permissions: ${done.token.scopes.join(' ')}`,
+			);
 			return {
 				noWebhookResponse: true,
-				workflowData: [[{ json: { signedIn: true, account: { ...done.account }, scopes: done.token.scopes, expiresOn: done.token.expiresOn } }]],
+				workflowData: [
+					[
+						{
+							json: {
+								signedIn: true,
+								account: { ...done.account },
+								scopes: done.token.scopes,
+								expiresOn: done.token.expiresOn,
+							},
+						},
+					],
+				],
 			};
 		} catch (error) {
 			const { message, fix } = describe(error);
@@ -119,17 +141,33 @@ async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 function describe(error: unknown): { message: string; fix: string } {
 	// The step's own error is thrown as is; n8n's wrapper (NodeApiError) keeps it as cause.
 	let cause: unknown = error;
-	for (let depth = 0; depth < 3 && !(cause instanceof MsalNodeError) && cause && typeof cause === 'object' && 'cause' in cause; depth++) {
+	for (
+		let depth = 0;
+		depth < 3 && !(cause instanceof MsalNodeError) && cause && typeof cause === 'object' && 'cause' in cause;
+		depth++
+	) {
 		cause = (cause as { cause?: unknown }).cause;
 	}
 	if (cause instanceof MsalNodeError) return { message: cause.message, fix: cause.fix };
-	return { message: describeError(error), fix: 'Open the sign-in link again; if it keeps failing, check the credential.' };
+	return {
+		message: describeError(error),
+		fix: 'Open the sign-in link again; if it keeps failing, check the credential.',
+	};
 }
 
 const escapeHtml = (text: string) =>
-	text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+	text.replace(
+		/[&<>"']/g,
+		(c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+	);
 
-function sendPage(res: ReturnType<IWebhookFunctions['getResponseObject']>, status: number, title: string, message: string, detail: string): void {
+function sendPage(
+	res: ReturnType<IWebhookFunctions['getResponseObject']>,
+	status: number,
+	title: string,
+	message: string,
+	detail: string,
+): void {
 	res.status(status);
 	res.setHeader('Content-Type', 'text/html; charset=utf-8');
 	res.setHeader('Cache-Control', 'no-store');

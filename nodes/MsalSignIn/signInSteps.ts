@@ -1,8 +1,20 @@
 import type { ICredentialDataDecryptedObject, IWebhookFunctions } from 'n8n-workflow';
-import { beginAuthCodeSignIn, completeAuthCodeSignIn, livePendingSignIns, SignInCallbackError, type AuthCodeCallback, type CompletedSignIn } from '../core/authCode';
+import {
+	beginAuthCodeSignIn,
+	completeAuthCodeSignIn,
+	livePendingSignIns,
+	SignInCallbackError,
+	type AuthCodeCallback,
+	type CompletedSignIn,
+} from '../core/authCode';
 import { runThroughCredentialStore } from '../n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
-import { PENDING_SIGN_INS_FIELD, publicClientAppFrom, publicClientSettingsFrom, type PublicClientSettings } from '../n8n/publicClientAdapter';
+import {
+	PENDING_SIGN_INS_FIELD,
+	publicClientAppFrom,
+	publicClientSettingsFrom,
+	type PublicClientSettings,
+} from '../n8n/publicClientAdapter';
 
 /**
  * The browser sign-in's two steps, run by the sign-in trigger, write to the credential through
@@ -36,11 +48,16 @@ export async function beginSignIn(context: IWebhookFunctions, request: BeginSign
 }
 
 /** Redeems the identity provider's answer: the new cache is saved, the pending sign-in dropped. */
-export async function completeSignIn(context: IWebhookFunctions, callback: AuthCodeCallback): Promise<CompletedSignInSummary> {
+export async function completeSignIn(
+	context: IWebhookFunctions,
+	callback: AuthCodeCallback,
+): Promise<CompletedSignInSummary> {
 	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (credentials, storedCache) => {
 		const settings = signInSettingsOf(credentials);
 		const pending = livePendingSignIns(credentials[PENDING_SIGN_INS_FIELD]);
-		const completed = await completeAuthCodeSignIn(publicClientAppFrom(credentials), storedCache, pending, callback, { allowedAccounts: settings.allowedAccounts });
+		const completed = await completeAuthCodeSignIn(publicClientAppFrom(credentials), storedCache, pending, callback, {
+			allowedAccounts: settings.allowedAccounts,
+		});
 		const { cacheToStore, pending: remaining, ...summary } = completed;
 		return { value: summary, cacheToStore, fieldsToStore: { [PENDING_SIGN_INS_FIELD]: JSON.stringify(remaining) } };
 	});
@@ -52,8 +69,8 @@ function signInSettingsOf(credentials: ICredentialDataDecryptedObject): PublicCl
 		// The sign-in link is public: without a list, anyone able to sign in to the app could make
 		// the workflows act as them.
 		throw new SignInCallbackError(
-			'Nobody may sign in through this link yet: the credential\'s Allowed Accounts is empty.',
-			'Enter the usernames that may sign in (e.g. alice@contoso.com) in the credential\'s Allowed Accounts.',
+			"Nobody may sign in through this link yet: the credential's Allowed Accounts is empty.",
+			"Enter the usernames that may sign in (e.g. alice@contoso.com) in the credential's Allowed Accounts.",
 			'Allowed Accounts',
 		);
 	}

@@ -81,7 +81,8 @@ export function validateRedirectUri(raw: string | undefined): string {
 	const text = (raw ?? '').trim();
 	const fix =
 		"Enter the production URL of the 'Microsoft Sign-In (MSAL)' trigger of an active workflow that uses this credential, e.g. https://n8n.example.com/webhook/msal-sign-in, and register the same URL in the app registration.";
-	if (!text) throw new InvalidInputError('Redirect URI is empty, so nobody can sign in with the browser.', fix, 'Redirect URI');
+	if (!text)
+		throw new InvalidInputError('Redirect URI is empty, so nobody can sign in with the browser.', fix, 'Redirect URI');
 	let url: URL;
 	try {
 		url = new URL(text);
@@ -89,9 +90,14 @@ export function validateRedirectUri(raw: string | undefined): string {
 		throw new InvalidInputError(`Redirect URI "${text}" is not a URL.`, fix, 'Redirect URI');
 	}
 	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-		throw new InvalidInputError(`Redirect URI must use https (http is allowed only for localhost), got ${url.protocol}//${url.host}.`, fix, 'Redirect URI');
+		throw new InvalidInputError(
+			`Redirect URI must use https (http is allowed only for localhost), got ${url.protocol}//${url.host}.`,
+			fix,
+			'Redirect URI',
+		);
 	}
-	if (url.hash || url.search) throw new InvalidInputError('Redirect URI must not have a query or fragment.', fix, 'Redirect URI');
+	if (url.hash || url.search)
+		throw new InvalidInputError('Redirect URI must not have a query or fragment.', fix, 'Redirect URI');
 	return url.toString();
 }
 
@@ -108,10 +114,14 @@ export function livePendingSignIns(raw: unknown, now = Date.now()): PendingSignI
 	if (!Array.isArray(list)) return [];
 	return list.filter(
 		(p): p is PendingSignIn =>
-			typeof p === 'object' && p !== null &&
-			typeof (p as PendingSignIn).state === 'string' && typeof (p as PendingSignIn).verifier === 'string' &&
-			typeof (p as PendingSignIn).redirectUri === 'string' && Array.isArray((p as PendingSignIn).scopes) &&
-			typeof (p as PendingSignIn).createdAt === 'number' && now - (p as PendingSignIn).createdAt < PENDING_SIGN_IN_TTL_MS,
+			typeof p === 'object' &&
+			p !== null &&
+			typeof (p as PendingSignIn).state === 'string' &&
+			typeof (p as PendingSignIn).verifier === 'string' &&
+			typeof (p as PendingSignIn).redirectUri === 'string' &&
+			Array.isArray((p as PendingSignIn).scopes) &&
+			typeof (p as PendingSignIn).createdAt === 'number' &&
+			now - (p as PendingSignIn).createdAt < PENDING_SIGN_IN_TTL_MS,
 	);
 }
 
@@ -125,7 +135,10 @@ export async function beginAuthCodeSignIn(
 	const now = options.now ?? Date.now();
 	const redirectUri = validateRedirectUri(options.redirectUri);
 	const requested = parseScopes(options.scopes);
-	const scopes = delegatedScopes(requested.length ? requested : settings.scopes, requested.length ? 'scopes' : 'Scopes (credential)');
+	const scopes = delegatedScopes(
+		requested.length ? requested : settings.scopes,
+		requested.length ? 'scopes' : 'Scopes (credential)',
+	);
 	const claims = normalizeClaims(options.claims);
 	const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
 	const state = randomBytes(24).toString('base64url');
@@ -168,7 +181,10 @@ export async function completeAuthCodeSignIn(
 		throw describeCallbackError(callback);
 	}
 	if (!callback.state) {
-		throw new SignInCallbackError('The sign-in response has no state, so it cannot be matched to a sign-in started here.', again);
+		throw new SignInCallbackError(
+			'The sign-in response has no state, so it cannot be matched to a sign-in started here.',
+			again,
+		);
 	}
 	if (!started) {
 		throw new SignInCallbackError(
@@ -193,12 +209,13 @@ export async function completeAuthCodeSignIn(
 	} catch (error) {
 		throw explainRedemptionError(error, translateMsalError(error, session.failureContext()));
 	}
-	if (!result.account) throw new SignInCallbackError('The identity provider returned no account for this sign-in.', again);
+	if (!result.account)
+		throw new SignInCallbackError('The identity provider returned no account for this sign-in.', again);
 	const allowed = (options.allowedAccounts ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean);
 	if (allowed.length > 0 && !allowed.includes(result.account.username.toLowerCase())) {
 		throw new SignInCallbackError(
 			`${result.account.username} may not sign in to this credential.`,
-			'Sign in with an account listed in the credential\'s Allowed Accounts, or ask its owner to add this one.',
+			"Sign in with an account listed in the credential's Allowed Accounts, or ask its owner to add this one.",
 			'Allowed Accounts',
 		);
 	}
@@ -219,7 +236,8 @@ const REDEMPTION_ERRORS: Record<string, { explanation: string; fix: string }> = 
 		fix: 'Open the sign-in link again to start a new sign-in.',
 	},
 	'501481': {
-		explanation: 'The PKCE code verifier does not match the code challenge of the sign-in (the response belongs to another sign-in).',
+		explanation:
+			'The PKCE code verifier does not match the code challenge of the sign-in (the response belongs to another sign-in).',
 		fix: 'Open the sign-in link again and complete the sign-in in the same browser tab.',
 	},
 	'500112': {
@@ -241,14 +259,20 @@ function explainRedemptionError(raw: unknown, translated: MsalNodeError): MsalNo
 	const known = code ? REDEMPTION_ERRORS[code] : undefined;
 	if (known) return new SignInCallbackError(`Sign-in failed: AADSTS${code}: ${known.explanation}`, known.fix);
 	if (raw instanceof AuthError && raw.errorCode === 'invalid_grant') {
-		return new SignInCallbackError(`Sign-in failed: ${translated.message}`, 'Open the sign-in link again to start a new sign-in.');
+		return new SignInCallbackError(
+			`Sign-in failed: ${translated.message}`,
+			'Open the sign-in link again to start a new sign-in.',
+		);
 	}
 	return translated;
 }
 
 function describeCallbackError(callback: AuthCodeCallback): SignInCallbackError {
 	const error = callback.error ?? '';
-	const description = (callback.error_description ?? '').split(/\r?\n/)[0].replace(/ Trace ID:.*$/, '').slice(0, 300);
+	const description = (callback.error_description ?? '')
+		.split(/\r?\n/)[0]
+		.replace(/ Trace ID:.*$/, '')
+		.slice(0, 300);
 	if (error === 'access_denied' || error === 'consent_required' || /AADSTS65004/.test(description)) {
 		return new SignInCallbackError(
 			`Sign-in cancelled: the person declined the requested permissions or cancelled the sign-in (${error}${description ? `: ${description}` : ''}).`,
@@ -272,13 +296,20 @@ function normalizeClaims(raw: string | undefined): string | undefined {
 	try {
 		JSON.parse(json);
 	} catch {
-		throw new InvalidInputError('The claims of the sign-in link are neither JSON nor base64-encoded JSON.', 'Use the sign-in link from the node error as it is.', 'claims');
+		throw new InvalidInputError(
+			'The claims of the sign-in link are neither JSON nor base64-encoded JSON.',
+			'Use the sign-in link from the node error as it is.',
+			'claims',
+		);
 	}
 	return json;
 }
 
 /** The link a person opens to sign in; extra scopes / claims / login hint when the node needs them. */
-export function signInLink(redirectUri: string, extras: { scopes?: string[]; claims?: string; loginHint?: string } = {}): string {
+export function signInLink(
+	redirectUri: string,
+	extras: { scopes?: string[]; claims?: string; loginHint?: string } = {},
+): string {
 	const url = new URL(redirectUri);
 	if (extras.scopes?.length) url.searchParams.set('scopes', extras.scopes.join(' '));
 	if (extras.claims) url.searchParams.set('claims', Buffer.from(extras.claims, 'utf8').toString('base64url'));
@@ -312,7 +343,12 @@ export function browserSignInPrompt(options: PromptOptions): SignInFlow {
 	};
 }
 
-export function signInRequired(options: PromptOptions, scopes: string[], reason: SignInReason, claims?: string): SignInRequiredError {
+export function signInRequired(
+	options: PromptOptions,
+	scopes: string[],
+	reason: SignInReason,
+	claims?: string,
+): SignInRequiredError {
 	const sameAsCredential =
 		scopes.length === options.credentialScopes.length && scopes.every((s) => options.credentialScopes.includes(s));
 	let redirectUri: string | undefined;

@@ -108,7 +108,10 @@ function resolveCustomAuthority(raw: string | undefined, allowedTenantAliases: r
 		throw new InvalidInputError('Authority URL has no tenant path.', fix, 'Authority URL');
 	}
 	const tenant = segments[0];
-	if ((MULTI_TENANT_ALIASES as readonly string[]).includes(tenant.toLowerCase()) && !allowedTenantAliases.includes(tenant.toLowerCase())) {
+	if (
+		(MULTI_TENANT_ALIASES as readonly string[]).includes(tenant.toLowerCase()) &&
+		!allowedTenantAliases.includes(tenant.toLowerCase())
+	) {
 		validateTenant(tenant, allowedTenantAliases);
 	}
 	return {

@@ -23,11 +23,18 @@ const MSAL_SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'App
 
 export type ReadOutcome =
 	| { kind: 'empty' }
-	| { kind: 'ok'; envelope: CacheEnvelope; /** MSAL's part as JSON text, for TokenCache.deserialize. */ msalText: string }
+	| {
+			kind: 'ok';
+			envelope: CacheEnvelope;
+			/** MSAL's part as JSON text, for TokenCache.deserialize. */ msalText: string;
+	  }
 	| { kind: 'discarded'; reason: string };
 
 export function cacheOwner(authority: string, clientId: string): string {
-	return createHash('sha256').update(`${authority.toLowerCase()}|${clientId.toLowerCase()}`).digest('base64url').slice(0, 22);
+	return createHash('sha256')
+		.update(`${authority.toLowerCase()}|${clientId.toLowerCase()}`)
+		.digest('base64url')
+		.slice(0, 22);
 }
 
 /** Reads the stored field. Anything unusable is reported, never thrown: the caller starts afresh. */
@@ -50,7 +57,11 @@ export function readEnvelope(stored: unknown, owner: string, clientId: string): 
 	if (envelope.owner !== owner) {
 		return { kind: 'discarded', reason: 'the token cache belongs to another client ID or authority' };
 	}
-	if (!Number.isInteger(envelope.revision) || (envelope.revision as number) < 0 || typeof envelope.lineage !== 'string') {
+	if (
+		!Number.isInteger(envelope.revision) ||
+		(envelope.revision as number) < 0 ||
+		typeof envelope.lineage !== 'string'
+	) {
 		return { kind: 'discarded', reason: 'the token cache has no valid revision' };
 	}
 	const problem = findMsalCacheProblem(envelope.msal, clientId);
@@ -89,7 +100,11 @@ function findMsalCacheProblem(msal: Record<string, unknown>, clientId: string): 
 		for (const entry of Object.values(entries as Record<string, unknown>)) {
 			if (typeof entry !== 'object' || entry === null) return `an entry of "${section}" is malformed`;
 			const entryClientId = (entry as { client_id?: unknown }).client_id;
-			if (section !== 'Account' && typeof entryClientId === 'string' && entryClientId.toLowerCase() !== clientId.toLowerCase()) {
+			if (
+				section !== 'Account' &&
+				typeof entryClientId === 'string' &&
+				entryClientId.toLowerCase() !== clientId.toLowerCase()
+			) {
 				return 'the token cache holds tokens of another client ID';
 			}
 		}

@@ -68,14 +68,19 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			this.network.lastFailure = undefined;
 			this.network.lastDiscoveryError = undefined;
 			const { value, changed } = await work(this.app);
-			const mustWrite = changed || warnings.length > 0 || !this.metadataSaved && this.network.openIdConfiguration !== undefined;
+			const mustWrite =
+				changed || warnings.length > 0 || (!this.metadataSaved && this.network.openIdConfiguration !== undefined);
 			return { value, warnings, cacheToStore: mustWrite ? this.snapshot() : undefined };
 		});
 	}
 
 	/** What the network saw of the last failure, for error translation. */
 	failureContext(): FailureContext {
-		return { authority: this.prepared.authority, networkFailure: this.network.lastFailure, discoveryError: this.network.lastDiscoveryError };
+		return {
+			authority: this.prepared.authority,
+			networkFailure: this.network.lastFailure,
+			discoveryError: this.network.lastDiscoveryError,
+		};
 	}
 
 	/**
@@ -193,7 +198,10 @@ const POOL_LIMIT = 200;
 const pool = processWide('cacheSessions', () => new Map<string, CacheSession<{ getTokenCache(): TokenCache }>>());
 
 /** The process-wide session of a prepared app, created on first use. */
-export function sessionFor<TApp extends { getTokenCache(): TokenCache }>(prepared: PreparedApp<TApp>, stored: string | undefined): CacheSession<TApp> {
+export function sessionFor<TApp extends { getTokenCache(): TokenCache }>(
+	prepared: PreparedApp<TApp>,
+	stored: string | undefined,
+): CacheSession<TApp> {
 	const existing = pool.get(prepared.key) as CacheSession<TApp> | undefined;
 	if (existing) {
 		// Refresh LRU position.
@@ -228,8 +236,13 @@ function endpointsOnAuthorityHost(metadata: string, authority: string): boolean 
 	try {
 		const document = JSON.parse(metadata) as Record<string, unknown>;
 		const origin = new URL(authority).origin;
-		if (typeof document.token_endpoint !== 'string' || typeof document.authorization_endpoint !== 'string') return false;
-		return METADATA_ENDPOINTS.every((field) => document[field] === undefined || (typeof document[field] === 'string' && new URL(document[field] as string).origin === origin));
+		if (typeof document.token_endpoint !== 'string' || typeof document.authorization_endpoint !== 'string')
+			return false;
+		return METADATA_ENDPOINTS.every(
+			(field) =>
+				document[field] === undefined ||
+				(typeof document[field] === 'string' && new URL(document[field] as string).origin === origin),
+		);
 	} catch {
 		return false;
 	}

@@ -71,8 +71,12 @@ function parsePrivateKey(text: string, passphrase?: string): KeyObject {
 	} catch (error) {
 		if (error instanceof InvalidInputError) throw error;
 		throw new InvalidInputError(
-			encrypted ? 'Private Key could not be decrypted with the given passphrase.' : 'Private Key could not be read: the PEM is damaged.',
-			encrypted ? 'Check Private Key Passphrase.' : 'Paste the key again, with its BEGIN and END lines and nothing cut off.',
+			encrypted
+				? 'Private Key could not be decrypted with the given passphrase.'
+				: 'Private Key could not be read: the PEM is damaged.',
+			encrypted
+				? 'Check Private Key Passphrase.'
+				: 'Paste the key again, with its BEGIN and END lines and nothing cut off.',
 			'Private Key',
 		);
 	}
@@ -103,9 +107,12 @@ function parseCertificateChain(text: string): X509Certificate[] {
 /** n8n text fields may turn new lines into spaces or literal "\n"; rebuild the PEM lines. */
 function normalizePem(text: string): string {
 	const unescaped = (text ?? '').replace(/\\n/g, '\n').trim();
-	return unescaped.replace(/(-----BEGIN [A-Z ]+-----)([\s\S]*?)(-----END [A-Z ]+-----)/g, (_m, begin: string, body: string, end: string) => {
-		if (/Proc-Type:/.test(body)) return `${begin}${body}${end}`;
-		const base64 = body.replace(/\s+/g, '');
-		return `${begin}\n${base64.match(/.{1,64}/g)?.join('\n') ?? ''}\n${end}`;
-	});
+	return unescaped.replace(
+		/(-----BEGIN [A-Z ]+-----)([\s\S]*?)(-----END [A-Z ]+-----)/g,
+		(_m, begin: string, body: string, end: string) => {
+			if (/Proc-Type:/.test(body)) return `${begin}${body}${end}`;
+			const base64 = body.replace(/\s+/g, '');
+			return `${begin}\n${base64.match(/.{1,64}/g)?.join('\n') ?? ''}\n${end}`;
+		},
+	);
 }

@@ -30,13 +30,22 @@ const PREPARED_LIMIT = 200;
  * Validates every field and returns what is needed to build the MSAL application. Memoised:
  * every item of every execution passes through here, and parsing a certificate is not free.
  */
-export function prepareClientCredentials(settings: ClientCredentialsSettings): PreparedApp<ConfidentialClientApplication> {
-	const memoKey = JSON.stringify([settings.cloud, settings.tenant, settings.authorityUrl, settings.clientId, settings.authentication]);
+export function prepareClientCredentials(
+	settings: ClientCredentialsSettings,
+): PreparedApp<ConfidentialClientApplication> {
+	const memoKey = JSON.stringify([
+		settings.cloud,
+		settings.tenant,
+		settings.authorityUrl,
+		settings.clientId,
+		settings.authentication,
+	]);
 	const known = preparedBySettings.get(memoKey);
 	if (known) return known;
 	const prepared = validateAndPrepare(settings);
 	preparedBySettings.set(memoKey, prepared);
-	if (preparedBySettings.size > PREPARED_LIMIT) preparedBySettings.delete(preparedBySettings.keys().next().value as string);
+	if (preparedBySettings.size > PREPARED_LIMIT)
+		preparedBySettings.delete(preparedBySettings.keys().next().value as string);
 	return prepared;
 }
 
@@ -79,7 +88,11 @@ function msalClientAuth(authentication: ClientAuthentication) {
 				authentication.passphrase,
 			);
 			return {
-				clientCertificate: { privateKey: parsed.privateKeyPem, thumbprintSha256: parsed.thumbprintSha256, x5c: parsed.x5c },
+				clientCertificate: {
+					privateKey: parsed.privateKeyPem,
+					thumbprintSha256: parsed.thumbprintSha256,
+					x5c: parsed.x5c,
+				},
 			};
 		}
 		case 'assertion': {
@@ -112,7 +125,10 @@ export async function acquireAppToken(
 	request: TokenRequest,
 ): Promise<TokenOutcome> {
 	const prepared = prepareClientCredentials(settings);
-	const scopes = normalizeAppScopes(request.scopes ?? settings.scopes, request.scopes === undefined ? 'Scopes (credential)' : 'Scopes');
+	const scopes = normalizeAppScopes(
+		request.scopes ?? settings.scopes,
+		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
+	);
 	const session = sessionFor(prepared, storedCache);
 	try {
 		const outcome = await session.use(storedCache, async (app) => {
@@ -121,7 +137,8 @@ export async function acquireAppToken(
 				skipCache: request.forceRefresh === true,
 				claims: request.claims || undefined,
 			});
-			if (!result) throw new InvalidInputError('MSAL returned no token.', 'Try again; if it persists, report it.', undefined);
+			if (!result)
+				throw new InvalidInputError('MSAL returned no token.', 'Try again; if it persists, report it.', undefined);
 			return { value: toTokenResult(result), changed: !result.fromCache };
 		});
 		return { token: outcome.value, cacheToStore: outcome.cacheToStore, warnings: outcome.warnings };

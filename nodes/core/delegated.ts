@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { PublicClientApplication, type AccountInfo, type AuthenticationResult, type INetworkModule } from '@azure/msal-node';
+import {
+	PublicClientApplication,
+	type AccountInfo,
+	type AuthenticationResult,
+	type INetworkModule,
+} from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
 import { cacheOwner, readEnvelope } from './cacheEnvelope';
 import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
@@ -41,13 +46,22 @@ export type SignInReason = 'no-account' | 'interaction-required' | 'claims';
  * `network`, when present, gives the app a network client wrapping the session's (see
  * CacheSession.detachedApp).
  */
-export type SignInFlow = ((app: PublicClientApplication, scopes: string[], reason: SignInReason, claims?: string) => Promise<AuthenticationResult>) & {
+export type SignInFlow = ((
+	app: PublicClientApplication,
+	scopes: string[],
+	reason: SignInReason,
+	claims?: string,
+) => Promise<AuthenticationResult>) & {
 	network?: (shared: MsalNetworkClient) => INetworkModule;
 };
 
 /** The person must sign in and nothing can be done silently; `prompt` says how. */
 export class SignInRequiredError extends MsalNodeError {
-	constructor(message: string, fix: string, readonly reason: SignInReason) {
+	constructor(
+		message: string,
+		fix: string,
+		readonly reason: SignInReason,
+	) {
 		super(message, fix);
 	}
 }
@@ -58,7 +72,11 @@ const RESERVED_SCOPES = new Set(['openid', 'profile', 'offline_access']);
 export function delegatedScopes(raw: string | string[] | undefined, field = 'Scopes'): string[] {
 	const scopes = parseScopes(raw).filter((scope) => !RESERVED_SCOPES.has(scope.toLowerCase()));
 	if (scopes.length === 0) {
-		throw new InvalidInputError('No scope given.', 'Enter the permissions to ask for, e.g. User.Read Mail.Read or https://graph.microsoft.com/User.Read.', field);
+		throw new InvalidInputError(
+			'No scope given.',
+			'Enter the permissions to ask for, e.g. User.Read Mail.Read or https://graph.microsoft.com/User.Read.',
+			field,
+		);
 	}
 	return scopes;
 }
@@ -71,7 +89,9 @@ export function prepareDelegatedApp(
 	const resolved = resolveAuthority(settings, allowedTenantAliases);
 	const clientId = validateClientId(settings.clientId, settings.cloud !== 'custom');
 	return {
-		key: createHash('sha256').update(JSON.stringify([flow, resolved.authority, clientId])).digest('base64url'),
+		key: createHash('sha256')
+			.update(JSON.stringify([flow, resolved.authority, clientId]))
+			.digest('base64url'),
 		owner: cacheOwner(resolved.authority, clientId),
 		clientId,
 		authority: resolved.authority,
@@ -95,7 +115,9 @@ export function summarizeAccount(account: AccountInfo): AccountSummary {
 export function selectAccount(accounts: AccountInfo[], wanted: string | undefined): AccountInfo | undefined {
 	const preference = (wanted ?? '').trim().toLowerCase();
 	if (preference) {
-		return accounts.find((a) => a.username.toLowerCase() === preference || a.homeAccountId.toLowerCase() === preference);
+		return accounts.find(
+			(a) => a.username.toLowerCase() === preference || a.homeAccountId.toLowerCase() === preference,
+		);
 	}
 	if (accounts.length > 1) {
 		throw new InvalidInputError(
@@ -118,7 +140,10 @@ export async function acquireDelegatedToken(
 	request: DelegatedTokenRequest,
 	signIn: SignInFlow,
 ): Promise<TokenOutcome> {
-	const scopes = delegatedScopes(request.scopes ?? settings.scopes, request.scopes === undefined ? 'Scopes (credential)' : 'Scopes');
+	const scopes = delegatedScopes(
+		request.scopes ?? settings.scopes,
+		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
+	);
 	const wanted = request.account ?? settings.account;
 	const session = sessionFor(prepared, storedCache);
 	const fail = (error: unknown) => translateMsalError(error, session.failureContext());
@@ -128,7 +153,12 @@ export async function acquireDelegatedToken(
 			const account = selectAccount(await app.getAllAccounts(), wanted);
 			if (!account) return { value: undefined, changed: false };
 			try {
-				const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: request.forceRefresh === true, claims: request.claims || undefined });
+				const result = await app.acquireTokenSilent({
+					account,
+					scopes,
+					forceRefresh: request.forceRefresh === true,
+					claims: request.claims || undefined,
+				});
 				return { value: result, changed: !result.fromCache };
 			} catch (error) {
 				if (!isSignInNeeded(error)) throw error;
@@ -136,7 +166,8 @@ export async function acquireDelegatedToken(
 				return { value: undefined, changed: false };
 			}
 		});
-		if (silent.value) return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
+		if (silent.value)
+			return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
 		return await signInAndAdopt(session, storedCache, scopes, reason, request.claims, signIn, silent.warnings);
 	} catch (error) {
 		throw fail(error);
@@ -158,9 +189,15 @@ async function signInAndAdopt(
 	return { token: toTokenResult(result), cacheToStore, warnings };
 }
 
-export async function listAccounts(prepared: PreparedApp<PublicClientApplication>, storedCache: string | undefined): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
+export async function listAccounts(
+	prepared: PreparedApp<PublicClientApplication>,
+	storedCache: string | undefined,
+): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
 	const session = sessionFor(prepared, storedCache);
-	const outcome = await session.use(storedCache, async (app) => ({ value: (await app.getAllAccounts()).map(summarizeAccount), changed: false }));
+	const outcome = await session.use(storedCache, async (app) => ({
+		value: (await app.getAllAccounts()).map(summarizeAccount),
+		changed: false,
+	}));
 	return { accounts: outcome.value, warnings: outcome.warnings };
 }
 
@@ -199,7 +236,11 @@ interface MsalCacheMaps {
 }
 
 /** What the stored cache holds for one account, read without MSAL and without any request. */
-export function cachedTokenStatus(prepared: PreparedApp<PublicClientApplication>, storedCache: string | undefined, homeAccountId: string): CachedTokenStatus {
+export function cachedTokenStatus(
+	prepared: PreparedApp<PublicClientApplication>,
+	storedCache: string | undefined,
+	homeAccountId: string,
+): CachedTokenStatus {
 	const envelope = readEnvelope(storedCache, prepared.owner, prepared.clientId);
 	const msal: MsalCacheMaps = envelope.kind === 'ok' ? (envelope.envelope.msal as MsalCacheMaps) : {};
 	const renewBefore = Date.now() / 1000 + 300;

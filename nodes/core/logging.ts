@@ -24,7 +24,14 @@ export const msalLoggerOptions: LoggerOptions = {
 	logLevel: LogLevel.Warning,
 	loggerCallback: (level: LogLevel, message: string, containsPii: boolean) => {
 		if (containsPii) return;
-		const mapped = level === LogLevel.Error ? 'error' : level === LogLevel.Warning ? 'warn' : level === LogLevel.Info ? 'info' : 'debug';
+		const mapped =
+			level === LogLevel.Error
+				? 'error'
+				: level === LogLevel.Warning
+					? 'warn'
+					: level === LogLevel.Info
+						? 'info'
+						: 'debug';
 		sinkHolder.sink(mapped, `[msal] ${message}`);
 	},
 };

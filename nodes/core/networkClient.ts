@@ -18,7 +18,11 @@ export class MsalNetworkClient implements INetworkModule {
 
 	constructor(private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {}
 
-	async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+	async sendGetRequestAsync<T>(
+		url: string,
+		options?: NetworkRequestOptions,
+		timeout?: number,
+	): Promise<NetworkResponse<T>> {
 		const response = await this.send<T>(url, 'GET', options, timeout);
 		if (url.includes('/.well-known/openid-configuration')) {
 			if (response.status === 200) this.openIdConfiguration = keepWhatMsalReads(response.body);
@@ -31,7 +35,12 @@ export class MsalNetworkClient implements INetworkModule {
 		return this.send<T>(url, 'POST', options);
 	}
 
-	private async send<T>(url: string, method: string, options: NetworkRequestOptions | undefined, timeout?: number): Promise<NetworkResponse<T>> {
+	private async send<T>(
+		url: string,
+		method: string,
+		options: NetworkRequestOptions | undefined,
+		timeout?: number,
+	): Promise<NetworkResponse<T>> {
 		const limit = timeout ?? this.timeoutMs;
 		let response: Response;
 		try {
@@ -65,7 +74,13 @@ export class MsalNetworkClient implements INetworkModule {
 }
 
 /** MSAL reads five fields of the OpenID configuration; the rest would only grow every stored cache. */
-const OPENID_FIELDS_MSAL_READS = ['authorization_endpoint', 'token_endpoint', 'end_session_endpoint', 'issuer', 'jwks_uri'];
+const OPENID_FIELDS_MSAL_READS = [
+	'authorization_endpoint',
+	'token_endpoint',
+	'end_session_endpoint',
+	'issuer',
+	'jwks_uri',
+];
 
 function keepWhatMsalReads(document: unknown): string {
 	const kept: Record<string, unknown> = {};
@@ -95,7 +110,8 @@ export function describeFetchFailure(error: unknown, url: string, timeoutMs: num
 	}
 	const code = err?.cause?.code ?? '';
 	const detail = err?.cause?.message ?? err?.message ?? String(error);
-	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `The host name ${host} could not be resolved (DNS: ${code}).`;
+	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+		return `The host name ${host} could not be resolved (DNS: ${code}).`;
 	if (code === 'ECONNREFUSED') return `${host} refused the connection (nothing listens there).`;
 	if (code === 'ECONNRESET') return `${host} closed the connection (${code}).`;
 	if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return `Connecting to ${host} timed out (${code}).`;

@@ -62,5 +62,8 @@ export function resourceOfScope(scope: string): string | undefined {
 
 /** A stable key for a set of scopes, independent of order and case. */
 export function scopeSetKey(scopes: string[]): string {
-	return [...scopes].map((s) => s.toLowerCase()).sort().join(' ');
+	return [...scopes]
+		.map((s) => s.toLowerCase())
+		.sort()
+		.join(' ');
 }

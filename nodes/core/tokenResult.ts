@@ -59,7 +59,9 @@ function tenantOfAccessToken(accessToken: string): string {
 
 function decodeTenant(accessToken: string): string {
 	try {
-		const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
+		const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+			tid?: unknown;
+		};
 		return typeof payload.tid === 'string' ? payload.tid : '';
 	} catch {
 		return '';

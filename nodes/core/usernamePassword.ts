@@ -14,11 +14,22 @@ export interface UsernamePassword {
 
 export function usernamePasswordSignIn(credentials: UsernamePassword): SignInFlow {
 	const username = credentials.username.trim();
-	if (!username) throw new InvalidInputError('Username is empty.', 'Enter the username (UPN), e.g. alice@contoso.com.', 'Username');
-	if (!credentials.password) throw new InvalidInputError('Password is empty.', "Enter the account's password.", 'Password');
+	if (!username)
+		throw new InvalidInputError('Username is empty.', 'Enter the username (UPN), e.g. alice@contoso.com.', 'Username');
+	if (!credentials.password)
+		throw new InvalidInputError('Password is empty.', "Enter the account's password.", 'Password');
 	return async (app, scopes, _reason, claims) => {
-		const result = await app.acquireTokenByUsernamePassword({ scopes, username, password: credentials.password, claims });
-		if (!result) throw new MsalNodeError('The identity provider returned no token for the username and password.', 'Check the username and password.');
+		const result = await app.acquireTokenByUsernamePassword({
+			scopes,
+			username,
+			password: credentials.password,
+			claims,
+		});
+		if (!result)
+			throw new MsalNodeError(
+				'The identity provider returned no token for the username and password.',
+				'Check the username and password.',
+			);
 		return result;
 	};
 }

@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 import { acquireAppToken, type ClientAuthentication, type ClientCredentialsSettings } from '../core/clientCredentials';
 import type { Acquirer } from './credentialStore';
 import { appSettingsFrom, text } from './credentialFields';
@@ -36,7 +41,10 @@ export const clientCredentialsAcquirer: Acquirer = async (data, storedCache, req
  * The credential dialog's Test button. It asks the identity provider for a new token (not the
  * cache), so a wrong or expired secret is found now and not at 3 a.m. Nothing is saved.
  */
-export async function clientCredentialsTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function clientCredentialsTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	try {
 		const { token } = await clientCredentialsAcquirer(credential.data ?? {}, undefined, { forceRefresh: true });
 		return {

@@ -9,7 +9,8 @@ import { parseAllowedHosts, type HostPattern } from '../core/http/tokenGuard';
  */
 
 /** A credential field as text ('' when unset). */
-export const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+export const text = (value: unknown): string =>
+	typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 
 /** The cloud, 'global' when unset (records saved before the field existed). */
 export function cloudOf(data: ICredentialDataDecryptedObject): CloudName {

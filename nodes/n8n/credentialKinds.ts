@@ -1,12 +1,25 @@
-import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialDescription, INodeCredentialTestResult, INodePropertyOptions } from 'n8n-workflow';
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialDescription,
+	INodeCredentialTestResult,
+	INodePropertyOptions,
+} from 'n8n-workflow';
 import { clientCredentialsAcquirer, clientCredentialsTest } from './clientCredentialsAdapter';
 import type { Acquirer } from './credentialStore';
-import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE, DEVICE_CODE_CREDENTIAL_TYPE, PUBLIC_CLIENT_CREDENTIAL_TYPE } from './credentialTypes';
+import {
+	CLIENT_CREDENTIALS_CREDENTIAL_TYPE,
+	DEVICE_CODE_CREDENTIAL_TYPE,
+	PUBLIC_CLIENT_CREDENTIAL_TYPE,
+} from './credentialTypes';
 import type { DelegatedAppFrom } from './delegatedAdapter';
 import { deviceCodeAcquirer, deviceCodeAppFrom, deviceCodeTest } from './deviceCodeAdapter';
 import { publicClientAcquirer, publicClientAppFrom, publicClientTest } from './publicClientAdapter';
 
-type CredentialTest = (this: ICredentialTestFunctions, credential: ICredentialsDecrypted) => Promise<INodeCredentialTestResult>;
+type CredentialTest = (
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+) => Promise<INodeCredentialTestResult>;
 
 interface KindBase {
 	/** The n8n credential type. */
@@ -70,7 +83,8 @@ export const CREDENTIAL_KINDS = {
 		option: {
 			name: 'Public Client: Browser Sign-In (Delegated)',
 			value: 'publicClient',
-			description: 'The app acts for a person who signed in once in the browser (or, deprecated, with username and password)',
+			description:
+				'The app acts for a person who signed in once in the browser (or, deprecated, with username and password)',
 		},
 	},
 } as const satisfies Record<string, CredentialKind>;
@@ -87,7 +101,9 @@ export function credentialKindNamed(name: string): CredentialKind {
 export const DELEGATED_KIND_NAMES = KIND_NAMES.filter((name) => CREDENTIAL_KINDS[name].tokens === 'delegated');
 
 /** The nodes' `methods.credentialTest`. */
-export const CREDENTIAL_TESTS: Record<string, CredentialTest> = Object.fromEntries(KIND_NAMES.map((name) => [CREDENTIAL_KINDS[name].testedBy, CREDENTIAL_KINDS[name].test]));
+export const CREDENTIAL_TESTS: Record<string, CredentialTest> = Object.fromEntries(
+	KIND_NAMES.map((name) => [CREDENTIAL_KINDS[name].testedBy, CREDENTIAL_KINDS[name].test]),
+);
 
 /** The node description's credentials, one per kind. */
 export function credentialDescriptions(): INodeCredentialDescription[] {

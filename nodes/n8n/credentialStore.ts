@@ -1,10 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IExecuteFunctions,
-	IHttpRequestOptions,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import { assertTokenMayGo } from '../core/http/tokenGuard';
 import { processWide } from '../core/processWide';
@@ -89,7 +84,10 @@ export function storedCacheOf(credentials: ICredentialDataDecryptedObject): stri
 }
 
 /** Body of the credential types' `preAuthentication`. */
-export async function preAuthenticate(credentials: ICredentialDataDecryptedObject, acquire: Acquirer): Promise<IDataObject> {
+export async function preAuthenticate(
+	credentials: ICredentialDataDecryptedObject,
+	acquire: Acquirer,
+): Promise<IDataObject> {
 	const pending = pendingContext.getStore();
 	failuresForCredentials.delete(credentials);
 	try {
@@ -139,7 +137,8 @@ export async function authenticateRequest(
 		throw new TokenOnlyRequestStopped('token obtained; request not sent');
 	}
 	if (failuresForCredentials.has(credentials)) throw failuresForCredentials.get(credentials);
-	const token = tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
+	const token =
+		tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
 	guardDestination(credentials, requestOptions, token.scopes);
 	return {
 		...requestOptions,
@@ -152,13 +151,21 @@ export async function authenticateRequest(
  * only to its API's hosts or the credential's Allowed Domains, so a prompt-injected AI agent
  * using the HTTP Request tool cannot send a Graph token to an arbitrary URL.
  */
-function guardDestination(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions, scopes: string[]): void {
+function guardDestination(
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+	scopes: string[],
+): void {
 	const legacy = requestOptions as IHttpRequestOptions & { uri?: string; baseUrl?: string };
 	let url: URL;
 	try {
 		url = new URL(legacy.uri ?? requestOptions.url, requestOptions.baseURL ?? legacy.baseUrl);
 	} catch {
-		throw new InvalidInputError(`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`, 'Use a full https:// URL.', 'URL');
+		throw new InvalidInputError(
+			`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`,
+			'Use a full https:// URL.',
+			'URL',
+		);
 	}
 	assertTokenMayGo(url, scopes, cloudOf(credentials), allowedHostsOf(credentials));
 }
@@ -170,10 +177,17 @@ type CredentialStoreContext = { helpers: Pick<IExecuteFunctions['helpers'], 'htt
  * Sends the never-sent request that makes n8n run the credential type's preAuthentication with
  * `pending` in reach, and saves what it returns.
  */
-async function throughCredentialStore(context: CredentialStoreContext, credentialType: string, pending: PendingAcquisition): Promise<PendingAcquisition> {
+async function throughCredentialStore(
+	context: CredentialStoreContext,
+	credentialType: string,
+	pending: PendingAcquisition,
+): Promise<PendingAcquisition> {
 	try {
 		await pendingContext.run(pending, () =>
-			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
+			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, {
+				url: TOKEN_ONLY_URL,
+				method: 'GET',
+			}),
 		);
 	} catch (error) {
 		if (!pending.outcome && !pending.workResult && !pending.error) pending.error = error;
@@ -186,7 +200,11 @@ async function throughCredentialStore(context: CredentialStoreContext, credentia
  * Silent-first acquisition for a node, persisted through n8n: the cache is read from the
  * credential record and written back there when it changed.
  */
-export async function acquireThroughCredentialStore(context: IExecuteFunctions, credentialType: string, request: NodeTokenRequest): Promise<TokenOutcome> {
+export async function acquireThroughCredentialStore(
+	context: IExecuteFunctions,
+	credentialType: string,
+	request: NodeTokenRequest,
+): Promise<TokenOutcome> {
 	const { outcome } = await throughCredentialStore(context, credentialType, { request });
 	if (!outcome) throw new Error('No token was obtained (the credential type did not run).');
 	return outcome;
@@ -197,8 +215,15 @@ export async function acquireThroughCredentialStore(context: IExecuteFunctions, 
  * returns (a new cache, other fields) is saved like a renewed token. Used by Sign Out and the
  * browser sign-in steps.
  */
-export async function runThroughCredentialStore<T>(context: CredentialStoreContext, credentialType: string, work: StoreWork<T>): Promise<T> {
-	const { workResult } = await throughCredentialStore(context, credentialType, { request: {}, work: work as StoreWork<unknown> });
+export async function runThroughCredentialStore<T>(
+	context: CredentialStoreContext,
+	credentialType: string,
+	work: StoreWork<T>,
+): Promise<T> {
+	const { workResult } = await throughCredentialStore(context, credentialType, {
+		request: {},
+		work: work as StoreWork<unknown>,
+	});
 	if (!workResult) throw new Error('The credential type did not run.');
 	return workResult.value as T;
 }

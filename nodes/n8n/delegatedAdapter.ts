@@ -50,7 +50,10 @@ export async function withPendingSignIn(
 	const storedPending = storedPendingOf(data);
 	try {
 		const outcome = await acquire(storedPending);
-		const fieldsToStore = outcome.pendingToStore !== undefined && outcome.pendingToStore !== (storedPending ?? '') ? { [PENDING_SIGN_IN_FIELD]: outcome.pendingToStore } : undefined;
+		const fieldsToStore =
+			outcome.pendingToStore !== undefined && outcome.pendingToStore !== (storedPending ?? '')
+				? { [PENDING_SIGN_IN_FIELD]: outcome.pendingToStore }
+				: undefined;
 		return { ...outcome, fieldsToStore };
 	} catch (error) {
 		if (carriesPending(error) && error.pendingToStore !== (storedPending ?? '')) {
@@ -61,12 +64,18 @@ export async function withPendingSignIn(
 }
 
 /** The people signed in with a credential: username, name, home account ID, tenant. Nothing secret. */
-export async function listAccountsOf(appFrom: DelegatedAppFrom, data: ICredentialDataDecryptedObject): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
+export async function listAccountsOf(
+	appFrom: DelegatedAppFrom,
+	data: ICredentialDataDecryptedObject,
+): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
 	return await listAccounts(appFrom(data), storedCacheOf(data));
 }
 
 /** Store work for Sign Out: removes one account (username or home account ID) or all of them. */
-export function signOutWork(appFrom: DelegatedAppFrom, which: { all: true } | { account: string }): StoreWork<AccountSummary[]> {
+export function signOutWork(
+	appFrom: DelegatedAppFrom,
+	which: { all: true } | { account: string },
+): StoreWork<AccountSummary[]> {
 	return async (data, storedCache) => {
 		const { removed, cacheToStore } = await signOut(appFrom(data), storedCache, which);
 		// Signing everyone out also forgets a sign-in still waiting for a person.

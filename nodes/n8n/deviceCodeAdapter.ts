@@ -1,4 +1,9 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 import { cachedTokenStatus, selectAccount } from '../core/delegated';
 import { acquireDeviceCodeToken, prepareDeviceCodeApp, type DeviceCodeSettings } from '../core/deviceCode/signInFlow';
 import type { SignInMode } from '../core/signIn';
@@ -21,14 +26,19 @@ export const deviceCodeAppFrom: DelegatedAppFrom = (data) => prepareDeviceCodeAp
 
 /** The credential type's acquirer: silent first, then the device-code sign-in; keeps the pending sign-in field. */
 export const deviceCodeAcquirer: Acquirer = async (data, storedCache, request) =>
-	await withPendingSignIn(data, (storedPending) => acquireDeviceCodeToken(deviceCodeSettingsFrom(data), storedCache, storedPending, request));
+	await withPendingSignIn(data, (storedPending) =>
+		acquireDeviceCodeToken(deviceCodeSettingsFrom(data), storedCache, storedPending, request),
+	);
 
 /**
  * The credential dialog's Test button: is someone signed in, and can a token be had without
  * them? It reads the stored cache (n8n passes the saved data merged with the form) and makes
  * no request: using the refresh token here would rotate it without saving the new one.
  */
-export async function deviceCodeTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function deviceCodeTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
 	try {
 		const settings = deviceCodeSettingsFrom(data);
@@ -46,11 +56,17 @@ export async function deviceCodeTest(this: ICredentialTestFunctions, credential:
 		);
 		const names = accounts.map((a) => a.username).join(', ');
 		if (!chosen) {
-			return { status: 'Error', message: `Signed in: ${names}, but not ${settings.account} (field: Account). Sign in as ${settings.account} or change Account.` };
+			return {
+				status: 'Error',
+				message: `Signed in: ${names}, but not ${settings.account} (field: Account). Sign in as ${settings.account} or change Account.`,
+			};
 		}
 		const status = cachedTokenStatus(deviceCodeAppFrom(data), storedCacheOf(data), chosen.homeAccountId);
 		if (status.accessTokenValidUntil) {
-			return { status: 'OK', message: `Signed in as ${chosen.username} (signed in: ${names}). A cached token is valid until ${status.accessTokenValidUntil}; the next run needs no request.` };
+			return {
+				status: 'OK',
+				message: `Signed in as ${chosen.username} (signed in: ${names}). A cached token is valid until ${status.accessTokenValidUntil}; the next run needs no request.`,
+			};
 		}
 		if (status.hasRefreshToken) {
 			return {
@@ -58,7 +74,10 @@ export async function deviceCodeTest(this: ICredentialTestFunctions, credential:
 				message: `Signed in as ${chosen.username} (signed in: ${names}). The next run renews the token silently with the cached refresh token (not tried here: the test cannot save a renewed one). If the refresh token was revoked or expired, the run asks for a new sign-in.`,
 			};
 		}
-		return { status: 'Error', message: `${chosen.username} is in the cache but without a refresh token: run a node that uses the credential to sign in again.` };
+		return {
+			status: 'Error',
+			message: `${chosen.username} is in the cache but without a refresh token: run a node that uses the credential to sign in again.`,
+		};
 	} catch (error) {
 		return { status: 'Error', message: describeForCredentialTest(error) };
 	}

@@ -1,4 +1,12 @@
-import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type INode, type INodeExecutionData, type JsonObject } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INode,
+	type INodeExecutionData,
+	type JsonObject,
+} from 'n8n-workflow';
 import { describeError, MsalNodeError } from '../core/errors';
 import { ApiCallError } from '../core/http/apiError';
 import { SignInPendingError } from '../core/signIn';
@@ -20,7 +28,12 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
 			clientRequestId: error.clientRequestId ?? null,
 			body: (error.body ?? null) as JsonObject[keyof JsonObject],
 		};
-		return new NodeApiError(node, response, { message: error.message, description: error.fix, httpCode: String(error.status), itemIndex });
+		return new NodeApiError(node, response, {
+			message: error.message,
+			description: error.fix,
+			httpCode: String(error.status),
+			itemIndex,
+		});
 	}
 	if (error instanceof MsalNodeError) {
 		const field = error.field ? ` (field: ${error.field})` : '';

@@ -26,7 +26,8 @@ export const signInOptionsProperty: INodeProperties = {
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. alice@contoso.com',
-			description: 'Username of the person to act as, when several signed in with the credential. Empty: the credential\'s Account.',
+			description:
+				"Username of the person to act as, when several signed in with the credential. Empty: the credential's Account.",
 		},
 		{
 			displayName: 'Sign-In Prompt Workflow ID',
@@ -54,7 +55,7 @@ export const signInOptionsProperty: INodeProperties = {
 				{
 					name: 'Wait for Sign-In',
 					value: 'wait',
-					description: 'Show the code (log, prompt workflow) and wait up to the credential\'s Sign-In Timeout',
+					description: "Show the code (log, prompt workflow) and wait up to the credential's Sign-In Timeout",
 				},
 			],
 		},

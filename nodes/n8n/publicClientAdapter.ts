@@ -1,6 +1,19 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 import { browserSignInPrompt, validateRedirectUri } from '../core/authCode';
-import { acquireDelegatedToken, delegatedScopes, listAccounts, prepareDelegatedApp, type DelegatedSettings, type DelegatedTokenRequest, type SignInFlow } from '../core/delegated';
+import {
+	acquireDelegatedToken,
+	delegatedScopes,
+	listAccounts,
+	prepareDelegatedApp,
+	type DelegatedSettings,
+	type DelegatedTokenRequest,
+	type SignInFlow,
+} from '../core/delegated';
 import { MULTI_TENANT_ALIASES } from '../core/authority';
 import { parseScopes } from '../core/scopes';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
@@ -38,7 +51,8 @@ export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): 
 	};
 }
 
-export const publicClientAppFrom: DelegatedAppFrom = (data) => prepareDelegatedApp(publicClientSettingsFrom(data), 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
+export const publicClientAppFrom: DelegatedAppFrom = (data) =>
+	prepareDelegatedApp(publicClientSettingsFrom(data), 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
 
 /** What runs when nothing can be done silently: the password flow if turned on, else the sign-in link. */
 export function publicClientSignInFlow(settings: PublicClientSettings, request: DelegatedTokenRequest): SignInFlow {
@@ -67,14 +81,23 @@ export function publicClientSignInFlow(settings: PublicClientSettings, request: 
  */
 export const publicClientAcquirer: Acquirer = async (data, storedCache, request) => {
 	const settings = publicClientSettingsFrom(data);
-	return await acquireDelegatedToken(publicClientAppFrom(data), settings, storedCache, request, publicClientSignInFlow(settings, request));
+	return await acquireDelegatedToken(
+		publicClientAppFrom(data),
+		settings,
+		storedCache,
+		request,
+		publicClientSignInFlow(settings, request),
+	);
 };
 
 /**
  * The credential dialog's Test button: are the settings usable, and has someone signed in?
  * Reads the stored cache only (a refresh here would rotate the refresh token without saving it).
  */
-export async function publicClientTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function publicClientTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
 	try {
 		const settings = publicClientSettingsFrom(data);

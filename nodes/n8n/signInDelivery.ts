@@ -53,25 +53,41 @@ export function promptItem(prompt: SignInPrompt, context: IExecuteFunctions): ID
  * when the node is about to stop, it is awaited, because a one-shot process (`n8n execute`)
  * may exit as soon as the node fails.
  */
-async function runPromptWorkflow(context: IExecuteFunctions, workflowId: string, prompt: SignInPrompt, wait: boolean): Promise<void> {
+async function runPromptWorkflow(
+	context: IExecuteFunctions,
+	workflowId: string,
+	prompt: SignInPrompt,
+	wait: boolean,
+): Promise<void> {
 	const items: INodeExecutionData[] = [{ json: promptItem(prompt, context) }];
 	const run = context.executeWorkflow({ id: workflowId }, items, undefined, {
 		doNotWaitToFinish: !wait,
 		parentExecution: { executionId: context.getExecutionId(), workflowId: String(context.getWorkflow().id ?? '') },
 	});
 	if (wait) await run;
-	else void run.catch((error: unknown) => context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${describeError(error)}`));
+	else
+		void run.catch((error: unknown) =>
+			context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${describeError(error)}`),
+		);
 }
 
 /** The node's sign-in options (read from the first item). */
 function readSignInOptions(context: IExecuteFunctions, options: IDataObject): SignInNodeOptions {
 	const mode = String(options.signInMode ?? 'credential');
 	if (!['credential', 'stop', 'wait'].includes(mode)) {
-		throw new InvalidInputError(`When Sign-In Is Needed "${mode}" is not known.`, 'Choose Credential Setting, Stop and Show the Code, or Wait for Sign-In.', 'When Sign-In Is Needed');
+		throw new InvalidInputError(
+			`When Sign-In Is Needed "${mode}" is not known.`,
+			'Choose Credential Setting, Stop and Show the Code, or Wait for Sign-In.',
+			'When Sign-In Is Needed',
+		);
 	}
 	const workflowId = String(options.signInPromptWorkflowId ?? '').trim();
 	if (workflowId && workflowId === String(context.getWorkflow().id ?? '')) {
-		throw new InvalidInputError('The sign-in prompt workflow is this workflow.', 'Enter the ID of another workflow, one that starts with an Execute Workflow Trigger.', 'Sign-In Prompt Workflow ID');
+		throw new InvalidInputError(
+			'The sign-in prompt workflow is this workflow.',
+			'Enter the ID of another workflow, one that starts with an Execute Workflow Trigger.',
+			'Sign-In Prompt Workflow ID',
+		);
 	}
 	return { signInMode: mode as SignInNodeOptions['signInMode'], signInPromptWorkflowId: workflowId || undefined };
 }
@@ -86,7 +102,8 @@ function signInControlsFor(context: IExecuteFunctions, options: SignInNodeOption
 		signal: context.getExecutionCancelSignal(),
 		onPrompt: async (prompt) => {
 			deliverToEditor(context, prompt);
-			if (options.signInPromptWorkflowId && prompt.isNewCode) await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, false);
+			if (options.signInPromptWorkflowId && prompt.isNewCode)
+				await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, false);
 		},
 	};
 }
@@ -102,12 +119,18 @@ function deliverToEditor(context: IExecuteFunctions, prompt: SignInPrompt): void
 }
 
 /** After a stop with a new code: run the prompt workflow (awaited) so the prompt leaves before the node fails. */
-export async function reportStoppedSignIn(context: IExecuteFunctions, options: SignInNodeOptions, prompt: SignInPrompt): Promise<void> {
+export async function reportStoppedSignIn(
+	context: IExecuteFunctions,
+	options: SignInNodeOptions,
+	prompt: SignInPrompt,
+): Promise<void> {
 	deliverToEditor(context, prompt);
 	if (!options.signInPromptWorkflowId || !prompt.isNewCode) return;
 	try {
 		await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, true);
 	} catch (error) {
-		context.logger.warn(`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`);
+		context.logger.warn(
+			`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`,
+		);
 	}
 }

@@ -34,7 +34,8 @@ describe('Call API node in real n8n', () => {
 
 	const tokenRequests = async () => (await rig.stats()).tokenRequests;
 	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
-	const apiCalls = async (path?: string) => (await rig.apiRequests()).filter((r) => path === undefined || r.path === path);
+	const apiCalls = async (path?: string) =>
+		(await rig.apiRequests()).filter((r) => path === undefined || r.path === path);
 
 	beforeAll(async () => {
 		rig = await startRig();
@@ -65,21 +66,34 @@ describe('Call API node in real n8n', () => {
 		]);
 		const allowing = { id: allowingId, name: 'rig app allowing localhost' };
 		const call = (parameters: Record<string, unknown>, name = 'Call API') => callApi(cred, parameters, name);
-		const post = (name: string, body: Record<string, unknown>) => call({ method: 'POST', url: `${api}/echo`, sendBody: true, ...body }, name);
+		const post = (name: string, body: Record<string, unknown>) =>
+			call({ method: 'POST', url: `${api}/echo`, sendBody: true, ...body }, name);
 		const fail = (parameters: Record<string, unknown>) => [manualTrigger(), call(parameters)];
 
 		const workflows: Array<[string, object]> = [
-			['thousand', chain('thousand', [manualTrigger(), itemsNode(1000), call({ url: `=${api}/echo?i={{ $json.index }}` })])],
+			[
+				'thousand',
+				chain('thousand', [manualTrigger(), itemsNode(1000), call({ url: `=${api}/echo?i={{ $json.index }}` })]),
+			],
 			[
 				'paging',
 				graph(
 					'paging',
 					[
 						manualTrigger(),
-						call({ url: `${api}/items?total=25&pageSize=10`, options: { followNextLinks: true, splitIntoItems: true } }, 'Graph'),
-						call({ url: `${api}/arm/items?total=7&pageSize=3`, options: { followNextLinks: true, splitIntoItems: true } }, 'ARM'),
+						call(
+							{ url: `${api}/items?total=25&pageSize=10`, options: { followNextLinks: true, splitIntoItems: true } },
+							'Graph',
+						),
+						call(
+							{ url: `${api}/arm/items?total=7&pageSize=3`, options: { followNextLinks: true, splitIntoItems: true } },
+							'ARM',
+						),
 					],
-					[['Start', 'Graph'], ['Start', 'ARM']],
+					[
+						['Start', 'Graph'],
+						['Start', 'ARM'],
+					],
 				),
 			],
 			[
@@ -87,7 +101,16 @@ describe('Call API node in real n8n', () => {
 				chain('binary', [
 					manualTrigger(),
 					call({ url: `${api}/binary?size=70000`, options: { responseFormat: 'binary' } }, 'Download'),
-					call({ method: 'PUT', url: `${api}/upload`, sendBody: true, bodyContentType: 'binary', inputDataFieldName: 'data' }, 'Upload'),
+					call(
+						{
+							method: 'PUT',
+							url: `${api}/upload`,
+							sendBody: true,
+							bodyContentType: 'binary',
+							inputDataFieldName: 'data',
+						},
+						'Upload',
+					),
 				]),
 			],
 			[
@@ -101,11 +124,24 @@ describe('Call API node in real n8n', () => {
 							bodyContentType: 'json',
 							jsonBody: '{"a": [1, 2], "s": "é"}',
 							sendHeaders: true,
-							headerParameters: { parameters: [{ name: 'ConsistencyLevel', value: 'eventual' }, { name: '', value: '' }] }, // an empty row is skipped
+							headerParameters: {
+								parameters: [
+									{ name: 'ConsistencyLevel', value: 'eventual' },
+									{ name: '', value: '' },
+								],
+							}, // an empty row is skipped
 							sendQuery: true,
 							queryParameters: { parameters: [{ name: '$filter', value: "startswith(name,'A b')" }] },
 						}),
-						post('Form', { bodyContentType: 'form', formFields: { fields: [{ name: 'x', value: 'a b&c' }, { name: 'y', value: '2' }] } }),
+						post('Form', {
+							bodyContentType: 'form',
+							formFields: {
+								fields: [
+									{ name: 'x', value: 'a b&c' },
+									{ name: 'y', value: '2' },
+								],
+							},
+						}),
 						post('Multipart', {
 							bodyContentType: 'multipart',
 							multipartParts: {
@@ -116,9 +152,15 @@ describe('Call API node in real n8n', () => {
 							},
 						}),
 						post('Raw', { bodyContentType: 'text', rawBody: '<a>é</a>', rawContentType: 'application/xml' }),
-						post('Binary', { bodyContentType: 'binary', inputDataFieldName: 'data', binaryContentType: 'application/pdf' }),
+						post('Binary', {
+							bodyContentType: 'binary',
+							inputDataFieldName: 'data',
+							binaryContentType: 'application/pdf',
+						}),
 					],
-					['JSON', 'Form', 'Multipart', 'Raw', 'Binary'].map((to) => ['Download', to] as [string, string]).concat([['Start', 'Download']]),
+					['JSON', 'Form', 'Multipart', 'Raw', 'Binary']
+						.map((to) => ['Download', to] as [string, string])
+						.concat([['Start', 'Download']]),
 				),
 			],
 			['throttle', chain('throttle', [manualTrigger(), call({ url: `${api}/throttle?times=1&retryAfter=2&key=e2e` })])],
@@ -137,17 +179,52 @@ describe('Call API node in real n8n', () => {
 					{ ...call({ url: '={{ $json.url }}' }), continueOnFail: true },
 				]),
 			],
-			['allowed', chain('allowed', [manualTrigger(), callApi(allowing, { url: `https://localhost:${new URL(api).port}/me` })])],
+			[
+				'allowed',
+				chain('allowed', [manualTrigger(), callApi(allowing, { url: `https://localhost:${new URL(api).port}/me` })]),
+			],
 			['badUrl', chain('badUrl', fail({ url: 'https://exa mple.com/x' }))],
-			['badHeader', chain('badHeader', fail({ url: `${api}/me`, sendHeaders: true, headerParameters: { parameters: [{ name: 'Bad Header', value: 'x' }] } }))],
-			['badJson', chain('badJson', fail({ method: 'POST', url: `${api}/echo`, sendBody: true, bodyContentType: 'json', jsonBody: '{"a": 1,' }))],
-			['badBinary', chain('badBinary', fail({ method: 'POST', url: `${api}/upload`, sendBody: true, bodyContentType: 'binary', inputDataFieldName: 'nope' }))],
+			[
+				'badHeader',
+				chain(
+					'badHeader',
+					fail({
+						url: `${api}/me`,
+						sendHeaders: true,
+						headerParameters: { parameters: [{ name: 'Bad Header', value: 'x' }] },
+					}),
+				),
+			],
+			[
+				'badJson',
+				chain(
+					'badJson',
+					fail({ method: 'POST', url: `${api}/echo`, sendBody: true, bodyContentType: 'json', jsonBody: '{"a": 1,' }),
+				),
+			],
+			[
+				'badBinary',
+				chain(
+					'badBinary',
+					fail({
+						method: 'POST',
+						url: `${api}/upload`,
+						sendBody: true,
+						bodyContentType: 'binary',
+						inputDataFieldName: 'nope',
+					}),
+				),
+			],
 			['badScope', chain('badScope', fail({ url: `${api}/me`, scopes: `${api}/Data.Read` }))],
 			[
 				'continue',
 				chain('continue', [
 					manualTrigger(),
-					jsonItems([{ url: `${api}/me` }, { url: 'not a url' }, { url: `${api}/error?status=404&code=ResourceNotFound&message=Gone` }]),
+					jsonItems([
+						{ url: `${api}/me` },
+						{ url: 'not a url' },
+						{ url: `${api}/error?status=404&code=ResourceNotFound&message=Gone` },
+					]),
 					{ ...call({ url: '={{ $json.url }}' }), continueOnFail: true },
 				]),
 			],
@@ -174,7 +251,9 @@ describe('Call API node in real n8n', () => {
 		expect(new Set(calls.map((c) => c.query.i)).size).toBe(1000);
 		const output = run.nodeOutput('Call API');
 		expect(output).toHaveLength(1000);
-		expect(output.map((item) => (item.json.query as { i: string }).i)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
+		expect(output.map((item) => (item.json.query as { i: string }).i)).toEqual(
+			Array.from({ length: 1000 }, (_, i) => String(i)),
+		);
 		expect(output.map((item) => item.pairedItem)).toEqual(Array.from({ length: 1000 }, (_, item) => ({ item })));
 		expect(JSON.stringify(output)).not.toMatch(/Bearer|eyJ[\w-]+\.eyJ/);
 	});
@@ -196,9 +275,16 @@ describe('Call API node in real n8n', () => {
 		const run = await n8n.execute(wf.binary);
 		expect(run.status).toBe('success');
 		const [downloaded] = run.nodeOutput('Download');
-		expect(downloaded.binary?.data).toMatchObject({ fileName: 'binary-70000.bin', mimeType: 'application/octet-stream' });
+		expect(downloaded.binary?.data).toMatchObject({
+			fileName: 'binary-70000.bin',
+			mimeType: 'application/octet-stream',
+		});
 		const [uploaded] = run.nodeOutput('Upload');
-		expect(uploaded.json).toEqual({ sha256: sha256(deterministicBytes(70_000)), size: 70_000, contentType: 'application/octet-stream' });
+		expect(uploaded.json).toEqual({
+			sha256: sha256(deterministicBytes(70_000)),
+			size: 70_000,
+			contentType: 'application/octet-stream',
+		});
 		const [put] = await apiCalls('/upload');
 		expect(put).toMatchObject({ method: 'PUT', bodySha256: sha256(deterministicBytes(70_000)) });
 	});
@@ -207,16 +293,33 @@ describe('Call API node in real n8n', () => {
 		await rig.resetApi();
 		const run = await n8n.execute(wf.bodies);
 		expect(run.status).toBe('success');
-		const echo = (node: string) => run.nodeOutput(node)[0].json as { contentType: string; bodyText: string; bodyBase64: string; bodySha256: string; headers: Record<string, string>; query: Record<string, string> };
+		const echo = (node: string) =>
+			run.nodeOutput(node)[0].json as {
+				contentType: string;
+				bodyText: string;
+				bodyBase64: string;
+				bodySha256: string;
+				headers: Record<string, string>;
+				query: Record<string, string>;
+			};
 		const json = echo('JSON');
-		expect(json).toMatchObject({ contentType: 'application/json', bodyText: '{"a": [1, 2], "s": "é"}', query: { $filter: "startswith(name,'A b')" } });
+		expect(json).toMatchObject({
+			contentType: 'application/json',
+			bodyText: '{"a": [1, 2], "s": "é"}',
+			query: { $filter: "startswith(name,'A b')" },
+		});
 		expect(json.headers.consistencylevel).toBe('eventual');
 		expect(echo('Form')).toMatchObject({ contentType: 'application/x-www-form-urlencoded', bodyText: 'x=a+b%26c&y=2' });
 		expect(echo('Raw')).toMatchObject({ contentType: 'application/xml', bodyText: '<a>é</a>' });
-		expect(echo('Binary')).toMatchObject({ contentType: 'application/pdf', bodySha256: sha256(deterministicBytes(300)) });
+		expect(echo('Binary')).toMatchObject({
+			contentType: 'application/pdf',
+			bodySha256: sha256(deterministicBytes(300)),
+		});
 		const multipart = echo('Multipart');
 		expect(multipart.contentType).toMatch(/^multipart\/form-data; boundary=/);
-		const form = await new Response(Buffer.from(multipart.bodyBase64, 'base64'), { headers: { 'content-type': multipart.contentType } }).formData();
+		const form = await new Response(Buffer.from(multipart.bodyBase64, 'base64'), {
+			headers: { 'content-type': multipart.contentType },
+		}).formData();
 		expect(form.get('note')).toBe('hi');
 		const file = form.get('file') as File;
 		expect(file.name).toBe('binary-300.bin');
@@ -263,7 +366,7 @@ describe('Call API node in real n8n', () => {
 		expect((await apiCalls('/cae')).map((c) => c.status)).toEqual([401, 200]);
 	});
 
-	it('refuses hosts outside the token\'s resource and allow-list: they receive nothing', async () => {
+	it("refuses hosts outside the token's resource and allow-list: they receive nothing", async () => {
 		await rig.reset();
 		await rig.resetApi();
 		otherHits = 0;
@@ -314,13 +417,21 @@ describe('Call API node in real n8n', () => {
 		expect(run.status).toBe('success');
 		const [ok, badUrl, apiError] = run.nodeOutput('Call API');
 		expect(ok).toMatchObject({ json: { appid: rig.clients.secret.clientId }, pairedItem: { item: 0 } });
-		expect(badUrl).toMatchObject({ json: { error: expect.stringContaining('not absolute'), description: expect.stringContaining('(field: URL)') }, pairedItem: { item: 1 } });
-		expect(apiError).toMatchObject({ json: { statusCode: 404, code: 'ResourceNotFound', requestId: expect.any(String) }, pairedItem: { item: 2 } });
+		expect(badUrl).toMatchObject({
+			json: { error: expect.stringContaining('not absolute'), description: expect.stringContaining('(field: URL)') },
+			pairedItem: { item: 1 },
+		});
+		expect(apiError).toMatchObject({
+			json: { statusCode: 404, code: 'ResourceNotFound', requestId: expect.any(String) },
+			pairedItem: { item: 2 },
+		});
 	});
 
 	it('the example workflows in examples/ import into n8n', async () => {
 		const dir = join(__dirname, '../../examples');
-		const examples = ['call-api-graph-users.json', 'call-api-arm-and-files.json'].map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')));
+		const examples = ['call-api-graph-users.json', 'call-api-arm-and-files.json'].map((file) =>
+			JSON.parse(readFileSync(join(dir, file), 'utf8')),
+		);
 		const ids = await n8n.importWorkflows(examples.map((example) => ({ ...example, id: undefined })));
 		expect(ids).toHaveLength(2);
 		for (const example of examples) {

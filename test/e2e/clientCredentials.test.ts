@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from './support/packagedBuild';
-import { acquireToken, chain, httpWithPredefinedCredential, httpWithTokenFromInput, itemsNode, manualTrigger } from './support/workflows';
+import {
+	acquireToken,
+	chain,
+	httpWithPredefinedCredential,
+	httpWithTokenFromInput,
+	itemsNode,
+	manualTrigger,
+} from './support/workflows';
 
 type Ref = { id: string; name: string };
 
@@ -28,7 +35,12 @@ describe('client credentials in real n8n', () => {
 		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
 		assertion = await rig.mintClientAssertion(rig.clients.federated.clientId, { ttlSeconds: 3600 });
 		const common = { cloud: 'custom', authorityUrl: rig.authority, scopes: rig.api.scope };
-		const secret = { ...common, clientId: rig.clients.secret.clientId, clientAuthentication: 'secret', clientSecret: rig.clients.secret.clientSecret };
+		const secret = {
+			...common,
+			clientId: rig.clients.secret.clientId,
+			clientAuthentication: 'secret',
+			clientSecret: rig.clients.secret.clientSecret,
+		};
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['main', secret],
 			['hundred', secret],
@@ -46,25 +58,59 @@ describe('client credentials in real n8n', () => {
 					certificate: rig.clients.certificate.certificatePem,
 				},
 			],
-			['federated', { ...common, clientId: rig.clients.federated.clientId, clientAuthentication: 'assertion', clientAssertion: assertion }],
+			[
+				'federated',
+				{
+					...common,
+					clientId: rig.clients.federated.clientId,
+					clientAuthentication: 'assertion',
+					clientAssertion: assertion,
+				},
+			],
 		];
-		const ids = await n8n.importCredentials(definitions.map(([name, data]) => ({ name, type: 'msalClientCredentialsApi', data })));
+		const ids = await n8n.importCredentials(
+			definitions.map(([name, data]) => ({ name, type: 'msalClientCredentialsApi', data })),
+		);
 		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
 
 		const me = `${rig.api.baseUrl}/me`;
 		const workflows: Array<[string, object]> = [
 			['main', chain('main', [manualTrigger(), acquireToken(cred.main), httpWithTokenFromInput(me)])],
-			['mainForced', chain('mainForced', [manualTrigger(), acquireToken(cred.main, { options: { forceRefresh: true } })])],
+			[
+				'mainForced',
+				chain('mainForced', [manualTrigger(), acquireToken(cred.main, { options: { forceRefresh: true } })]),
+			],
 			['hundred', chain('hundred', [manualTrigger(), itemsNode(100), acquireToken(cred.hundred)])],
-			['httpNode', chain('httpNode', [manualTrigger(), itemsNode(20), httpWithPredefinedCredential(me, cred.httpNode)])],
-			['httpNodeElsewhere', chain('httpNodeElsewhere', [manualTrigger(), httpWithPredefinedCredential(`https://localhost:${new URL(rig.api.baseUrl).port}/me`, cred.main)])],
+			[
+				'httpNode',
+				chain('httpNode', [manualTrigger(), itemsNode(20), httpWithPredefinedCredential(me, cred.httpNode)]),
+			],
+			[
+				'httpNodeElsewhere',
+				chain('httpNodeElsewhere', [
+					manualTrigger(),
+					httpWithPredefinedCredential(`https://localhost:${new URL(rig.api.baseUrl).port}/me`, cred.main),
+				]),
+			],
 			['httpNodeThenAcquire', chain('httpNodeThenAcquire', [manualTrigger(), acquireToken(cred.httpNode)])],
 			['corrupt', chain('corrupt', [manualTrigger(), acquireToken(cred.corrupt)])],
-			['corruptHttpNode', chain('corruptHttpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.corruptHttpNode)])],
+			[
+				'corruptHttpNode',
+				chain('corruptHttpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.corruptHttpNode)]),
+			],
 			['wrongSecret', chain('wrongSecret', [manualTrigger(), acquireToken(cred.wrongSecret)])],
-			['wrongSecretContinue', chain('wrongSecretContinue', [manualTrigger(), { ...acquireToken(cred.wrongSecret), continueOnFail: true }])],
-			['badScope', chain('badScope', [manualTrigger(), acquireToken(cred.main, { scopes: `${rig.api.baseUrl}/Data.Read` })])],
-			['certificate', chain('certificate', [manualTrigger(), acquireToken(cred.certificate), httpWithTokenFromInput(me)])],
+			[
+				'wrongSecretContinue',
+				chain('wrongSecretContinue', [manualTrigger(), { ...acquireToken(cred.wrongSecret), continueOnFail: true }]),
+			],
+			[
+				'badScope',
+				chain('badScope', [manualTrigger(), acquireToken(cred.main, { scopes: `${rig.api.baseUrl}/Data.Read` })]),
+			],
+			[
+				'certificate',
+				chain('certificate', [manualTrigger(), acquireToken(cred.certificate), httpWithTokenFromInput(me)]),
+			],
 			['federated', chain('federated', [manualTrigger(), acquireToken(cred.federated), httpWithTokenFromInput(me)])],
 		];
 		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
@@ -84,7 +130,12 @@ describe('client credentials in real n8n', () => {
 		expect(run.status).toBe('success');
 		expect(await tokenRequests()).toBe(1);
 		const [token] = run.nodeOutput('Acquire Token');
-		expect(token.json).toMatchObject({ tokenType: 'Bearer', fromCache: false, scopes: [rig.api.scope], tenantId: rig.tenantId });
+		expect(token.json).toMatchObject({
+			tokenType: 'Bearer',
+			fromCache: false,
+			scopes: [rig.api.scope],
+			tenantId: rig.tenantId,
+		});
 		expect(token.json).not.toHaveProperty('refreshToken');
 		const [api] = await rig.apiRequests();
 		expect(api.headers.authorization).toMatchObject({ valid: true, roles: ['Data.Read.All'] });
@@ -139,16 +190,27 @@ describe('client credentials in real n8n', () => {
 		expect(await tokenRequests()).toBe(1);
 	});
 
-	it.each(['certificate', 'federated'] as const)('%s authentication obtains a token the protected API accepts', async (name) => {
-		await rig.reset();
-		await rig.resetApi();
-		const run = await n8n.execute(wf[name]);
-		expect(run.status).toBe('success');
-		const [request] = (await rig.stats()).tokenRequests;
-		expect(request).toMatchObject({ grant: 'client_credentials', clientAuth: 'assertion', clientId: rig.clients[name].clientId });
-		if (name === 'certificate') expect(request.assertionHeader).toMatchObject({ alg: 'PS256', 'x5t#S256': expect.any(String) });
-		expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({ valid: true, roles: expect.arrayContaining(['Data.Read.All']) });
-	});
+	it.each(['certificate', 'federated'] as const)(
+		'%s authentication obtains a token the protected API accepts',
+		async (name) => {
+			await rig.reset();
+			await rig.resetApi();
+			const run = await n8n.execute(wf[name]);
+			expect(run.status).toBe('success');
+			const [request] = (await rig.stats()).tokenRequests;
+			expect(request).toMatchObject({
+				grant: 'client_credentials',
+				clientAuth: 'assertion',
+				clientId: rig.clients[name].clientId,
+			});
+			if (name === 'certificate')
+				expect(request.assertionHeader).toMatchObject({ alg: 'PS256', 'x5t#S256': expect.any(String) });
+			expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({
+				valid: true,
+				roles: expect.arrayContaining(['Data.Read.All']),
+			});
+		},
+	);
 
 	it("n8n's HTTP Request node uses the credential for 20 items with one token request, and Acquire Token then reads the cache it saved", async () => {
 		await rig.reset();
@@ -182,13 +244,18 @@ describe('client credentials in real n8n', () => {
 		expect(run.status).toBe('success');
 		expect(await tokenRequests()).toBe(1);
 		expect(run.cli.stdout + run.cli.stderr).toContain('token cache stored in the credential was discarded');
-		expect(JSON.parse(await storedCache(cred.corrupt))).toMatchObject({ format: 'n8n-nodes-msal/token-cache@1', revision: 1 });
+		expect(JSON.parse(await storedCache(cred.corrupt))).toMatchObject({
+			format: 'n8n-nodes-msal/token-cache@1',
+			revision: 1,
+		});
 	});
 
 	it("the credential's own warnings reach n8n's log when only n8n's HTTP Request node uses it (none of the package's nodes is loaded)", async () => {
 		const run = await n8n.execute(wf.corruptHttpNode);
 		expect(run.status).toBe('success');
-		expect(run.cli.stdout + run.cli.stderr).toContain('[n8n-nodes-msal] The token cache stored in the credential was discarded');
+		expect(run.cli.stdout + run.cli.stderr).toContain(
+			'[n8n-nodes-msal] The token cache stored in the credential was discarded',
+		);
 	});
 
 	it('a wrong secret fails with the AADSTS code explained and the fix, and writes nothing', async () => {
@@ -199,7 +266,10 @@ describe('client credentials in real n8n', () => {
 		expect(await storedCache(cred.wrongSecret)).toBe('');
 		const continued = await n8n.execute(wf.wrongSecretContinue);
 		expect(continued.status).toBe('success');
-		expect(continued.nodeOutput('Acquire Token')[0]).toMatchObject({ json: { error: expect.stringContaining('AADSTS7000215') }, pairedItem: { item: 0 } });
+		expect(continued.nodeOutput('Acquire Token')[0]).toMatchObject({
+			json: { error: expect.stringContaining('AADSTS7000215') },
+			pairedItem: { item: 0 },
+		});
 	});
 
 	it('a delegated scope for an app token is refused before any request, naming the field', async () => {
@@ -217,7 +287,14 @@ describe('client credentials in real n8n', () => {
 		const executions = JSON.stringify(await n8n.executions());
 		const logs = n8n.logs();
 		const keyBody = rig.clients.certificate.privateKeyPem.split('\n')[5];
-		const secrets = [rig.clients.secret.clientSecret, 'not-the-secret', keyBody, assertion, 'n8n-nodes-msal/token-cache@1', '"AccessToken":{'];
+		const secrets = [
+			rig.clients.secret.clientSecret,
+			'not-the-secret',
+			keyBody,
+			assertion,
+			'n8n-nodes-msal/token-cache@1',
+			'"AccessToken":{',
+		];
 		for (const cache of stored.filter(Boolean)) secrets.push(JSON.parse(cache).lineage);
 		for (const secret of secrets) {
 			expect(logs).not.toContain(secret);

@@ -18,7 +18,11 @@ type Ref = { id: string; name: string };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const userCodeIn = (text: string | undefined) => /enter the code (\S+) before/.exec(text ?? '')?.[1];
 
-function acquireWithDeviceCode(credential: Ref, parameters: Record<string, unknown> = {}, name = 'Acquire Token'): WorkflowNode {
+function acquireWithDeviceCode(
+	credential: Ref,
+	parameters: Record<string, unknown> = {},
+	name = 'Acquire Token',
+): WorkflowNode {
 	return {
 		name,
 		type: `${MSAL_PACKAGE}.msalAcquireToken`,
@@ -33,7 +37,12 @@ function httpWithPredefinedDeviceCode(url: string, credential: Ref): WorkflowNod
 		name: 'HTTP Request',
 		type: 'n8n-nodes-base.httpRequest',
 		typeVersion: 4.2,
-		parameters: { url, authentication: 'predefinedCredentialType', nodeCredentialType: 'msalDeviceCodeApi', options: {} },
+		parameters: {
+			url,
+			authentication: 'predefinedCredentialType',
+			nodeCredentialType: 'msalDeviceCodeApi',
+			options: {},
+		},
 		credentials: { msalDeviceCodeApi: credential },
 	};
 }
@@ -41,7 +50,12 @@ function httpWithPredefinedDeviceCode(url: string, credential: Ref): WorkflowNod
 /** A sub-workflow that posts the sign-in prompt it receives (stand-in for a mail or chat node). */
 function promptWorkflow(inboxUrl: string): object {
 	return chain('sign-in prompt', [
-		{ name: 'When Called', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, parameters: { inputSource: 'passthrough' } },
+		{
+			name: 'When Called',
+			type: 'n8n-nodes-base.executeWorkflowTrigger',
+			typeVersion: 1.1,
+			parameters: { inputSource: 'passthrough' },
+		},
 		{
 			name: 'Post Prompt',
 			type: 'n8n-nodes-base.httpRequest',
@@ -69,7 +83,10 @@ describe('device-code credential in real n8n', () => {
 	const stored = async (ref: Ref) => (await n8n.exportCredential(ref.id)).data;
 	const grants = async () => (await rig.stats()).grants;
 	const idpTokenRequests = async () => (await rig.stats()).requests.token ?? 0;
-	const refreshTokenOf = (cache: string) => Object.values((JSON.parse(cache).msal.RefreshToken ?? {}) as Record<string, { secret: string }>).map((t) => t.secret);
+	const refreshTokenOf = (cache: string) =>
+		Object.values((JSON.parse(cache).msal.RefreshToken ?? {}) as Record<string, { secret: string }>).map(
+			(t) => t.secret,
+		);
 	const remember = async (ref: Ref) => {
 		const data = await stored(ref);
 		if (data.pendingSignIn) deviceCodes.push(JSON.parse(String(data.pendingSignIn)).deviceCode);
@@ -78,7 +95,11 @@ describe('device-code credential in real n8n', () => {
 	};
 
 	/** Runs a workflow that must stop with the prompt; returns its user code. */
-	async function expectPrompt(workflowId: string, ref: Ref, pattern = /^Sign-in needed: open https:\/\/\S+ and enter the code \S+ before \d\d:\d\d UTC \(\d+ minutes\)\. Then run the workflow again\.$/) {
+	async function expectPrompt(
+		workflowId: string,
+		ref: Ref,
+		pattern = /^Sign-in needed: open https:\/\/\S+ and enter the code \S+ before \d\d:\d\d UTC \(\d+ minutes\)\. Then run the workflow again\.$/,
+	) {
 		const run = await n8n.execute(workflowId);
 		expect(run.status).toBe('error');
 		expect(run.error?.message).toMatch(pattern);
@@ -93,14 +114,21 @@ describe('device-code credential in real n8n', () => {
 	beforeAll(async () => {
 		rig = await startRig();
 		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
-		const common = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
+		const common = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['main', common],
 			['two', common],
 			['waitCancel', { ...common, signInMode: 'wait' }],
 			['waitPrompt', common],
 		];
-		const ids = await n8n.importCredentials(definitions.map(([name, data]) => ({ name, type: 'msalDeviceCodeApi', data })));
+		const ids = await n8n.importCredentials(
+			definitions.map(([name, data]) => ({ name, type: 'msalDeviceCodeApi', data })),
+		);
 		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
 
 		const [promptId] = await n8n.importWorkflows([promptWorkflow(`${rig.api.baseUrl}/prompt-inbox`)]);
@@ -110,22 +138,52 @@ describe('device-code credential in real n8n', () => {
 		const me = `${rig.api.baseUrl}/me`;
 		const workflows: Array<[string, object]> = [
 			['main', chain('main', [manualTrigger(), acquireWithDeviceCode(cred.main), httpWithTokenFromInput(me)])],
-			['mainForced', chain('mainForced', [manualTrigger(), acquireWithDeviceCode(cred.main, { options: { forceRefresh: true } })])],
+			[
+				'mainForced',
+				chain('mainForced', [manualTrigger(), acquireWithDeviceCode(cred.main, { options: { forceRefresh: true } })]),
+			],
 			['httpNode', chain('httpNode', [manualTrigger(), httpWithPredefinedDeviceCode(me, cred.main)])],
-			['twoAlice', chain('twoAlice', [manualTrigger(), acquireWithDeviceCode(cred.two, { signInOptions: { account: 'alice@contoso.test' } })])],
-			['twoBob', chain('twoBob', [manualTrigger(), acquireWithDeviceCode(cred.two, { signInOptions: { account: 'bob@contoso.test' } })])],
+			[
+				'twoAlice',
+				chain('twoAlice', [
+					manualTrigger(),
+					acquireWithDeviceCode(cred.two, { signInOptions: { account: 'alice@contoso.test' } }),
+				]),
+			],
+			[
+				'twoBob',
+				chain('twoBob', [
+					manualTrigger(),
+					acquireWithDeviceCode(cred.two, { signInOptions: { account: 'bob@contoso.test' } }),
+				]),
+			],
 			['twoNoChoice', chain('twoNoChoice', [manualTrigger(), acquireWithDeviceCode(cred.two)])],
 			['twoList', chain('twoList', [manualTrigger(), acquireWithDeviceCode(cred.two, { operation: 'listAccounts' })])],
-			['twoSignOutBob', chain('twoSignOutBob', [manualTrigger(), acquireWithDeviceCode(cred.two, { operation: 'signOut', signOutWhich: 'one', signOutAccount: 'bob@contoso.test' })])],
+			[
+				'twoSignOutBob',
+				chain('twoSignOutBob', [
+					manualTrigger(),
+					acquireWithDeviceCode(cred.two, {
+						operation: 'signOut',
+						signOutWhich: 'one',
+						signOutAccount: 'bob@contoso.test',
+					}),
+				]),
+			],
 			[
 				'waitCancel',
-				{ ...chain('waitCancel', [manualTrigger(), acquireWithDeviceCode(cred.waitCancel)]), settings: { executionOrder: 'v1', executionTimeout: 4 } },
+				{
+					...chain('waitCancel', [manualTrigger(), acquireWithDeviceCode(cred.waitCancel)]),
+					settings: { executionOrder: 'v1', executionTimeout: 4 },
+				},
 			],
 			[
 				'waitPrompt',
 				chain('waitPrompt', [
 					manualTrigger(),
-					acquireWithDeviceCode(cred.waitPrompt, { signInOptions: { signInMode: 'wait', signInPromptWorkflowId: promptId } }),
+					acquireWithDeviceCode(cred.waitPrompt, {
+						signInOptions: { signInMode: 'wait', signInPromptWorkflowId: promptId },
+					}),
 					httpWithTokenFromInput(me),
 				]),
 			],
@@ -151,7 +209,10 @@ describe('device-code credential in real n8n', () => {
 		await rig.resetApi();
 		const run = await n8n.execute(wf.main);
 		expect(run.status).toBe('success');
-		expect(run.nodeOutput('Acquire Token')[0].json).toMatchObject({ tokenType: 'Bearer', account: { username: 'alice@contoso.test' } });
+		expect(run.nodeOutput('Acquire Token')[0].json).toMatchObject({
+			tokenType: 'Bearer',
+			account: { username: 'alice@contoso.test' },
+		});
 		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ preferred_username: 'alice@contoso.test' });
 		expect((await rig.apiRequests())[0].headers.authorization).toMatchObject({ valid: true });
 		expect(await grants()).toMatchObject({ device_code: 1 });
@@ -160,7 +221,9 @@ describe('device-code credential in real n8n', () => {
 		const data = await remember(cred.main);
 		expect(data.pendingSignIn ?? '').toBe('');
 		const cache = JSON.parse(String(data.tokenCache));
-		expect(Object.values(cache.msal.Account).map((a) => (a as { username: string }).username)).toEqual(['alice@contoso.test']);
+		expect(Object.values(cache.msal.Account).map((a) => (a as { username: string }).username)).toEqual([
+			'alice@contoso.test',
+		]);
 		expect(refreshTokenOf(String(data.tokenCache))).toHaveLength(1);
 	});
 
@@ -222,7 +285,11 @@ describe('device-code credential in real n8n', () => {
 	});
 
 	it('a run while the code is not approved yet shows the same code with the time left (one poll, no new code)', async () => {
-		const { code } = await expectPrompt(wf.twoAlice, cred.two, /signing in as alice@contoso\.test\. Then run the workflow again\.$/);
+		const { code } = await expectPrompt(
+			wf.twoAlice,
+			cred.two,
+			/signing in as alice@contoso\.test\. Then run the workflow again\.$/,
+		);
 		await rig.reset();
 		const again = await n8n.execute(wf.twoAlice);
 		expect(again.error?.message).toContain(`enter the code ${code} before`);
@@ -245,22 +312,36 @@ describe('device-code credential in real n8n', () => {
 		expect(list.status).toBe('success');
 		const accounts = list.nodeOutput('Acquire Token').map((item) => item.json);
 		expect(accounts.map((a) => a.username).sort()).toEqual(['alice@contoso.test', 'bob@contoso.test']);
-		expect(accounts[0]).toEqual({ username: expect.any(String), name: expect.any(String), homeAccountId: expect.any(String), tenantId: rig.tenantId, environment: expect.any(String) });
+		expect(accounts[0]).toEqual({
+			username: expect.any(String),
+			name: expect.any(String),
+			homeAccountId: expect.any(String),
+			tenantId: rig.tenantId,
+			environment: expect.any(String),
+		});
 
 		await rig.reset();
 		const alice = await n8n.execute(wf.twoAlice);
-		expect(alice.nodeOutput('Acquire Token')[0].json).toMatchObject({ fromCache: true, account: { username: 'alice@contoso.test' } });
+		expect(alice.nodeOutput('Acquire Token')[0].json).toMatchObject({
+			fromCache: true,
+			account: { username: 'alice@contoso.test' },
+		});
 		const noChoice = await n8n.execute(wf.twoNoChoice);
 		expect(noChoice.error?.message).toContain('2 signed-in accounts');
 		expect(await idpTokenRequests()).toBe(0);
 
 		const out = await n8n.execute(wf.twoSignOutBob);
 		expect(out.status).toBe('success');
-		expect(out.nodeOutput('Acquire Token')[0].json).toMatchObject({ count: 1, signedOut: [{ username: 'bob@contoso.test' }] });
+		expect(out.nodeOutput('Acquire Token')[0].json).toMatchObject({
+			count: 1,
+			signedOut: [{ username: 'bob@contoso.test' }],
+		});
 		const after = await n8n.execute(wf.twoList);
 		expect(after.nodeOutput('Acquire Token').map((item) => item.json.username)).toEqual(['alice@contoso.test']);
 		expect(String((await stored(cred.two)).tokenCache)).not.toContain('bob@contoso.test');
-		expect((await n8n.execute(wf.twoNoChoice)).nodeOutput('Acquire Token')[0].json).toMatchObject({ account: { username: 'alice@contoso.test' } });
+		expect((await n8n.execute(wf.twoNoChoice)).nodeOutput('Acquire Token')[0].json).toMatchObject({
+			account: { username: 'alice@contoso.test' },
+		});
 	});
 
 	it('wait: the prompt workflow receives the prompt while the node waits; the approval completes the same run', async () => {
@@ -273,7 +354,12 @@ describe('device-code credential in real n8n', () => {
 			const inbox = (await rig.apiRequests()).find((r) => r.path === '/prompt-inbox');
 			if (inbox) {
 				const prompt = JSON.parse(inbox.bodyText);
-				expect(prompt).toMatchObject({ verificationUri: expect.stringMatching(/^https:/), waiting: true, isNewCode: true, expiresOn: expect.any(String) });
+				expect(prompt).toMatchObject({
+					verificationUri: expect.stringMatching(/^https:/),
+					waiting: true,
+					isNewCode: true,
+					expiresOn: expect.any(String),
+				});
 				expect(prompt.message).toContain('The workflow is waiting for the sign-in.');
 				expect(inbox.bodyText).not.toMatch(/device_?code/i);
 				code = prompt.userCode;
@@ -323,8 +409,16 @@ describe('device-code credential in real n8n', () => {
 	it('no device code, refresh token or cache content in the n8n log or stored executions', async () => {
 		const executions = JSON.stringify(await n8n.executions());
 		const logs = n8n.logs();
-		const caches = await Promise.all(Object.values(cred).map(async (ref) => String((await stored(ref)).tokenCache ?? '')));
-		const secrets = [...deviceCodes, ...refreshTokens, 'n8n-nodes-msal/token-cache@1', 'n8n-nodes-msal/pending-device-code@1', '"RefreshToken":{'];
+		const caches = await Promise.all(
+			Object.values(cred).map(async (ref) => String((await stored(ref)).tokenCache ?? '')),
+		);
+		const secrets = [
+			...deviceCodes,
+			...refreshTokens,
+			'n8n-nodes-msal/token-cache@1',
+			'n8n-nodes-msal/pending-device-code@1',
+			'"RefreshToken":{',
+		];
 		for (const cache of caches.filter(Boolean)) secrets.push(JSON.parse(cache).lineage, ...refreshTokenOf(cache));
 		expect(deviceCodes.length).toBeGreaterThanOrEqual(4);
 		expect(refreshTokens.length).toBeGreaterThanOrEqual(3);

@@ -44,7 +44,10 @@ describe("n8n's loader", () => {
 		`;
 		// Not NODE_ENV=test: n8n-core then uses a plain require instead of the vm context.
 		const env = { ...n8n.env, NODE_PATH: n8nModules };
-		const { stdout } = await execFileAsync(install.node24, ['-e', script, n8nModules, packageDir], { cwd: n8nModules, env });
+		const { stdout } = await execFileAsync(install.node24, ['-e', script, n8nModules, packageDir], {
+			cwd: n8nModules,
+			env,
+		});
 		expect(JSON.parse(stdout.trim().split('\n').pop() ?? '{}')).toEqual({
 			loaded: ['msalDeviceCodeApi', 'msalClientCredentialsApi', 'msalAcquireToken', 'msalCallApi'],
 			cacheSession: 1,

@@ -65,7 +65,8 @@ describe('public-client credential in real n8n', () => {
 
 	const exported = async (ref: Ref) => (await n8n.exportCredential(ref.id)).data;
 	const tokenCache = async (ref: Ref) => String((await exported(ref)).tokenCache ?? '');
-	const refreshTokens = (cache: string) => Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
+	const refreshTokens = (cache: string) =>
+		Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
 	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
 	const linkIn = (message: string) => /Open (\S+) in a browser/.exec(message)?.[1];
 
@@ -84,8 +85,26 @@ describe('public-client credential in real n8n', () => {
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['main', { ...common, redirectUri: signInUrl }],
 			['unregistered', { ...common, redirectUri: `http://127.0.0.1:${port}/webhook/unregistered-sign-in` }],
-			['passwordOff', { ...common, redirectUri: signInUrl, useUsernamePassword: false, username: alice.username, password: alice.password }],
-			['passwordOn', { ...common, redirectUri: signInUrl, useUsernamePassword: true, username: alice.username, password: alice.password }],
+			[
+				'passwordOff',
+				{
+					...common,
+					redirectUri: signInUrl,
+					useUsernamePassword: false,
+					username: alice.username,
+					password: alice.password,
+				},
+			],
+			[
+				'passwordOn',
+				{
+					...common,
+					redirectUri: signInUrl,
+					useUsernamePassword: true,
+					username: alice.username,
+					password: alice.password,
+				},
+			],
 		];
 		const ids = await n8n.importCredentials(definitions.map(([name, data]) => ({ name, type: CREDENTIAL, data })));
 		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
@@ -97,7 +116,10 @@ describe('public-client credential in real n8n', () => {
 			['use', chain('use', [manualTrigger(), httpWithCredential(me, cred.main)])],
 			['passwordOff', chain('passwordOff', [manualTrigger(), httpWithCredential(me, cred.passwordOff)])],
 			['passwordOn', chain('passwordOn', [manualTrigger(), httpWithCredential(me, cred.passwordOn)])],
-			['secondApi', chain('secondApi', [manualTrigger(), acquireWithCredential(cred.main, rig.secondApi.delegatedScopes[0])])],
+			[
+				'secondApi',
+				chain('secondApi', [manualTrigger(), acquireWithCredential(cred.main, rig.secondApi.delegatedScopes[0])]),
+			],
 		];
 		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
 		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
@@ -137,7 +159,9 @@ describe('public-client credential in real n8n', () => {
 		const authorize = new URL(page.visited[1]);
 		expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
 		expect(authorize.searchParams.get('redirect_uri')).toBe(signInUrl);
-		expect((await rig.stats()).tokenRequests).toEqual([expect.objectContaining({ grant: 'authorization_code', clientAuth: 'none', status: 200 })]);
+		expect((await rig.stats()).tokenRequests).toEqual([
+			expect.objectContaining({ grant: 'authorization_code', clientAuth: 'none', status: 200 }),
+		]);
 
 		const data = await exported(cred.main);
 		const cache = JSON.parse(String(data.tokenCache));
@@ -185,7 +209,9 @@ describe('public-client credential in real n8n', () => {
 		expect(run.status).toBe('error');
 		const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''}`;
 		// n8n does not even hand the node the username and password while the toggle hides them.
-		expect(message).toContain(`Sign-in needed: nobody has signed in to this credential yet. Open ${signInUrl} in a browser`);
+		expect(message).toContain(
+			`Sign-in needed: nobody has signed in to this credential yet. Open ${signInUrl} in a browser`,
+		);
 		expect(message).not.toContain(alice.password);
 		expect((await rig.stats()).grants.password).toBe(0);
 		expect(await tokenCache(cred.passwordOff)).toBe('');
@@ -260,7 +286,10 @@ describe('public-client credential in real n8n', () => {
 
 		it('a redirect URI not registered on the app', async () => {
 			await unchangedAfter(cred.unregistered, async () => {
-				const page = await browse(`http://127.0.0.1:${port}/webhook/unregistered-sign-in`, { idpOrigin: rig.authorityHost, user: alice });
+				const page = await browse(`http://127.0.0.1:${port}/webhook/unregistered-sign-in`, {
+					idpOrigin: rig.authorityHost,
+					user: alice,
+				});
 				expect(page.url.origin).toBe(rig.authorityHost);
 				expect(page.status).toBe(400);
 				expect(page.body).toContain('AADSTS50011');

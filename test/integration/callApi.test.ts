@@ -58,7 +58,12 @@ beforeAll(async () => {
 		cloud: 'custom',
 		authorityUrl: rig.authority,
 		clientId: rig.clients.certificate.clientId,
-		authentication: { method: 'certificate', privateKey: rig.clients.certificate.privateKeyPem, certificate: rig.clients.certificate.certificatePem, sendX5c: false },
+		authentication: {
+			method: 'certificate',
+			privateKey: rig.clients.certificate.privateKeyPem,
+			certificate: rig.clients.certificate.certificatePem,
+			sendX5c: false,
+		},
 		scopes: rig.api.scope,
 	};
 	guard = { scopes: [rig.api.scope], cloud: 'custom', allowedHosts: [] };
@@ -75,8 +80,13 @@ beforeEach(async () => {
 });
 
 describe('Call API core against the rig', () => {
-	it('uses the credential scope for the API\'s own host, and the guard lets the token go there', () => {
-		const choice = chooseScopes({ credentialScopes: rig.api.scope, url: new URL('/me', rig.api.baseUrl), cloud: 'custom', kind: 'app' });
+	it("uses the credential scope for the API's own host, and the guard lets the token go there", () => {
+		const choice = chooseScopes({
+			credentialScopes: rig.api.scope,
+			url: new URL('/me', rig.api.baseUrl),
+			cloud: 'custom',
+			kind: 'app',
+		});
 		expect(choice).toEqual({ scopes: [rig.api.scope], source: 'credential' });
 	});
 
@@ -87,7 +97,9 @@ describe('Call API core against the rig', () => {
 			10,
 			async (i) => (await sendApiRequest(request(`/echo?i=${i}`), source, guard)).body,
 		);
-		expect(results.map((body) => (body as { value: { query: { i: string } } }).value.query.i)).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+		expect(results.map((body) => (body as { value: { query: { i: string } } }).value.query.i)).toEqual(
+			Array.from({ length: 100 }, (_, i) => String(i)),
+		);
 		expect(await tokenRequests()).toHaveLength(1);
 		const calls = await rig.apiRequests();
 		expect(calls).toHaveLength(100);
@@ -96,10 +108,20 @@ describe('Call API core against the rig', () => {
 
 	it('follows @odata.nextLink over 3 pages and ARM nextLink, merging values', async () => {
 		const source = await tokens();
-		const graph = await sendApiRequest(request('/items?total=25&pageSize=10', { pagination: { maxPages: 0, maxItems: 0 } }), source, guard);
+		const graph = await sendApiRequest(
+			request('/items?total=25&pageSize=10', { pagination: { maxPages: 0, maxItems: 0 } }),
+			source,
+			guard,
+		);
 		expect(graph.pages).toBe(3);
-		expect((graph.body as { value: { value: Array<{ index: number }> } }).value.value.map((v) => v.index)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-		const arm = await sendApiRequest(request('/arm/items?total=12&pageSize=5', { pagination: { maxPages: 0, maxItems: 7 } }), source, guard);
+		expect((graph.body as { value: { value: Array<{ index: number }> } }).value.value.map((v) => v.index)).toEqual(
+			Array.from({ length: 25 }, (_, i) => i),
+		);
+		const arm = await sendApiRequest(
+			request('/arm/items?total=12&pageSize=5', { pagination: { maxPages: 0, maxItems: 7 } }),
+			source,
+			guard,
+		);
 		expect((arm.body as { value: { value: unknown[] } }).value.value).toHaveLength(7);
 	});
 
@@ -125,7 +147,11 @@ describe('Call API core against the rig', () => {
 	});
 
 	it('does not retry a POST by default', async () => {
-		const error = await sendApiRequest(request('/throttle?key=p&times=1', { method: 'POST' }), await tokens(), guard).catch((e: unknown) => e);
+		const error = await sendApiRequest(
+			request('/throttle?key=p&times=1', { method: 'POST' }),
+			await tokens(),
+			guard,
+		).catch((e: unknown) => e);
 		expect((error as ApiCallError).status).toBe(429);
 		expect(await rig.apiRequests()).toHaveLength(1);
 	});
@@ -143,10 +169,12 @@ describe('Call API core against the rig', () => {
 		expect(calls.map((c) => c.status)).toEqual([401, 200]);
 	});
 
-	it('refuses a host outside the token\'s resource: that host receives nothing', async () => {
+	it("refuses a host outside the token's resource: that host receives nothing", async () => {
 		const other = new URL(rig.api.baseUrl);
 		other.hostname = 'localhost'; // same server, another host name: not the resource's host
-		await expect(sendApiRequest(request(new URL('/echo', other).href), await tokens(), guard)).rejects.toBeInstanceOf(TokenGuardError);
+		await expect(sendApiRequest(request(new URL('/echo', other).href), await tokens(), guard)).rejects.toBeInstanceOf(
+			TokenGuardError,
+		);
 		expect(await rig.apiRequests()).toHaveLength(0);
 	});
 
@@ -154,32 +182,70 @@ describe('Call API core against the rig', () => {
 		await rig.setApiRouteAuth('/upload', { roles: ['Data.Write.All'] });
 		const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 131 + 17) & 0xff));
 		const source = await tokens();
-		const up = await sendApiRequest(request('/upload', { method: 'PUT', body: buildBody({ type: 'binary', data: bytes, contentType: 'application/pdf' }) }), source, guard);
-		expect(up.body).toMatchObject({ value: { sha256: sha256(bytes), size: bytes.length, contentType: 'application/pdf' } });
+		const up = await sendApiRequest(
+			request('/upload', {
+				method: 'PUT',
+				body: buildBody({ type: 'binary', data: bytes, contentType: 'application/pdf' }),
+			}),
+			source,
+			guard,
+		);
+		expect(up.body).toMatchObject({
+			value: { sha256: sha256(bytes), size: bytes.length, contentType: 'application/pdf' },
+		});
 		const down = await sendApiRequest(request('/binary?size=5000', { responseFormat: 'binary' }), source, guard);
 		const expected = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31 + 7) & 0xff));
-		expect(down.body).toMatchObject({ kind: 'binary', fileName: 'binary-5000.bin', mimeType: 'application/octet-stream' });
+		expect(down.body).toMatchObject({
+			kind: 'binary',
+			fileName: 'binary-5000.bin',
+			mimeType: 'application/octet-stream',
+		});
 		expect(sha256((down.body as { data: Buffer }).data)).toBe(sha256(expected));
 	});
 
 	it('each body type reaches the API as sent', async () => {
 		const source = await tokens();
 		const echo = async (spec: RequestBodySpec) =>
-			(await sendApiRequest(request('/echo', { method: 'POST', body: buildBody(spec) }), source, guard)).body as { value: { contentType: string; bodyText: string; bodyBase64: string } };
-		expect((await echo({ type: 'json', value: '{"a": [1, 2]}' })).value).toMatchObject({ contentType: 'application/json', bodyText: '{"a": [1, 2]}' });
-		expect((await echo({ type: 'form', fields: [{ name: 'x', value: 'a b&c' }] })).value).toMatchObject({ contentType: 'application/x-www-form-urlencoded', bodyText: 'x=a+b%26c' });
-		expect((await echo({ type: 'text', text: '<a>é</a>', contentType: 'application/xml' })).value).toMatchObject({ contentType: 'application/xml', bodyText: '<a>é</a>' });
+			(await sendApiRequest(request('/echo', { method: 'POST', body: buildBody(spec) }), source, guard)).body as {
+				value: { contentType: string; bodyText: string; bodyBase64: string };
+			};
+		expect((await echo({ type: 'json', value: '{"a": [1, 2]}' })).value).toMatchObject({
+			contentType: 'application/json',
+			bodyText: '{"a": [1, 2]}',
+		});
+		expect((await echo({ type: 'form', fields: [{ name: 'x', value: 'a b&c' }] })).value).toMatchObject({
+			contentType: 'application/x-www-form-urlencoded',
+			bodyText: 'x=a+b%26c',
+		});
+		expect((await echo({ type: 'text', text: '<a>é</a>', contentType: 'application/xml' })).value).toMatchObject({
+			contentType: 'application/xml',
+			bodyText: '<a>é</a>',
+		});
 		const raw = Buffer.from([0, 255, 1, 254]);
 		expect(Buffer.from((await echo({ type: 'binary', data: raw })).value.bodyBase64, 'base64')).toEqual(raw);
-		const multipart = (await echo({ type: 'multipart', parts: [{ name: 'note', value: 'hi' }, { name: 'file', data: raw, fileName: 'f.bin', mimeType: 'application/x-test' }] })).value;
+		const multipart = (
+			await echo({
+				type: 'multipart',
+				parts: [
+					{ name: 'note', value: 'hi' },
+					{ name: 'file', data: raw, fileName: 'f.bin', mimeType: 'application/x-test' },
+				],
+			})
+		).value;
 		expect(multipart.contentType).toMatch(/^multipart\/form-data; boundary=/);
-		const form = await new Response(Buffer.from(multipart.bodyBase64, 'base64'), { headers: { 'content-type': multipart.contentType } }).formData();
+		const form = await new Response(Buffer.from(multipart.bodyBase64, 'base64'), {
+			headers: { 'content-type': multipart.contentType },
+		}).formData();
 		expect(form.get('note')).toBe('hi');
 		expect(Buffer.from(await (form.get('file') as File).arrayBuffer())).toEqual(raw);
 	});
 
-	it('surfaces the API\'s error code, message and request ids', async () => {
-		const error = (await sendApiRequest(request('/error?status=403&code=Authorization_RequestDenied&message=Nope'), await tokens(), guard).catch((e: unknown) => e)) as ApiCallError;
+	it("surfaces the API's error code, message and request ids", async () => {
+		const error = (await sendApiRequest(
+			request('/error?status=403&code=Authorization_RequestDenied&message=Nope'),
+			await tokens(),
+			guard,
+		).catch((e: unknown) => e)) as ApiCallError;
 		expect(error).toMatchObject({ status: 403, code: 'Authorization_RequestDenied', apiMessage: 'Nope' });
 		expect(error.requestId).toBeTruthy();
 		expect(error.clientRequestId).toMatch(/^[0-9a-f-]{36}$/);

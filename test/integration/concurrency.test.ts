@@ -7,7 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { PublicClientApplication } from '@azure/msal-node';
 import { acquireAppToken, type ClientCredentialsSettings } from '../../nodes/core/clientCredentials';
-import { acquireDelegatedToken, prepareDelegatedApp, type DelegatedSettings, type SignInFlow } from '../../nodes/core/delegated';
+import {
+	acquireDelegatedToken,
+	prepareDelegatedApp,
+	type DelegatedSettings,
+	type SignInFlow,
+} from '../../nodes/core/delegated';
 import { startRig, type Rig } from '../rig/rig';
 
 jest.setTimeout(60_000);
@@ -30,7 +35,12 @@ describe('concurrent acquisitions from the same stored cache', () => {
 			cloud: 'custom',
 			authorityUrl: rig.authority,
 			clientId: rig.clients.certificate.clientId,
-			authentication: { method: 'certificate', privateKey: rig.clients.certificate.privateKeyPem, certificate: rig.clients.certificate.certificatePem, sendX5c: false },
+			authentication: {
+				method: 'certificate',
+				privateKey: rig.clients.certificate.privateKeyPem,
+				certificate: rig.clients.certificate.certificatePem,
+				sendX5c: false,
+			},
 			scopes: rig.api.scope,
 		};
 		await rig.reset();
@@ -41,10 +51,18 @@ describe('concurrent acquisitions from the same stored cache', () => {
 	});
 
 	it('delegated: 20 renewals from the same expired cache make one refresh-token request and keep the rotated refresh token', async () => {
-		const settings: DelegatedSettings = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
+		const settings: DelegatedSettings = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
 		const prepared = () => prepareDelegatedApp(settings, 'concurrency', ['organizations']);
 		const deviceCode: SignInFlow = async (app: PublicClientApplication, scopes) => {
-			const result = await app.acquireTokenByDeviceCode({ scopes, deviceCodeCallback: (p) => void rig.approveDeviceCode(p.userCode, 'bob@contoso.test') });
+			const result = await app.acquireTokenByDeviceCode({
+				scopes,
+				deviceCodeCallback: (p) => void rig.approveDeviceCode(p.userCode, 'bob@contoso.test'),
+			});
 			if (!result) throw new Error('no result');
 			return result;
 		};
@@ -56,7 +74,9 @@ describe('concurrent acquisitions from the same stored cache', () => {
 			throw new Error('no sign-in expected');
 		};
 		await rig.reset();
-		const outcomes = await Promise.all(Array.from({ length: 20 }, () => acquireDelegatedToken(prepared(), settings, stale, {}, noSignIn)));
+		const outcomes = await Promise.all(
+			Array.from({ length: 20 }, () => acquireDelegatedToken(prepared(), settings, stale, {}, noSignIn)),
+		);
 		expect((await rig.stats()).grants.refresh_token).toBe(1);
 		const written = outcomes.map((o) => o.cacheToStore).filter((c): c is string => c !== undefined);
 		expect(written).toHaveLength(1);

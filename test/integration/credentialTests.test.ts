@@ -13,10 +13,14 @@ import { secretClientCredentialData } from '../rig/credentialData';
 
 jest.setTimeout(60_000);
 
-type TestFunction = (this: ICredentialTestFunctions, credential: { id: string; name: string; type: string; data: ICredentialDataDecryptedObject }) => Promise<INodeCredentialTestResult>;
+type TestFunction = (
+	this: ICredentialTestFunctions,
+	credential: { id: string; name: string; type: string; data: ICredentialDataDecryptedObject },
+) => Promise<INodeCredentialTestResult>;
 
 // The test functions use nothing of n8n's test context.
-const run = (fn: TestFunction, type: string, data: ICredentialDataDecryptedObject) => fn.call({} as ICredentialTestFunctions, { id: 'c1', name: 'test', type, data });
+const run = (fn: TestFunction, type: string, data: ICredentialDataDecryptedObject) =>
+	fn.call({} as ICredentialTestFunctions, { id: 'c1', name: 'test', type, data });
 
 describe('credential Test buttons', () => {
 	let rig: Rig;
@@ -31,12 +35,18 @@ describe('credential Test buttons', () => {
 	it('client credentials: a fresh token is requested and reported', async () => {
 		await rig.reset();
 		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', app);
-		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining(`Token obtained for ${rig.api.scope}`) });
+		expect(result).toMatchObject({
+			status: 'OK',
+			message: expect.stringContaining(`Token obtained for ${rig.api.scope}`),
+		});
 		expect((await rig.stats()).grants.client_credentials).toBe(1);
 	});
 
 	it('client credentials: a wrong secret is explained without echoing it', async () => {
-		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', { ...app, clientSecret: 'wrong-secret-value' });
+		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', {
+			...app,
+			clientSecret: 'wrong-secret-value',
+		});
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain('AADSTS7000215: The client secret is wrong.');
 		expect(result.message).toContain('Certificates & secrets');
@@ -45,23 +55,46 @@ describe('credential Test buttons', () => {
 
 	it('client credentials: a malformed tenant is refused before any request', async () => {
 		await rig.reset();
-		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', { ...app, cloud: 'global', tenant: 'common' });
+		const result = await run(clientCredentialsTest, 'msalClientCredentialsApi', {
+			...app,
+			cloud: 'global',
+			tenant: 'common',
+		});
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain('Tenant "common" cannot be used');
 		expect((await rig.stats()).requests.token ?? 0).toBe(0);
 	});
 
 	it('device code: says nobody signed in yet, then who is signed in once someone did, with no request', async () => {
-		const data: ICredentialDataDecryptedObject = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
+		const data: ICredentialDataDecryptedObject = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
 		const empty = await run(deviceCodeTest, 'msalDeviceCodeApi', data);
 		expect(empty).toMatchObject({ status: 'Error', message: expect.stringContaining('nobody has signed in') });
 
-		const settings = { cloud: 'custom' as const, authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
-		const signedIn = await acquireDelegatedToken(prepareDelegatedApp(settings, 'deviceCode', ['organizations']), settings, undefined, {}, async (msal: PublicClientApplication, scopes) => {
-			const result = await msal.acquireTokenByDeviceCode({ scopes, deviceCodeCallback: (prompt) => void rig.approveDeviceCode(prompt.userCode, 'alice@contoso.test') });
-			if (!result) throw new Error('no result');
-			return result;
-		});
+		const settings = {
+			cloud: 'custom' as const,
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
+		const signedIn = await acquireDelegatedToken(
+			prepareDelegatedApp(settings, 'deviceCode', ['organizations']),
+			settings,
+			undefined,
+			{},
+			async (msal: PublicClientApplication, scopes) => {
+				const result = await msal.acquireTokenByDeviceCode({
+					scopes,
+					deviceCodeCallback: (prompt) => void rig.approveDeviceCode(prompt.userCode, 'alice@contoso.test'),
+				});
+				if (!result) throw new Error('no result');
+				return result;
+			},
+		);
 		await rig.reset();
 		const result = await run(deviceCodeTest, 'msalDeviceCodeApi', { ...data, tokenCache: signedIn.cacheToStore ?? '' });
 		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining('Signed in as alice@contoso.test') });

@@ -4,7 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { PublicClientApplication } from '@azure/msal-node';
-import { acquireDelegatedToken, listAccounts, prepareDelegatedApp, signOut, type DelegatedSettings, type SignInFlow } from '../../nodes/core/delegated';
+import {
+	acquireDelegatedToken,
+	listAccounts,
+	prepareDelegatedApp,
+	signOut,
+	type DelegatedSettings,
+	type SignInFlow,
+} from '../../nodes/core/delegated';
 import { startRig, type Rig } from '../rig/rig';
 
 jest.setTimeout(60_000);
@@ -34,7 +41,12 @@ describe('delegated acquisition against the identity provider', () => {
 
 	beforeAll(async () => {
 		rig = await startRig();
-		settings = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
+		settings = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
 	});
 	afterAll(async () => {
 		await rig.setAccessTokenTtl(3600);
@@ -62,18 +74,28 @@ describe('delegated acquisition against the identity provider', () => {
 		stored = forced.cacheToStore;
 		await rig.setAccessTokenTtl(3600);
 		await rig.reset();
-		const refreshTokenBefore = Object.values(JSON.parse(stored as string).msal.RefreshToken as Record<string, { secret: string }>)[0].secret;
+		const refreshTokenBefore = Object.values(
+			JSON.parse(stored as string).msal.RefreshToken as Record<string, { secret: string }>,
+		)[0].secret;
 		const renewed = await acquireDelegatedToken(prepared(), settings, stored, {}, noSignIn);
 		expect((await rig.stats()).grants.refresh_token).toBe(1);
 		expect(renewed.token.fromCache).toBe(false);
-		const refreshTokenAfter = Object.values(JSON.parse(renewed.cacheToStore as string).msal.RefreshToken as Record<string, { secret: string }>)[0].secret;
+		const refreshTokenAfter = Object.values(
+			JSON.parse(renewed.cacheToStore as string).msal.RefreshToken as Record<string, { secret: string }>,
+		)[0].secret;
 		expect(refreshTokenAfter).not.toBe(refreshTokenBefore);
 		stored = renewed.cacheToStore;
 	});
 
 	it('gets a token for a second scope silently from the same refresh token', async () => {
 		await rig.reset();
-		const other = await acquireDelegatedToken(prepared(), settings, stored, { scopes: rig.api.delegatedScopes[1] }, noSignIn);
+		const other = await acquireDelegatedToken(
+			prepared(),
+			settings,
+			stored,
+			{ scopes: rig.api.delegatedScopes[1] },
+			noSignIn,
+		);
 		expect(other.token.scopes).toContain(rig.api.delegatedScopes[1]);
 		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, device_code: 0 });
 		stored = other.cacheToStore;
@@ -83,21 +105,41 @@ describe('delegated acquisition against the identity provider', () => {
 		await rig.revokeRefreshTokens('alice@contoso.test');
 		await rig.reset();
 		const before = signIns.length;
-		const again = await acquireDelegatedToken(prepared(), settings, stored, { forceRefresh: true }, deviceCodeAs('alice@contoso.test'));
+		const again = await acquireDelegatedToken(
+			prepared(),
+			settings,
+			stored,
+			{ forceRefresh: true },
+			deviceCodeAs('alice@contoso.test'),
+		);
 		expect(signIns.length).toBe(before + 1);
 		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, device_code: 1 });
 		stored = again.cacheToStore;
 	});
 
 	it('keeps two accounts apart, picks the chosen one, and signs out exactly one', async () => {
-		const bob = await acquireDelegatedToken(prepared(), settings, stored, { account: 'bob@contoso.test' }, deviceCodeAs('bob@contoso.test'));
+		const bob = await acquireDelegatedToken(
+			prepared(),
+			settings,
+			stored,
+			{ account: 'bob@contoso.test' },
+			deviceCodeAs('bob@contoso.test'),
+		);
 		stored = bob.cacheToStore;
 		const { accounts } = await listAccounts(prepared(), stored);
 		expect(accounts.map((a) => a.username).sort()).toEqual(['alice@contoso.test', 'bob@contoso.test']);
 		expect(JSON.stringify(accounts)).not.toMatch(/secret|refresh/i);
 
-		await expect(acquireDelegatedToken(prepared(), settings, stored, {}, noSignIn)).rejects.toThrow('2 signed-in accounts');
-		const asAlice = await acquireDelegatedToken(prepared(), settings, stored, { account: 'alice@contoso.test' }, noSignIn);
+		await expect(acquireDelegatedToken(prepared(), settings, stored, {}, noSignIn)).rejects.toThrow(
+			'2 signed-in accounts',
+		);
+		const asAlice = await acquireDelegatedToken(
+			prepared(),
+			settings,
+			stored,
+			{ account: 'alice@contoso.test' },
+			noSignIn,
+		);
 		expect(asAlice.token.account?.username).toBe('alice@contoso.test');
 
 		const out = await signOut(prepared(), stored, { account: 'bob@contoso.test' });

@@ -29,7 +29,12 @@ describe('device-code sign-in against the identity provider', () => {
 
 	beforeAll(async () => {
 		rig = await startRig();
-		settings = { cloud: 'custom', authorityUrl: rig.authority, clientId: rig.clients.public.clientId, scopes: rig.api.delegatedScopes[0] };
+		settings = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+		};
 	});
 	afterAll(async () => {
 		await rig.settings({ deviceCodeIntervalSeconds: 1 });
@@ -39,8 +44,15 @@ describe('device-code sign-in against the identity provider', () => {
 	it('stop: the first call fails at once with URL, code and expiry; the next call redeems the code; then silent', async () => {
 		await rig.reset();
 		const first = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
-		expect(first.message).toMatch(/^Sign-in needed: open https:\/\/\S+ and enter the code \S+ before \d\d:\d\d UTC \(\d+ minutes\)\. Then run the workflow again\.$/);
-		expect(first.prompt).toMatchObject({ isNewCode: true, mode: 'stop', reason: 'no-account', userCode: userCodeOf(first.message) });
+		expect(first.message).toMatch(
+			/^Sign-in needed: open https:\/\/\S+ and enter the code \S+ before \d\d:\d\d UTC \(\d+ minutes\)\. Then run the workflow again\.$/,
+		);
+		expect(first.prompt).toMatchObject({
+			isNewCode: true,
+			mode: 'stop',
+			reason: 'no-account',
+			userCode: userCodeOf(first.message),
+		});
 		expect(first.pendingToStore).toContain('"deviceCode"');
 		expect(first.message).not.toContain(JSON.parse(first.pendingToStore).deviceCode);
 		let stats = await rig.stats();
@@ -74,7 +86,7 @@ describe('device-code sign-in against the identity provider', () => {
 		expect((await rig.stats()).requests.token ?? 0).toBe(0);
 	});
 
-	it('two credential records of the same app never see each other\'s accounts (one MSAL app per process)', async () => {
+	it("two credential records of the same app never see each other's accounts (one MSAL app per process)", async () => {
 		const first = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
 		await rig.approveDeviceCode(first.prompt.userCode, 'alice@contoso.test');
 		const alice = await acquireDeviceCodeToken(settings, undefined, first.pendingToStore, {});
@@ -87,7 +99,9 @@ describe('device-code sign-in against the identity provider', () => {
 	it('stop: a redeemed code for other scopes also serves the scopes asked for now', async () => {
 		const first = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
 		await rig.approveDeviceCode(first.prompt.userCode, 'alice@contoso.test');
-		const other = await acquireDeviceCodeToken(settings, undefined, first.pendingToStore, { scopes: rig.api.delegatedScopes[1] });
+		const other = await acquireDeviceCodeToken(settings, undefined, first.pendingToStore, {
+			scopes: rig.api.delegatedScopes[1],
+		});
 		expect(other.token.scopes).toContain(rig.api.delegatedScopes[1]);
 	});
 
@@ -102,7 +116,10 @@ describe('device-code sign-in against the identity provider', () => {
 
 	it('stop: an expired saved code is ignored and a fresh one shown', async () => {
 		const first = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
-		const expired = JSON.stringify({ ...JSON.parse(first.pendingToStore), expiresAt: Math.floor(Date.now() / 1000) - 1 });
+		const expired = JSON.stringify({
+			...JSON.parse(first.pendingToStore),
+			expiresAt: Math.floor(Date.now() / 1000) - 1,
+		});
 		await rig.reset();
 		const fresh = await pendingFrom(acquireDeviceCodeToken(settings, undefined, expired, {}));
 		expect(fresh.prompt.userCode).not.toBe(first.prompt.userCode);
@@ -157,7 +174,9 @@ describe('device-code sign-in against the identity provider', () => {
 
 	it('wait: the sign-in timeout ends the wait with the code kept', async () => {
 		await rig.reset();
-		const timedOut = await pendingFrom(acquireDeviceCodeToken({ ...settings, signInMode: 'wait', signInTimeoutSeconds: 2 }, undefined, undefined, {}));
+		const timedOut = await pendingFrom(
+			acquireDeviceCodeToken({ ...settings, signInMode: 'wait', signInTimeoutSeconds: 2 }, undefined, undefined, {}),
+		);
 		expect(timedOut.fix).toContain('Sign-In Timeout');
 		expect(timedOut.pendingToStore).toContain('"deviceCode"');
 	});
@@ -167,33 +186,60 @@ describe('device-code sign-in against the identity provider', () => {
 		await rig.approveDeviceCode(first.prompt.userCode, 'alice@contoso.test');
 		const signedIn = await acquireDeviceCodeToken(settings, undefined, first.pendingToStore, {});
 		await rig.revokeRefreshTokens('alice@contoso.test');
-		const again = await pendingFrom(acquireDeviceCodeToken(settings, signedIn.cacheToStore, undefined, { forceRefresh: true }));
+		const again = await pendingFrom(
+			acquireDeviceCodeToken(settings, signedIn.cacheToStore, undefined, { forceRefresh: true }),
+		);
 		expect(again.prompt.reason).toBe('interaction-required');
 		expect(again.message).toMatch(/^Sign-in needed again \(the saved sign-in is no longer accepted/);
 		await rig.approveDeviceCode(again.prompt.userCode, 'alice@contoso.test');
-		const back = await acquireDeviceCodeToken(settings, signedIn.cacheToStore, again.pendingToStore, { forceRefresh: true });
+		const back = await acquireDeviceCodeToken(settings, signedIn.cacheToStore, again.pendingToStore, {
+			forceRefresh: true,
+		});
 		expect(back.token.account?.username).toBe('alice@contoso.test');
 	});
 
 	it('the account option: signing in as someone else is refused and nothing is kept', async () => {
-		const first = await pendingFrom(acquireDeviceCodeToken({ ...settings, account: 'alice@contoso.test' }, undefined, undefined, {}));
+		const first = await pendingFrom(
+			acquireDeviceCodeToken({ ...settings, account: 'alice@contoso.test' }, undefined, undefined, {}),
+		);
 		expect(first.message).toContain('signing in as alice@contoso.test');
 		await rig.approveDeviceCode(first.prompt.userCode, 'bob@contoso.test');
-		const wrong = await acquireDeviceCodeToken({ ...settings, account: 'alice@contoso.test' }, undefined, first.pendingToStore, {}).catch((e: unknown) => e);
+		const wrong = await acquireDeviceCodeToken(
+			{ ...settings, account: 'alice@contoso.test' },
+			undefined,
+			first.pendingToStore,
+			{},
+		).catch((e: unknown) => e);
 		expect(wrong).toBeInstanceOf(SignInPendingError); // a fresh code, with the reason first
-		expect((wrong as Error).message).toMatch(/^The code was used to sign in as bob@contoso.test, but the credential \(or node\) asks for alice@contoso.test\./);
+		expect((wrong as Error).message).toMatch(
+			/^The code was used to sign in as bob@contoso.test, but the credential \(or node\) asks for alice@contoso.test\./,
+		);
 	});
 
-	it.each(['common', 'consumers'])('tenant %s is refused before any request, explaining AADSTS90133', async (tenant) => {
-		const error = await acquireDeviceCodeToken({ ...settings, cloud: 'global', tenant, clientId: '00000000-0000-0000-0000-000000000001' }, undefined, undefined, {}).catch((e: unknown) => e);
-		expect(error).toBeInstanceOf(InvalidInputError);
-		expect((error as InvalidInputError).message).toContain('AADSTS90133');
-		expect((error as InvalidInputError).field).toBe('Tenant');
-	});
+	it.each(['common', 'consumers'])(
+		'tenant %s is refused before any request, explaining AADSTS90133',
+		async (tenant) => {
+			const error = await acquireDeviceCodeToken(
+				{ ...settings, cloud: 'global', tenant, clientId: '00000000-0000-0000-0000-000000000001' },
+				undefined,
+				undefined,
+				{},
+			).catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(InvalidInputError);
+			expect((error as InvalidInputError).message).toContain('AADSTS90133');
+			expect((error as InvalidInputError).field).toBe('Tenant');
+		},
+	);
 
 	it('public client flows turned off (AADSTS7000218) is explained', async () => {
 		const first = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
-		await rig.failNextTokenRequest({ status: 401, error: 'invalid_client', error_description: "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", error_codes: [7000218] });
+		await rig.failNextTokenRequest({
+			status: 401,
+			error: 'invalid_client',
+			error_description:
+				"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+			error_codes: [7000218],
+		});
 		const error = await acquireDeviceCodeToken(settings, undefined, first.pendingToStore, {}).catch((e: unknown) => e);
 		expect(error).not.toBeInstanceOf(SignInFailedError);
 		expect((error as Error).message).toContain('AADSTS7000218');

@@ -6,9 +6,18 @@
  */
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { beginAuthCodeSignIn, completeAuthCodeSignIn, SignInCallbackError, type PendingSignIn } from '../../nodes/core/authCode';
+import {
+	beginAuthCodeSignIn,
+	completeAuthCodeSignIn,
+	SignInCallbackError,
+	type PendingSignIn,
+} from '../../nodes/core/authCode';
 import { listAccounts, SignInRequiredError } from '../../nodes/core/delegated';
-import { publicClientAcquirer, publicClientAppFrom, publicClientSettingsFrom } from '../../nodes/n8n/publicClientAdapter';
+import {
+	publicClientAcquirer,
+	publicClientAppFrom,
+	publicClientSettingsFrom,
+} from '../../nodes/n8n/publicClientAdapter';
 import { browse } from '../rig/publicClientBrowser';
 import { startRig, type Rig } from '../rig/rig';
 
@@ -19,7 +28,8 @@ interface ExtraApis {
 	consentApi: { resource: string; delegatedScopes: string[] };
 }
 
-const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+const claimsOf = (jwt: string) =>
+	JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 const refreshTokens = (cache: string) =>
 	Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
 
@@ -43,7 +53,11 @@ describe('public-client credential against the identity provider', () => {
 			claims: query.get('claims') ?? undefined,
 			loginHint: query.get('login_hint') ?? undefined,
 		});
-		const back = await browse(begun.authorizeUrl, { idpOrigin: rig.authorityHost, stopAtRedirectBack: true, ...options });
+		const back = await browse(begun.authorizeUrl, {
+			idpOrigin: rig.authorityHost,
+			stopAtRedirectBack: true,
+			...options,
+		});
 		return { begun, back: back.url, callback: Object.fromEntries(back.url.searchParams) };
 	}
 	async function expectSignInRequired(promise: Promise<unknown>): Promise<SignInRequiredError> {
@@ -127,7 +141,11 @@ describe('public-client credential against the identity provider', () => {
 	it('a token for a second API comes from the same refresh token, with no interactive step', async () => {
 		await rig.reset();
 		const other = await acquire({ scopes: rig.secondApi.delegatedScopes[0] });
-		expect(claimsOf(other.token.accessToken)).toMatchObject({ aud: rig.secondApi.resource, scp: 'Files.Read', preferred_username: alice.username });
+		expect(claimsOf(other.token.accessToken)).toMatchObject({
+			aud: rig.secondApi.resource,
+			scp: 'Files.Read',
+			preferred_username: alice.username,
+		});
 		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, authorization_code: 0, password: 0 });
 		stored = other.cacheToStore;
 	});
@@ -138,7 +156,9 @@ describe('public-client credential against the identity provider', () => {
 		const error = await expectSignInRequired(acquire({ scopes: scope }));
 		expect(error.reason).toBe('interaction-required');
 		const link = linkIn(error.message);
-		expect(link).toBe(`${redirectUri}?scopes=${encodeURIComponent(scope)}&login_hint=${encodeURIComponent(alice.username)}`);
+		expect(link).toBe(
+			`${redirectUri}?scopes=${encodeURIComponent(scope)}&login_hint=${encodeURIComponent(alice.username)}`,
+		);
 		expect(error.message).toContain(`consent to ${scope}`);
 		expect((await rig.stats()).tokenRequests.map((r) => r.status)).toEqual([400]);
 
@@ -162,7 +182,9 @@ describe('public-client credential against the identity provider', () => {
 		const error = await expectSignInRequired(acquire({ claims }));
 		expect(error.reason).toBe('claims');
 		const link = new URL(linkIn(error.message));
-		expect(JSON.parse(Buffer.from(link.searchParams.get('claims')!, 'base64url').toString())).toEqual(claims && JSON.parse(claims));
+		expect(JSON.parse(Buffer.from(link.searchParams.get('claims')!, 'base64url').toString())).toEqual(
+			claims && JSON.parse(claims),
+		);
 		const { begun, callback } = await signInThroughLink(link.toString());
 		expect(new URL(begun.authorizeUrl).searchParams.get('claims')).toContain('"acrs"');
 		const done = await completeAuthCodeSignIn(prepared(), stored, begun.pending, callback);
@@ -171,11 +193,18 @@ describe('public-client credential against the identity provider', () => {
 	});
 
 	describe('username and password', () => {
-		const ropc = (overrides: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject => ({ ...data, username: alice.username, password: alice.password, ...overrides });
+		const ropc = (overrides: ICredentialDataDecryptedObject): ICredentialDataDecryptedObject => ({
+			...data,
+			username: alice.username,
+			password: alice.password,
+			...overrides,
+		});
 
 		it('is refused unless turned on: the stored password is not sent', async () => {
 			await rig.reset();
-			const error = await expectSignInRequired(publicClientAcquirer(ropc({ useUsernamePassword: false }), undefined, {}));
+			const error = await expectSignInRequired(
+				publicClientAcquirer(ropc({ useUsernamePassword: false }), undefined, {}),
+			);
 			expect(error.message).toContain('"Sign In With Username and Password" is off');
 			expect(error.message).not.toContain(alice.password);
 			expect((await rig.stats()).grants.password).toBe(0);
@@ -196,7 +225,9 @@ describe('public-client credential against the identity provider', () => {
 
 		it('a wrong password gives a clear error without the password and saves nothing', async () => {
 			const credential = ropc({ useUsernamePassword: true, password: 'Wrong-Passw0rd!' });
-			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & { fix: string };
+			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & {
+				fix: string;
+			};
 			expect(error.message).toContain('AADSTS50126');
 			expect(`${error.message} ${error.fix}`).not.toContain('Wrong-Passw0rd!');
 		});
@@ -227,7 +258,9 @@ describe('public-client credential against the identity provider', () => {
 		it('state mismatch: not redeemed at all', async () => {
 			const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
 			await rig.reset();
-			const error = await failure(completeAuthCodeSignIn(prepared(), stored, begun.pending, { ...callback, state: 'forged-state' }));
+			const error = await failure(
+				completeAuthCodeSignIn(prepared(), stored, begun.pending, { ...callback, state: 'forged-state' }),
+			);
 			expect(error.message).toContain('state mismatch');
 			expect((await rig.stats()).requests.token).toBe(0);
 			await unchanged();
@@ -242,11 +275,14 @@ describe('public-client credential against the identity provider', () => {
 			await unchanged();
 		});
 
-		it('PKCE mismatch: a code from another sign-in with this sign-in\'s state', async () => {
+		it("PKCE mismatch: a code from another sign-in with this sign-in's state", async () => {
 			const first = await signInThroughLink(redirectUri, { user: alice });
 			const second = await signInThroughLink(redirectUri, { user: alice });
 			const error = await failure(
-				completeAuthCodeSignIn(prepared(), stored, [first.begun.started, second.begun.started], { code: second.callback.code, state: first.callback.state }),
+				completeAuthCodeSignIn(prepared(), stored, [first.begun.started, second.begun.started], {
+					code: second.callback.code,
+					state: first.callback.state,
+				}),
 			);
 			expect(error.message).toContain('AADSTS501481');
 			await unchanged();
@@ -265,7 +301,11 @@ describe('public-client credential against the identity provider', () => {
 		it('wrong redirect URI: refused by the provider at sign-in, or at redemption', async () => {
 			const unregistered = 'http://127.0.0.1:5999/webhook/not-registered';
 			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, { redirectUri: unregistered });
-			const page = await browse(begun.authorizeUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+			const page = await browse(begun.authorizeUrl, {
+				idpOrigin: rig.authorityHost,
+				user: alice,
+				stopAtRedirectBack: true,
+			});
 			expect(page.status).toBe(400);
 			expect(page.body).toContain('AADSTS50011');
 
@@ -278,7 +318,9 @@ describe('public-client credential against the identity provider', () => {
 
 		it('an expired sign-in is refused', async () => {
 			const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
-			const error = await failure(completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, { now: Date.now() + 16 * 60_000 }));
+			const error = await failure(
+				completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, { now: Date.now() + 16 * 60_000 }),
+			);
 			expect(error.message).toContain('state mismatch');
 			await unchanged();
 		});
@@ -287,7 +329,11 @@ describe('public-client credential against the identity provider', () => {
 			data = { ...data, allowedAccounts: 'bob@contoso.test' };
 			try {
 				const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
-				const error = await failure(completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, { allowedAccounts: ['bob@contoso.test'] }));
+				const error = await failure(
+					completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, {
+						allowedAccounts: ['bob@contoso.test'],
+					}),
+				);
 				expect(error.message).toContain('alice@contoso.test may not sign in');
 			} finally {
 				delete data.allowedAccounts;

@@ -19,68 +19,112 @@ import { fileURLToPath } from 'node:url';
 export const DEFAULT_CA_DIR = resolve(fileURLToPath(new URL('../../.rig/ca', import.meta.url)));
 
 function openssl(args, cwd) {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+	execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export function ensureCa(dir = DEFAULT_CA_DIR) {
-  mkdirSync(dir, { recursive: true });
-  const keyPath = join(dir, 'ca-key.pem');
-  const certPath = join(dir, 'ca.pem');
-  if (!existsSync(keyPath) || !existsSync(certPath)) {
-    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
-    openssl(['req', '-x509', '-new', '-key', keyPath, '-sha256', '-days', '3650',
-      '-subj', '/CN=n8n-nodes-msal test rig CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', certPath]);
-  }
-  return { keyPath, certPath, certPem: readFileSync(certPath, 'utf8') };
+	mkdirSync(dir, { recursive: true });
+	const keyPath = join(dir, 'ca-key.pem');
+	const certPath = join(dir, 'ca.pem');
+	if (!existsSync(keyPath) || !existsSync(certPath)) {
+		openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
+		openssl([
+			'req',
+			'-x509',
+			'-new',
+			'-key',
+			keyPath,
+			'-sha256',
+			'-days',
+			'3650',
+			'-subj',
+			'/CN=n8n-nodes-msal test rig CA',
+			'-addext',
+			'basicConstraints=critical,CA:TRUE',
+			'-addext',
+			'keyUsage=critical,keyCertSign,cRLSign',
+			'-out',
+			certPath,
+		]);
+	}
+	return { keyPath, certPath, certPem: readFileSync(certPath, 'utf8') };
 }
 
 export function issueServerCert(ca, dir) {
-  mkdirSync(dir, { recursive: true });
-  const keyPath = join(dir, 'server-key.pem');
-  const csrPath = join(dir, 'server.csr');
-  const certPath = join(dir, 'server.pem');
-  const extPath = join(dir, 'server.ext');
-  writeFileSync(extPath, [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ].join('\n'));
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
-  openssl(['req', '-new', '-key', keyPath, '-subj', '/CN=127.0.0.1', '-out', csrPath]);
-  // Short validity is fine: the server cert is re-issued at every rig start.
-  openssl(['x509', '-req', '-in', csrPath, '-CA', ca.certPath, '-CAkey', ca.keyPath,
-    '-CAcreateserial', '-days', '30', '-sha256', '-extfile', extPath, '-out', certPath]);
-  return { keyPem: readFileSync(keyPath, 'utf8'), certPem: readFileSync(certPath, 'utf8') };
+	mkdirSync(dir, { recursive: true });
+	const keyPath = join(dir, 'server-key.pem');
+	const csrPath = join(dir, 'server.csr');
+	const certPath = join(dir, 'server.pem');
+	const extPath = join(dir, 'server.ext');
+	writeFileSync(
+		extPath,
+		[
+			'basicConstraints=CA:FALSE',
+			'keyUsage=digitalSignature,keyEncipherment',
+			'extendedKeyUsage=serverAuth',
+			'subjectAltName=IP:127.0.0.1,DNS:localhost',
+		].join('\n'),
+	);
+	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
+	openssl(['req', '-new', '-key', keyPath, '-subj', '/CN=127.0.0.1', '-out', csrPath]);
+	// Short validity is fine: the server cert is re-issued at every rig start.
+	openssl([
+		'x509',
+		'-req',
+		'-in',
+		csrPath,
+		'-CA',
+		ca.certPath,
+		'-CAkey',
+		ca.keyPath,
+		'-CAcreateserial',
+		'-days',
+		'30',
+		'-sha256',
+		'-extfile',
+		extPath,
+		'-out',
+		certPath,
+	]);
+	return { keyPem: readFileSync(keyPath, 'utf8'), certPem: readFileSync(certPath, 'utf8') };
 }
 
 export function selfSignedClientCert(dir, name) {
-  mkdirSync(dir, { recursive: true });
-  const keyPath = join(dir, `${name}-key.pem`);
-  const certPath = join(dir, `${name}.pem`);
-  // genpkey writes PKCS#8 ("BEGIN PRIVATE KEY"), which MSAL Node expects.
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
-  openssl(['req', '-x509', '-new', '-key', keyPath, '-sha256', '-days', '365',
-    '-subj', `/CN=${name}`, '-out', certPath]);
-  const certificatePem = readFileSync(certPath, 'utf8');
-  const x509 = new X509Certificate(certificatePem);
-  return {
-    privateKeyPem: readFileSync(keyPath, 'utf8'),
-    certificatePem,
-    thumbprintSha256: x509.fingerprint256.replaceAll(':', '').toLowerCase(),
-    thumbprintSha1: x509.fingerprint.replaceAll(':', '').toLowerCase(),
-    publicKey: x509.publicKey,
-  };
+	mkdirSync(dir, { recursive: true });
+	const keyPath = join(dir, `${name}-key.pem`);
+	const certPath = join(dir, `${name}.pem`);
+	// genpkey writes PKCS#8 ("BEGIN PRIVATE KEY"), which MSAL Node expects.
+	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
+	openssl([
+		'req',
+		'-x509',
+		'-new',
+		'-key',
+		keyPath,
+		'-sha256',
+		'-days',
+		'365',
+		'-subj',
+		`/CN=${name}`,
+		'-out',
+		certPath,
+	]);
+	const certificatePem = readFileSync(certPath, 'utf8');
+	const x509 = new X509Certificate(certificatePem);
+	return {
+		privateKeyPem: readFileSync(keyPath, 'utf8'),
+		certificatePem,
+		thumbprintSha256: x509.fingerprint256.replaceAll(':', '').toLowerCase(),
+		thumbprintSha1: x509.fingerprint.replaceAll(':', '').toLowerCase(),
+		publicKey: x509.publicKey,
+	};
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [command, dir] = process.argv.slice(2);
-  if (command !== 'ensure-ca') {
-    process.stderr.write('usage: node test/rig/certificates.mjs ensure-ca [dir]\n');
-    process.exit(2);
-  }
-  process.stdout.write(`${ensureCa(dir ? resolve(dir) : DEFAULT_CA_DIR).certPath}\n`);
+	const [command, dir] = process.argv.slice(2);
+	if (command !== 'ensure-ca') {
+		process.stderr.write('usage: node test/rig/certificates.mjs ensure-ca [dir]\n');
+		process.exit(2);
+	}
+	process.stdout.write(`${ensureCa(dir ? resolve(dir) : DEFAULT_CA_DIR).certPath}\n`);
 }

@@ -1,7 +1,10 @@
 import type { RigJson } from './rig';
 
 /** The data of an n8n client-credentials credential for the rig's secret client. */
-export function secretClientCredentialData(rig: RigJson, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function secretClientCredentialData(
+	rig: RigJson,
+	overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
 	return {
 		cloud: 'custom',
 		authorityUrl: rig.authority,

@@ -51,17 +51,29 @@ function tenantTarget(env: NodeJS.ProcessEnv): Target {
 
 async function main(): Promise<void> {
 	const useTenant = Boolean(process.env.MSAL_TENANT_ID && process.env.MSAL_CLIENT_ID);
-	if (useTenant && !process.env.MSAL_CLIENT_SECRET && !(process.env.MSAL_CERTIFICATE_FILE && process.env.MSAL_PRIVATE_KEY_FILE)) {
+	if (
+		useTenant &&
+		!process.env.MSAL_CLIENT_SECRET &&
+		!(process.env.MSAL_CERTIFICATE_FILE && process.env.MSAL_PRIVATE_KEY_FILE)
+	) {
 		throw new Error('For a real tenant set MSAL_CLIENT_SECRET, or MSAL_CERTIFICATE_FILE and MSAL_PRIVATE_KEY_FILE.');
 	}
 	const target = useTenant ? tenantTarget(process.env) : await localTarget();
-	const n8n = await createN8n({ packageTarball: process.env.MSAL_PACKAGE_TARBALL as string, env: target.rig?.childEnv() ?? {} });
+	const n8n = await createN8n({
+		packageTarball: process.env.MSAL_PACKAGE_TARBALL as string,
+		env: target.rig?.childEnv() ?? {},
+	});
 	try {
 		console.log(`n8n ${n8n.userFolder} with ${n8n.packageName}@${n8n.packageVersion}, against the ${target.describe}`);
-		const [credentialId] = await n8n.importCredentials([{ name: 'Demo app', type: 'msalClientCredentialsApi', data: target.credential }]);
-		const workflow = JSON.parse(readFileSync(resolve(__dirname, '../../examples/acquire-token-then-call-api.json'), 'utf8'));
+		const [credentialId] = await n8n.importCredentials([
+			{ name: 'Demo app', type: 'msalClientCredentialsApi', data: target.credential },
+		]);
+		const workflow = JSON.parse(
+			readFileSync(resolve(__dirname, '../../examples/acquire-token-then-call-api.json'), 'utf8'),
+		);
 		for (const node of workflow.nodes) {
-			if (node.credentials?.msalClientCredentialsApi) node.credentials.msalClientCredentialsApi = { id: credentialId, name: 'Demo app' };
+			if (node.credentials?.msalClientCredentialsApi)
+				node.credentials.msalClientCredentialsApi = { id: credentialId, name: 'Demo app' };
 			if (node.name === 'Call API') node.parameters.url = target.apiUrl;
 		}
 		const workflowId = await n8n.importWorkflow(workflow);
@@ -78,8 +90,13 @@ async function main(): Promise<void> {
 			const answer = result.nodeOutput('Call API')[0]?.json;
 			const stats = target.rig ? await target.rig.stats() : undefined;
 			const idpRequests = stats ? Object.values(stats.requests).reduce((a, b) => a + b, 0) : undefined;
-			console.log(`\nRun ${run} (a new n8n process): token ${token.fromCache ? 'served from the cache in the credential' : 'obtained from the identity provider'}, expires ${token.expiresOn}`);
-			if (stats) console.log(`  requests received by the identity provider: ${idpRequests} (token endpoint: ${stats.requests.token ?? 0})`);
+			console.log(
+				`\nRun ${run} (a new n8n process): token ${token.fromCache ? 'served from the cache in the credential' : 'obtained from the identity provider'}, expires ${token.expiresOn}`,
+			);
+			if (stats)
+				console.log(
+					`  requests received by the identity provider: ${idpRequests} (token endpoint: ${stats.requests.token ?? 0})`,
+				);
 			console.log(`  API answered: ${JSON.stringify(answer).slice(0, 400)}`);
 		}
 		const stored = (await n8n.exportCredential(credentialId)).data.tokenCache as string;

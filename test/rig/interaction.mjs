@@ -19,42 +19,55 @@ const page = (uid, message = '') => `<!doctype html>
 </form></body></html>`;
 
 export async function handleInteraction({ req, res, url, provider, findUser, createGrant, state }) {
-  let details;
-  try {
-    details = await provider.interactionDetails(req, res);
-  } catch (error) {
-    res.writeHead(400, { 'content-type': 'text/plain' });
-    return res.end(`interaction not found: ${error.message}`);
-  }
-  const { params, uid } = details;
-  const uidSegment = url.pathname.split('/').pop();
+	let details;
+	try {
+		details = await provider.interactionDetails(req, res);
+	} catch (error) {
+		res.writeHead(400, { 'content-type': 'text/plain' });
+		return res.end(`interaction not found: ${error.message}`);
+	}
+	const { params, uid } = details;
+	const uidSegment = url.pathname.split('/').pop();
 
-  const finish = async (user) => {
-    const scopes = String(params.scope || '').split(' ').filter(Boolean);
-    const grant = await createGrant(user.oid, params.client_id, scopes, params.resource);
-    return provider.interactionFinished(req, res, {
-      login: { accountId: user.oid },
-      consent: { grantId: grant.jti },
-    }, { mergeWithLastSubmission: false });
-  };
+	const finish = async (user) => {
+		const scopes = String(params.scope || '')
+			.split(' ')
+			.filter(Boolean);
+		const grant = await createGrant(user.oid, params.client_id, scopes, params.resource);
+		return provider.interactionFinished(
+			req,
+			res,
+			{
+				login: { accountId: user.oid },
+				consent: { grantId: grant.jti },
+			},
+			{ mergeWithLastSubmission: false },
+		);
+	};
 
-  if (req.method === 'GET') {
-    const hinted = findUser(params.login_hint);
-    if (hinted && state.settings.autoLogin) return finish(hinted);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    return res.end(page(uidSegment || uid));
-  }
+	if (req.method === 'GET') {
+		const hinted = findUser(params.login_hint);
+		if (hinted && state.settings.autoLogin) return finish(hinted);
+		res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+		return res.end(page(uidSegment || uid));
+	}
 
-  const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
-  if (form.action === 'deny') {
-    return provider.interactionFinished(req, res, {
-      error: 'access_denied', error_description: 'AADSTS65004: User declined to consent to access the app.',
-    }, { mergeWithLastSubmission: false });
-  }
-  const user = findUser(form.username);
-  if (!user || user.password !== form.password) {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    return res.end(page(uidSegment || uid, 'Your account or password is incorrect.'));
-  }
-  return finish(user);
+	const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+	if (form.action === 'deny') {
+		return provider.interactionFinished(
+			req,
+			res,
+			{
+				error: 'access_denied',
+				error_description: 'AADSTS65004: User declined to consent to access the app.',
+			},
+			{ mergeWithLastSubmission: false },
+		);
+	}
+	const user = findUser(form.username);
+	if (!user || user.password !== form.password) {
+		res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+		return res.end(page(uidSegment || uid, 'Your account or password is incorrect.'));
+	}
+	return finish(user);
 }

@@ -60,8 +60,8 @@ import * as path from 'node:path';
 const execFileAsync = promisify(execFile);
 
 export interface N8nInstall {
-  node24: string;
-  n8nBin: string;
+	node24: string;
+	n8nBin: string;
 }
 
 /** Fixed encryption key of every harness instance (tests may re-derive with it). */
@@ -75,399 +75,403 @@ let installPromise: Promise<N8nInstall> | undefined;
  * and returns the paths it prints.
  */
 export function ensureN8nInstalled(): Promise<N8nInstall> {
-  installPromise ??= (async () => {
-    const script = path.join(__dirname, 'install-n8n.sh');
-    const cacheDir = process.env.MSAL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'n8n-nodes-msal');
-    await fsp.mkdir(cacheDir, { recursive: true });
-    const lock = path.join(cacheDir, '.install.lock');
-    const { stdout } = await execFileAsync('flock', [lock, 'bash', script], {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 30 * 60_000,
-    });
-    const node24 = /^NODE24=(.+)$/m.exec(stdout)?.[1];
-    const n8nBin = /^N8N_BIN=(.+)$/m.exec(stdout)?.[1];
-    if (!node24 || !n8nBin) throw new Error(`install-n8n.sh printed no paths:\n${stdout}`);
-    return { node24, n8nBin };
-  })();
-  installPromise.catch(() => (installPromise = undefined));
-  return installPromise;
+	installPromise ??= (async () => {
+		const script = path.join(__dirname, 'install-n8n.sh');
+		const cacheDir = process.env.MSAL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'n8n-nodes-msal');
+		await fsp.mkdir(cacheDir, { recursive: true });
+		const lock = path.join(cacheDir, '.install.lock');
+		const { stdout } = await execFileAsync('flock', [lock, 'bash', script], {
+			maxBuffer: 64 * 1024 * 1024,
+			timeout: 30 * 60_000,
+		});
+		const node24 = /^NODE24=(.+)$/m.exec(stdout)?.[1];
+		const n8nBin = /^N8N_BIN=(.+)$/m.exec(stdout)?.[1];
+		if (!node24 || !n8nBin) throw new Error(`install-n8n.sh printed no paths:\n${stdout}`);
+		return { node24, n8nBin };
+	})();
+	installPromise.catch(() => (installPromise = undefined));
+	return installPromise;
 }
 
 export interface CliResult {
-  args: string[];
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
+	args: string[];
+	exitCode: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+	durationMs: number;
 }
 
 /** A node's output item as n8n stores it. */
 export interface Item {
-  json: Record<string, unknown>;
-  pairedItem?: { item: number; input?: number } | Array<{ item: number; input?: number }> | number;
-  binary?: Record<string, unknown>;
-  [key: string]: unknown;
+	json: Record<string, unknown>;
+	pairedItem?: { item: number; input?: number } | Array<{ item: number; input?: number }> | number;
+	binary?: Record<string, unknown>;
+	[key: string]: unknown;
 }
 
 export interface ExecutionError {
-  message: string;
-  description?: string | null;
-  name?: string;
-  /** Name of the failing node, when n8n recorded it. */
-  node?: string;
-  httpCode?: string | null;
-  [key: string]: unknown;
+	message: string;
+	description?: string | null;
+	name?: string;
+	/** Name of the failing node, when n8n recorded it. */
+	node?: string;
+	httpCode?: string | null;
+	[key: string]: unknown;
 }
 
 export interface ExecutionResult {
-  status: 'success' | 'error';
-  exitCode: number | null;
-  /** Workflow-level error (data.resultData.error), for status 'error'. */
-  error?: ExecutionError;
-  lastNodeExecuted?: string;
-  /** The parsed IRun JSON printed by `n8n execute`. */
-  raw: any;
-  /** Items of the given output (default 0) of the given run (default: last) of a node. */
-  nodeOutput(nodeName: string, opts?: { outputIndex?: number; runIndex?: number }): Item[];
-  /** Error of a node's run (default: last), if that run failed. */
-  nodeError(nodeName: string, runIndex?: number): ExecutionError | undefined;
-  /** Number of runs recorded for a node (0 when it did not run). */
-  nodeRunCount(nodeName: string): number;
-  cli: CliResult;
+	status: 'success' | 'error';
+	exitCode: number | null;
+	/** Workflow-level error (data.resultData.error), for status 'error'. */
+	error?: ExecutionError;
+	lastNodeExecuted?: string;
+	/** The parsed IRun JSON printed by `n8n execute`. */
+	raw: any;
+	/** Items of the given output (default 0) of the given run (default: last) of a node. */
+	nodeOutput(nodeName: string, opts?: { outputIndex?: number; runIndex?: number }): Item[];
+	/** Error of a node's run (default: last), if that run failed. */
+	nodeError(nodeName: string, runIndex?: number): ExecutionError | undefined;
+	/** Number of runs recorded for a node (0 when it did not run). */
+	nodeRunCount(nodeName: string): number;
+	cli: CliResult;
 }
 
 export interface CredentialRecord {
-  id: string;
-  name: string;
-  type: string;
-  data: Record<string, unknown>;
-  [key: string]: unknown;
+	id: string;
+	name: string;
+	type: string;
+	data: Record<string, unknown>;
+	[key: string]: unknown;
 }
 
 export interface StoredExecution {
-  id: string;
-  workflowId: string;
-  status: string;
-  finished: boolean;
-  mode: string;
-  /** The stored run data, decoded from n8n's `flatted` serialisation. */
-  data: any;
-  /** The stored string exactly as in the database (for "secret never stored" checks). */
-  rawData: string;
+	id: string;
+	workflowId: string;
+	status: string;
+	finished: boolean;
+	mode: string;
+	/** The stored run data, decoded from n8n's `flatted` serialisation. */
+	data: any;
+	/** The stored string exactly as in the database (for "secret never stored" checks). */
+	rawData: string;
 }
 
 export interface CreateN8nOptions {
-  /** `npm pack` tarball of the community package to install. */
-  packageTarball: string;
-  /** Extra environment for every n8n child, e.g. NODE_EXTRA_CA_CERTS. */
-  env?: Record<string, string>;
-  /** Keep the user folder on dispose() (for debugging). Also: N8N_E2E_KEEP=1. */
-  keep?: boolean;
+	/** `npm pack` tarball of the community package to install. */
+	packageTarball: string;
+	/** Extra environment for every n8n child, e.g. NODE_EXTRA_CA_CERTS. */
+	env?: Record<string, string>;
+	/** Keep the user folder on dispose() (for debugging). Also: N8N_E2E_KEEP=1. */
+	keep?: boolean;
 }
 
 export async function createN8n(opts: CreateN8nOptions): Promise<N8nInstance> {
-  const install = await ensureN8nInstalled();
-  const instance = new N8nInstance(install, opts);
-  await instance.init();
-  return instance;
+	const install = await ensureN8nInstalled();
+	const instance = new N8nInstance(install, opts);
+	await instance.init();
+	return instance;
 }
 
 function randomId(length = 16): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(length);
-  let id = '';
-  for (let i = 0; i < length; i++) id += alphabet[bytes[i] % alphabet.length];
-  return id;
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+	const bytes = randomBytes(length);
+	let id = '';
+	for (let i = 0; i < length; i++) id += alphabet[bytes[i] % alphabet.length];
+	return id;
 }
 
 /** Extracts the first top-level `{ … }` JSON block printed after `marker`. */
 function parseJsonAfter(output: string, marker: string): any | undefined {
-  const at = output.indexOf(marker);
-  if (at < 0) return undefined;
-  const lines = output.slice(at).split('\n');
-  const start = lines.findIndex((l) => l === '{');
-  if (start < 0) return undefined;
-  const end = lines.findIndex((l, i) => i > start && l === '}');
-  if (end < 0) return undefined;
-  return JSON.parse(lines.slice(start, end + 1).join('\n'));
+	const at = output.indexOf(marker);
+	if (at < 0) return undefined;
+	const lines = output.slice(at).split('\n');
+	const start = lines.findIndex((l) => l === '{');
+	if (start < 0) return undefined;
+	const end = lines.findIndex((l, i) => i > start && l === '}');
+	if (end < 0) return undefined;
+	return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
 export class N8nInstance {
-  readonly userFolder: string;
-  readonly n8nFolder: string;
-  readonly nodesFolder: string;
-  readonly dbFile: string;
-  readonly env: Record<string, string>;
-  /** Name of the installed package (from its package.json), set by init(). */
-  packageName = '';
-  packageVersion = '';
+	readonly userFolder: string;
+	readonly n8nFolder: string;
+	readonly nodesFolder: string;
+	readonly dbFile: string;
+	readonly env: Record<string, string>;
+	/** Name of the installed package (from its package.json), set by init(). */
+	packageName = '';
+	packageVersion = '';
 
-  private readonly logParts: string[] = [];
-  private server?: { proc: ReturnType<typeof spawn>; port: number; exited: Promise<void> };
-  private readonly install: N8nInstall;
-  private readonly opts: CreateN8nOptions;
+	private readonly logParts: string[] = [];
+	private server?: { proc: ReturnType<typeof spawn>; port: number; exited: Promise<void> };
+	private readonly install: N8nInstall;
+	private readonly opts: CreateN8nOptions;
 
-  constructor(install: N8nInstall, opts: CreateN8nOptions) {
-    this.install = install;
-    this.opts = opts;
-    this.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
-    this.n8nFolder = path.join(this.userFolder, '.n8n');
-    this.nodesFolder = path.join(this.n8nFolder, 'nodes');
-    this.dbFile = path.join(this.n8nFolder, 'database.sqlite');
+	constructor(install: N8nInstall, opts: CreateN8nOptions) {
+		this.install = install;
+		this.opts = opts;
+		this.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
+		this.n8nFolder = path.join(this.userFolder, '.n8n');
+		this.nodesFolder = path.join(this.n8nFolder, 'nodes');
+		this.dbFile = path.join(this.n8nFolder, 'database.sqlite');
 
-    const inherited: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v === undefined) continue;
-      // Keep the parent's own n8n/DB settings from leaking into the test instance, and
-      // jest's NODE_ENV=test: n8n then silences its logger and never exits (inTest).
-      if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|GENERIC_|JEST_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$)/.test(k)) continue;
-      inherited[k] = v;
-    }
-    const node24Bin = path.dirname(install.node24);
-    this.env = {
-      ...inherited,
-      PATH: `${node24Bin}${path.delimiter}${process.env.PATH ?? ''}`,
-      HOME: this.userFolder,
-      N8N_USER_FOLDER: this.userFolder,
-      DB_TYPE: 'sqlite',
-      N8N_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      N8N_LOG_LEVEL: 'info',
-      N8N_LOG_OUTPUT: 'console',
-      NO_COLOR: '1',
-      FORCE_COLOR: '0',
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_HIRING_BANNER_ENABLED: 'false',
-      N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-      N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-      N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-      N8N_REINSTALL_MISSING_PACKAGES: 'false',
-      N8N_SECURE_COOKIE: 'false',
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
-      EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
-      ...(opts.env ?? {}),
-    };
-  }
+		const inherited: Record<string, string> = {};
+		for (const [k, v] of Object.entries(process.env)) {
+			if (v === undefined) continue;
+			// Keep the parent's own n8n/DB settings from leaking into the test instance, and
+			// jest's NODE_ENV=test: n8n then silences its logger and never exits (inTest).
+			if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|GENERIC_|JEST_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$)/.test(k)) continue;
+			inherited[k] = v;
+		}
+		const node24Bin = path.dirname(install.node24);
+		this.env = {
+			...inherited,
+			PATH: `${node24Bin}${path.delimiter}${process.env.PATH ?? ''}`,
+			HOME: this.userFolder,
+			N8N_USER_FOLDER: this.userFolder,
+			DB_TYPE: 'sqlite',
+			N8N_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+			N8N_LOG_LEVEL: 'info',
+			N8N_LOG_OUTPUT: 'console',
+			NO_COLOR: '1',
+			FORCE_COLOR: '0',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+			N8N_REINSTALL_MISSING_PACKAGES: 'false',
+			N8N_SECURE_COOKIE: 'false',
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+			EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+			...(opts.env ?? {}),
+		};
+	}
 
-  /** Creates the user folder layout and installs the package. Called by createN8n. */
-  async init(): Promise<void> {
-    await fsp.mkdir(this.nodesFolder, { recursive: true });
-    await this.installPackage(this.opts.packageTarball);
-  }
+	/** Creates the user folder layout and installs the package. Called by createN8n. */
+	async init(): Promise<void> {
+		await fsp.mkdir(this.nodesFolder, { recursive: true });
+		await this.installPackage(this.opts.packageTarball);
+	}
 
-  /** Installs a community package tarball exactly like n8n's UI install does. */
-  async installPackage(tarball: string): Promise<void> {
-    const t0 = Date.now();
-    const staging = await fsp.mkdtemp(path.join(this.userFolder, 'pkg-'));
-    await execFileAsync('tar', ['-xzf', path.resolve(tarball), '-C', staging, '--strip-components=1']);
-    const pkgJson = JSON.parse(await fsp.readFile(path.join(staging, 'package.json'), 'utf8'));
-    const { devDependencies, peerDependencies, optionalDependencies, ...stripped } = pkgJson;
-    void devDependencies;
-    void peerDependencies;
-    void optionalDependencies;
-    const dest = path.join(this.nodesFolder, 'node_modules', pkgJson.name);
-    await fsp.mkdir(path.dirname(dest), { recursive: true });
-    await fsp.rm(dest, { recursive: true, force: true });
-    await fsp.rename(staging, dest);
-    await fsp.writeFile(path.join(dest, 'package.json'), JSON.stringify(stripped, null, 2));
-    const npm = await execFileAsync(
-      'npm',
-      [
-        'install',
-        '--audit=false',
-        '--fund=false',
-        '--bin-links=false',
-        '--install-strategy=shallow',
-        '--ignore-scripts=true',
-        '--package-lock=false',
-      ],
-      { cwd: dest, env: this.env, maxBuffer: 64 * 1024 * 1024, timeout: 10 * 60_000 },
-    );
-    this.logParts.push(`$ npm install (in ${dest})\n${npm.stdout}${npm.stderr}`);
-    const ledgerPath = path.join(this.nodesFolder, 'package.json');
-    const ledger = fs.existsSync(ledgerPath)
-      ? JSON.parse(await fsp.readFile(ledgerPath, 'utf8'))
-      : { name: 'installed-nodes', private: true, dependencies: {} };
-    ledger.dependencies[pkgJson.name] = pkgJson.version;
-    await fsp.writeFile(ledgerPath, JSON.stringify(ledger, null, 2));
-    this.packageName = pkgJson.name;
-    this.packageVersion = pkgJson.version;
-    this.timing('installPackage', Date.now() - t0);
-  }
+	/** Installs a community package tarball exactly like n8n's UI install does. */
+	async installPackage(tarball: string): Promise<void> {
+		const t0 = Date.now();
+		const staging = await fsp.mkdtemp(path.join(this.userFolder, 'pkg-'));
+		await execFileAsync('tar', ['-xzf', path.resolve(tarball), '-C', staging, '--strip-components=1']);
+		const pkgJson = JSON.parse(await fsp.readFile(path.join(staging, 'package.json'), 'utf8'));
+		const { devDependencies, peerDependencies, optionalDependencies, ...stripped } = pkgJson;
+		void devDependencies;
+		void peerDependencies;
+		void optionalDependencies;
+		const dest = path.join(this.nodesFolder, 'node_modules', pkgJson.name);
+		await fsp.mkdir(path.dirname(dest), { recursive: true });
+		await fsp.rm(dest, { recursive: true, force: true });
+		await fsp.rename(staging, dest);
+		await fsp.writeFile(path.join(dest, 'package.json'), JSON.stringify(stripped, null, 2));
+		const npm = await execFileAsync(
+			'npm',
+			[
+				'install',
+				'--audit=false',
+				'--fund=false',
+				'--bin-links=false',
+				'--install-strategy=shallow',
+				'--ignore-scripts=true',
+				'--package-lock=false',
+			],
+			{ cwd: dest, env: this.env, maxBuffer: 64 * 1024 * 1024, timeout: 10 * 60_000 },
+		);
+		this.logParts.push(`$ npm install (in ${dest})\n${npm.stdout}${npm.stderr}`);
+		const ledgerPath = path.join(this.nodesFolder, 'package.json');
+		const ledger = fs.existsSync(ledgerPath)
+			? JSON.parse(await fsp.readFile(ledgerPath, 'utf8'))
+			: { name: 'installed-nodes', private: true, dependencies: {} };
+		ledger.dependencies[pkgJson.name] = pkgJson.version;
+		await fsp.writeFile(ledgerPath, JSON.stringify(ledger, null, 2));
+		this.packageName = pkgJson.name;
+		this.packageVersion = pkgJson.version;
+		this.timing('installPackage', Date.now() - t0);
+	}
 
-  /** Node type name of a node of the installed package, e.g. `n8n-nodes-msal.msalAcquireToken`. */
-  nodeType(nodeName: string): string {
-    return `${this.packageName}.${nodeName}`;
-  }
+	/** Node type name of a node of the installed package, e.g. `n8n-nodes-msal.msalAcquireToken`. */
+	nodeType(nodeName: string): string {
+		return `${this.packageName}.${nodeName}`;
+	}
 
-  /** Runs `n8n <args>` on Node 24 with the instance's environment. Never throws on exit codes. */
-  async cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
-    const t0 = Date.now();
-    const timeoutMs = opts.timeoutMs ?? 180_000;
-    // Every n8n process that runs workflows starts a task broker on a fixed port (5679)
-    // unless told otherwise; a free port per call lets instances run in parallel.
-    const env = { N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...this.env };
-    const child = spawn(this.install.node24, [this.install.n8nBin, ...args], {
-      cwd: this.userFolder,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, sig) => resolve([code, sig]));
-    }).finally(() => clearTimeout(timer));
-    const result: CliResult = { args, exitCode, signal, stdout, stderr, durationMs: Date.now() - t0 };
-    this.logParts.push(
-      `$ n8n ${args.join(' ')}  (exit ${exitCode ?? signal}, ${result.durationMs} ms)\n${stdout}${stderr ? `\n[stderr]\n${stderr}` : ''}`,
-    );
-    this.timing(`n8n ${args[0]}`, result.durationMs);
-    return result;
-  }
+	/** Runs `n8n <args>` on Node 24 with the instance's environment. Never throws on exit codes. */
+	async cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+		const t0 = Date.now();
+		const timeoutMs = opts.timeoutMs ?? 180_000;
+		// Every n8n process that runs workflows starts a task broker on a fixed port (5679)
+		// unless told otherwise; a free port per call lets instances run in parallel.
+		const env = { N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...this.env };
+		const child = spawn(this.install.node24, [this.install.n8nBin, ...args], {
+			cwd: this.userFolder,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+		child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+			child.on('error', reject);
+			child.on('close', (code, sig) => resolve([code, sig]));
+		}).finally(() => clearTimeout(timer));
+		const result: CliResult = { args, exitCode, signal, stdout, stderr, durationMs: Date.now() - t0 };
+		this.logParts.push(
+			`$ n8n ${args.join(' ')}  (exit ${exitCode ?? signal}, ${result.durationMs} ms)\n${stdout}${stderr ? `\n[stderr]\n${stderr}` : ''}`,
+		);
+		this.timing(`n8n ${args[0]}`, result.durationMs);
+		return result;
+	}
 
-  private async cliOk(args: string[], expect: RegExp): Promise<CliResult> {
-    const r = await this.cli(args);
-    const out = r.stdout + r.stderr;
-    if (r.exitCode !== 0 || !expect.test(out)) {
-      throw new Error(`n8n ${args.join(' ')} failed (exit ${r.exitCode ?? r.signal}):\n${out}`);
-    }
-    return r;
-  }
+	private async cliOk(args: string[], expect: RegExp): Promise<CliResult> {
+		const r = await this.cli(args);
+		const out = r.stdout + r.stderr;
+		if (r.exitCode !== 0 || !expect.test(out)) {
+			throw new Error(`n8n ${args.join(' ')} failed (exit ${r.exitCode ?? r.signal}):\n${out}`);
+		}
+		return r;
+	}
 
-  private async writeTemp(prefix: string, content: unknown): Promise<string> {
-    const dir = path.join(this.userFolder, 'io');
-    await fsp.mkdir(dir, { recursive: true });
-    const file = path.join(dir, `${prefix}-${randomId(8)}.json`);
-    await fsp.writeFile(file, JSON.stringify(content, null, 2), { mode: 0o600 });
-    return file;
-  }
+	private async writeTemp(prefix: string, content: unknown): Promise<string> {
+		const dir = path.join(this.userFolder, 'io');
+		await fsp.mkdir(dir, { recursive: true });
+		const file = path.join(dir, `${prefix}-${randomId(8)}.json`);
+		await fsp.writeFile(file, JSON.stringify(content, null, 2), { mode: 0o600 });
+		return file;
+	}
 
-  /**
-   * Imports credentials with plaintext `data` (n8n encrypts them on import). Records
-   * without `id` get a random 16-character id, returned in order.
-   */
-  async importCredentials(creds: Array<Partial<CredentialRecord> & { name: string; type: string; data: object }>): Promise<string[]> {
-    const records = creds.map((c) => ({ ...c, id: c.id ?? randomId() }));
-    const file = await this.writeTemp('credentials', records);
-    try {
-      await this.cliOk(['import:credentials', `--input=${file}`], /Successfully imported \d+ credential/);
-    } finally {
-      await fsp.rm(file, { force: true });
-    }
-    return records.map((r) => r.id);
-  }
+	/**
+	 * Imports credentials with plaintext `data` (n8n encrypts them on import). Records
+	 * without `id` get a random 16-character id, returned in order.
+	 */
+	async importCredentials(
+		creds: Array<Partial<CredentialRecord> & { name: string; type: string; data: object }>,
+	): Promise<string[]> {
+		const records = creds.map((c) => ({ ...c, id: c.id ?? randomId() }));
+		const file = await this.writeTemp('credentials', records);
+		try {
+			await this.cliOk(['import:credentials', `--input=${file}`], /Successfully imported \d+ credential/);
+		} finally {
+			await fsp.rm(file, { force: true });
+		}
+		return records.map((r) => r.id);
+	}
 
-  /**
-   * Imports one or several workflows in one n8n process. Workflows without `id` get a
-   * random one; `active` defaults to false, `settings` to {}. Returns the ids in order.
-   * Import credentials first: nodes refer to them by `{ id, name }`.
-   */
-  async importWorkflows(workflows: object[]): Promise<string[]> {
-    const records = workflows.map((w: any) => ({
-      active: false,
-      settings: {},
-      connections: {},
-      ...w,
-      id: w.id ?? randomId(),
-      name: w.name ?? 'e2e workflow',
-    }));
-    const file = await this.writeTemp('workflows', records);
-    await this.cliOk(['import:workflow', `--input=${file}`], /Successfully imported \d+ workflow/);
-    return records.map((r) => r.id);
-  }
+	/**
+	 * Imports one or several workflows in one n8n process. Workflows without `id` get a
+	 * random one; `active` defaults to false, `settings` to {}. Returns the ids in order.
+	 * Import credentials first: nodes refer to them by `{ id, name }`.
+	 */
+	async importWorkflows(workflows: object[]): Promise<string[]> {
+		const records = workflows.map((w: any) => ({
+			active: false,
+			settings: {},
+			connections: {},
+			...w,
+			id: w.id ?? randomId(),
+			name: w.name ?? 'e2e workflow',
+		}));
+		const file = await this.writeTemp('workflows', records);
+		await this.cliOk(['import:workflow', `--input=${file}`], /Successfully imported \d+ workflow/);
+		return records.map((r) => r.id);
+	}
 
-  async importWorkflow(workflow: object): Promise<string> {
-    return (await this.importWorkflows([workflow]))[0];
-  }
+	async importWorkflow(workflow: object): Promise<string> {
+		return (await this.importWorkflows([workflow]))[0];
+	}
 
-  /**
-   * `n8n publish:workflow --id` (n8n 2.x's activation; `update:workflow --active` is deprecated):
-   * marks the workflow's current version active, so `n8n start` registers its production
-   * webhooks. Takes effect at the next server start (stop the server first if it runs).
-   */
-  async publishWorkflow(workflowId: string): Promise<void> {
-    await this.cliOk(['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/);
-  }
+	/**
+	 * `n8n publish:workflow --id` (n8n 2.x's activation; `update:workflow --active` is deprecated):
+	 * marks the workflow's current version active, so `n8n start` registers its production
+	 * webhooks. Takes effect at the next server start (stop the server first if it runs).
+	 */
+	async publishWorkflow(workflowId: string): Promise<void> {
+		await this.cliOk(['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/);
+	}
 
-  /** `n8n execute --id`: runs the workflow from its trigger and parses the printed run. */
-  async execute(workflowId: string): Promise<ExecutionResult> {
-    const cli = await this.cli(['execute', `--id=${workflowId}`]);
-    const out = cli.stdout + '\n' + cli.stderr;
-    let raw: any;
-    let status: 'success' | 'error';
-    if (out.includes('Execution was successful:')) {
-      raw = parseJsonAfter(out, 'Execution was successful:');
-      status = 'success';
-    } else if (out.includes('Execution was NOT successful')) {
-      raw = parseJsonAfter(out, 'Execution was NOT successful');
-      status = 'error';
-    } else {
-      throw new Error(`n8n execute printed no run (exit ${cli.exitCode ?? cli.signal}):\n${out}`);
-    }
-    if (raw === undefined) throw new Error(`could not parse the run printed by n8n execute:\n${out}`);
-    const runData: Record<string, any[]> = raw?.data?.resultData?.runData ?? {};
-    const pickRun = (nodeName: string, runIndex?: number) => {
-      const runs = runData[nodeName];
-      if (!runs || runs.length === 0) return undefined;
-      return runs[runIndex ?? runs.length - 1];
-    };
-    const toError = (e: any): ExecutionError | undefined =>
-      e ? { ...e, message: e.message, description: e.description, name: e.name, node: e.node?.name ?? e.node } : undefined;
-    return {
-      status,
-      exitCode: cli.exitCode,
-      error: toError(raw?.data?.resultData?.error),
-      lastNodeExecuted: raw?.data?.resultData?.lastNodeExecuted,
-      raw,
-      cli,
-      nodeOutput(nodeName, opts = {}) {
-        const run = pickRun(nodeName, opts.runIndex);
-        if (!run) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')})`);
-        return (run.data?.main?.[opts.outputIndex ?? 0] ?? []) as Item[];
-      },
-      nodeError(nodeName, runIndex) {
-        return toError(pickRun(nodeName, runIndex)?.error);
-      },
-      nodeRunCount(nodeName) {
-        return runData[nodeName]?.length ?? 0;
-      },
-    };
-  }
+	/** `n8n execute --id`: runs the workflow from its trigger and parses the printed run. */
+	async execute(workflowId: string): Promise<ExecutionResult> {
+		const cli = await this.cli(['execute', `--id=${workflowId}`]);
+		const out = cli.stdout + '\n' + cli.stderr;
+		let raw: any;
+		let status: 'success' | 'error';
+		if (out.includes('Execution was successful:')) {
+			raw = parseJsonAfter(out, 'Execution was successful:');
+			status = 'success';
+		} else if (out.includes('Execution was NOT successful')) {
+			raw = parseJsonAfter(out, 'Execution was NOT successful');
+			status = 'error';
+		} else {
+			throw new Error(`n8n execute printed no run (exit ${cli.exitCode ?? cli.signal}):\n${out}`);
+		}
+		if (raw === undefined) throw new Error(`could not parse the run printed by n8n execute:\n${out}`);
+		const runData: Record<string, any[]> = raw?.data?.resultData?.runData ?? {};
+		const pickRun = (nodeName: string, runIndex?: number) => {
+			const runs = runData[nodeName];
+			if (!runs || runs.length === 0) return undefined;
+			return runs[runIndex ?? runs.length - 1];
+		};
+		const toError = (e: any): ExecutionError | undefined =>
+			e
+				? { ...e, message: e.message, description: e.description, name: e.name, node: e.node?.name ?? e.node }
+				: undefined;
+		return {
+			status,
+			exitCode: cli.exitCode,
+			error: toError(raw?.data?.resultData?.error),
+			lastNodeExecuted: raw?.data?.resultData?.lastNodeExecuted,
+			raw,
+			cli,
+			nodeOutput(nodeName, opts = {}) {
+				const run = pickRun(nodeName, opts.runIndex);
+				if (!run) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')})`);
+				return (run.data?.main?.[opts.outputIndex ?? 0] ?? []) as Item[];
+			},
+			nodeError(nodeName, runIndex) {
+				return toError(pickRun(nodeName, runIndex)?.error);
+			},
+			nodeRunCount(nodeName) {
+				return runData[nodeName]?.length ?? 0;
+			},
+		};
+	}
 
-  /** `n8n export:credentials --all --decrypted`: every stored credential in plaintext. */
-  async exportCredentials(): Promise<CredentialRecord[]> {
-    const dir = path.join(this.userFolder, 'io');
-    await fsp.mkdir(dir, { recursive: true });
-    const file = path.join(dir, `export-${randomId(8)}.json`);
-    try {
-      await this.cliOk(['export:credentials', '--all', '--decrypted', `--output=${file}`], /Successfully exported/);
-      return JSON.parse(await fsp.readFile(file, 'utf8'));
-    } finally {
-      await fsp.rm(file, { force: true });
-    }
-  }
+	/** `n8n export:credentials --all --decrypted`: every stored credential in plaintext. */
+	async exportCredentials(): Promise<CredentialRecord[]> {
+		const dir = path.join(this.userFolder, 'io');
+		await fsp.mkdir(dir, { recursive: true });
+		const file = path.join(dir, `export-${randomId(8)}.json`);
+		try {
+			await this.cliOk(['export:credentials', '--all', '--decrypted', `--output=${file}`], /Successfully exported/);
+			return JSON.parse(await fsp.readFile(file, 'utf8'));
+		} finally {
+			await fsp.rm(file, { force: true });
+		}
+	}
 
-  async exportCredential(id: string): Promise<CredentialRecord> {
-    const found = (await this.exportCredentials()).find((c) => c.id === id);
-    if (!found) throw new Error(`credential ${id} not found`);
-    return found;
-  }
+	async exportCredential(id: string): Promise<CredentialRecord> {
+		const found = (await this.exportCredentials()).find((c) => c.id === id);
+		if (!found) throw new Error(`credential ${id} not found`);
+		return found;
+	}
 
-  /**
-   * Runs a read-only SQL query against the instance's SQLite database with the sqlite3
-   * module of the n8n install (Node 24). Cheap (~0.2 s); safe while no CLI runs.
-   */
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const n8nModules = path.resolve(path.dirname(this.install.n8nBin), '..', '..');
-    const script = `
+	/**
+	 * Runs a read-only SQL query against the instance's SQLite database with the sqlite3
+	 * module of the n8n install (Node 24). Cheap (~0.2 s); safe while no CLI runs.
+	 */
+	async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+		const n8nModules = path.resolve(path.dirname(this.install.n8nBin), '..', '..');
+		const script = `
       const sqlite3 = require(${JSON.stringify(path.join(n8nModules, 'sqlite3'))});
       const db = new sqlite3.Database(process.argv[1], sqlite3.OPEN_READONLY);
       db.all(process.argv[2], JSON.parse(process.argv[3]), (err, rows) => {
@@ -475,121 +479,125 @@ export class N8nInstance {
         process.stdout.write(JSON.stringify(rows));
         db.close();
       });`;
-    const { stdout } = await execFileAsync(this.install.node24, ['-e', script, this.dbFile, sql, JSON.stringify(params)], {
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return JSON.parse(stdout);
-  }
+		const { stdout } = await execFileAsync(
+			this.install.node24,
+			['-e', script, this.dbFile, sql, JSON.stringify(params)],
+			{
+				maxBuffer: 256 * 1024 * 1024,
+			},
+		);
+		return JSON.parse(stdout);
+	}
 
-  /** Stored executions (newest last) with their run data, read from the database. */
-  async executions(): Promise<StoredExecution[]> {
-    const rows = await this.query<any>(
-      `SELECT e.id, e.workflowId, e.status, e.finished, e.mode, d.data AS rawData
+	/** Stored executions (newest last) with their run data, read from the database. */
+	async executions(): Promise<StoredExecution[]> {
+		const rows = await this.query<any>(
+			`SELECT e.id, e.workflowId, e.status, e.finished, e.mode, d.data AS rawData
          FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id
         ORDER BY e.id`,
-    );
-    const flattedPath = require.resolve('flatted', {
-      paths: [path.resolve(path.dirname(this.install.n8nBin), '..')],
-    });
-    const flatted = require(flattedPath) as { parse(s: string): any };
-    return rows.map((r: any) => ({
-      id: String(r.id),
-      workflowId: r.workflowId,
-      status: r.status,
-      finished: !!r.finished,
-      mode: r.mode,
-      rawData: r.rawData ?? '',
-      data: r.rawData ? flatted.parse(r.rawData) : undefined,
-    }));
-  }
+		);
+		const flattedPath = require.resolve('flatted', {
+			paths: [path.resolve(path.dirname(this.install.n8nBin), '..')],
+		});
+		const flatted = require(flattedPath) as { parse(s: string): any };
+		return rows.map((r: any) => ({
+			id: String(r.id),
+			workflowId: r.workflowId,
+			status: r.status,
+			finished: !!r.finished,
+			mode: r.mode,
+			rawData: r.rawData ?? '',
+			data: r.rawData ? flatted.parse(r.rawData) : undefined,
+		}));
+	}
 
-  /** The stored (encrypted) credential rows, for "plaintext never stored" checks. */
-  async storedCredentialRows(): Promise<Array<{ id: string; name: string; type: string; data: string }>> {
-    return this.query('SELECT id, name, type, data FROM credentials_entity ORDER BY id');
-  }
+	/** The stored (encrypted) credential rows, for "plaintext never stored" checks. */
+	async storedCredentialRows(): Promise<Array<{ id: string; name: string; type: string; data: string }>> {
+		return this.query('SELECT id, name, type, data FROM credentials_entity ORDER BY id');
+	}
 
-  /** Everything every child printed so far (npm install, each n8n CLI call, the server). */
-  logs(): string {
-    return this.logParts.join('\n');
-  }
+	/** Everything every child printed so far (npm install, each n8n CLI call, the server). */
+	logs(): string {
+		return this.logParts.join('\n');
+	}
 
-  /** `n8n start` on a free loopback port; resolves when /healthz answers. */
-  async startServer(opts: { port?: number; timeoutMs?: number } = {}): Promise<{ baseUrl: string; port: number }> {
-    if (this.server) return { baseUrl: `http://127.0.0.1:${this.server.port}`, port: this.server.port };
-    const port = opts.port ?? (await freePort());
-    const t0 = Date.now();
-    const env = {
-      N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-      ...this.env,
-      N8N_PORT: String(port),
-      N8N_HOST: '127.0.0.1',
-      N8N_PROTOCOL: 'http',
-    };
-    const proc = spawn(this.install.node24, [this.install.n8nBin, 'start'], {
-      cwd: this.userFolder,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const idx = this.logParts.push(`$ n8n start (port ${port})\n`) - 1;
-    const append = (d: string) => (this.logParts[idx] += d);
-    proc.stdout!.setEncoding('utf8').on('data', append);
-    proc.stderr!.setEncoding('utf8').on('data', append);
-    const exited = new Promise<void>((resolve) => proc.on('close', () => resolve()));
-    this.server = { proc, port, exited };
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-    let dead = false;
-    void exited.then(() => (dead = true));
-    while (Date.now() < deadline && !dead) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/healthz/readiness`);
-        if (res.ok) {
-          this.timing('n8n start (ready)', Date.now() - t0);
-          return { baseUrl: `http://127.0.0.1:${port}`, port };
-        }
-      } catch {
-        /* not listening yet */
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    await this.stopServer();
-    throw new Error(`n8n start did not become ready:\n${this.logParts[idx]}`);
-  }
+	/** `n8n start` on a free loopback port; resolves when /healthz answers. */
+	async startServer(opts: { port?: number; timeoutMs?: number } = {}): Promise<{ baseUrl: string; port: number }> {
+		if (this.server) return { baseUrl: `http://127.0.0.1:${this.server.port}`, port: this.server.port };
+		const port = opts.port ?? (await freePort());
+		const t0 = Date.now();
+		const env = {
+			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+			...this.env,
+			N8N_PORT: String(port),
+			N8N_HOST: '127.0.0.1',
+			N8N_PROTOCOL: 'http',
+		};
+		const proc = spawn(this.install.node24, [this.install.n8nBin, 'start'], {
+			cwd: this.userFolder,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		const idx = this.logParts.push(`$ n8n start (port ${port})\n`) - 1;
+		const append = (d: string) => (this.logParts[idx] += d);
+		proc.stdout!.setEncoding('utf8').on('data', append);
+		proc.stderr!.setEncoding('utf8').on('data', append);
+		const exited = new Promise<void>((resolve) => proc.on('close', () => resolve()));
+		this.server = { proc, port, exited };
+		const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+		let dead = false;
+		void exited.then(() => (dead = true));
+		while (Date.now() < deadline && !dead) {
+			try {
+				const res = await fetch(`http://127.0.0.1:${port}/healthz/readiness`);
+				if (res.ok) {
+					this.timing('n8n start (ready)', Date.now() - t0);
+					return { baseUrl: `http://127.0.0.1:${port}`, port };
+				}
+			} catch {
+				/* not listening yet */
+			}
+			await new Promise((r) => setTimeout(r, 250));
+		}
+		await this.stopServer();
+		throw new Error(`n8n start did not become ready:\n${this.logParts[idx]}`);
+	}
 
-  async stopServer(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    if (server.proc.exitCode === null && server.proc.signalCode === null) {
-      server.proc.kill('SIGTERM');
-      const timer = setTimeout(() => server.proc.kill('SIGKILL'), 20_000);
-      await server.exited;
-      clearTimeout(timer);
-    }
-  }
+	async stopServer(): Promise<void> {
+		const server = this.server;
+		if (!server) return;
+		this.server = undefined;
+		if (server.proc.exitCode === null && server.proc.signalCode === null) {
+			server.proc.kill('SIGTERM');
+			const timer = setTimeout(() => server.proc.kill('SIGKILL'), 20_000);
+			await server.exited;
+			clearTimeout(timer);
+		}
+	}
 
-  async dispose(): Promise<void> {
-    await this.stopServer();
-    if (this.opts.keep || process.env.N8N_E2E_KEEP === '1') {
-      process.stderr.write(`[n8n harness] kept user folder ${this.userFolder}\n`);
-      return;
-    }
-    await fsp.rm(this.userFolder, { recursive: true, force: true });
-  }
+	async dispose(): Promise<void> {
+		await this.stopServer();
+		if (this.opts.keep || process.env.N8N_E2E_KEEP === '1') {
+			process.stderr.write(`[n8n harness] kept user folder ${this.userFolder}\n`);
+			return;
+		}
+		await fsp.rm(this.userFolder, { recursive: true, force: true });
+	}
 
-  /** Durations of every step so far, in ms (name → list). */
-  readonly timings: Record<string, number[]> = {};
-  private timing(name: string, ms: number): void {
-    (this.timings[name] ??= []).push(ms);
-  }
+	/** Durations of every step so far, in ms (name → list). */
+	readonly timings: Record<string, number[]> = {};
+	private timing(name: string, ms: number): void {
+		(this.timings[name] ??= []).push(ms);
+	}
 }
 
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+	return await new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address() as net.AddressInfo;
+			srv.close(() => resolve(port));
+		});
+	});
 }

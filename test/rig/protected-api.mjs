@@ -15,181 +15,247 @@ import { readBodyBuffer, sendJson } from './http-util.mjs';
 const DEFAULT_AUTH = { roles: ['Data.Read.All'], scopes: ['Data.Read'] };
 
 export function createProtectedApi({ origin, issuer, resource, publicJwks, authorizeEndpoint }) {
-  const keySet = createLocalJWKSet(publicJwks);
-  let requests = [];
-  let throttleCounts = new Map();
-  let caeChallenges = new Map();
-  let routeAuth = new Map();
+	const keySet = createLocalJWKSet(publicJwks);
+	let requests = [];
+	let throttleCounts = new Map();
+	let caeChallenges = new Map();
+	let routeAuth = new Map();
 
-  function reset() {
-    requests = [];
-    throttleCounts = new Map();
-    caeChallenges = new Map();
-    routeAuth = new Map();
-  }
+	function reset() {
+		requests = [];
+		throttleCounts = new Map();
+		caeChallenges = new Map();
+		routeAuth = new Map();
+	}
 
-  async function authenticate(req) {
-    const header = req.headers.authorization || '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return { valid: false, reason: 'missing bearer token' };
-    try {
-      const { payload } = await jwtVerify(match[1], keySet, { issuer, audience: resource, algorithms: ['RS256'] });
-      return { valid: true, payload };
-    } catch (error) {
-      let payload;
-      try { payload = decodeJwt(match[1]); } catch { payload = undefined; }
-      return { valid: false, reason: error.code || error.message, payload };
-    }
-  }
+	async function authenticate(req) {
+		const header = req.headers.authorization || '';
+		const match = /^Bearer\s+(\S+)$/i.exec(header);
+		if (!match) return { valid: false, reason: 'missing bearer token' };
+		try {
+			const { payload } = await jwtVerify(match[1], keySet, { issuer, audience: resource, algorithms: ['RS256'] });
+			return { valid: true, payload };
+		} catch (error) {
+			let payload;
+			try {
+				payload = decodeJwt(match[1]);
+			} catch {
+				payload = undefined;
+			}
+			return { valid: false, reason: error.code || error.message, payload };
+		}
+	}
 
-  function summary(auth) {
-    const p = auth.payload || {};
-    return { valid: auth.valid, sub: p.sub, oid: p.oid, aud: p.aud, roles: p.roles, scp: p.scp, jti: p.jti, ...(auth.valid ? {} : { reason: auth.reason }) };
-  }
+	function summary(auth) {
+		const p = auth.payload || {};
+		return {
+			valid: auth.valid,
+			sub: p.sub,
+			oid: p.oid,
+			aud: p.aud,
+			roles: p.roles,
+			scp: p.scp,
+			jti: p.jti,
+			...(auth.valid ? {} : { reason: auth.reason }),
+		};
+	}
 
-  function permitted(payload, path) {
-    const need = routeAuth.get(path) || DEFAULT_AUTH;
-    const roles = payload.roles || [];
-    const scopes = String(payload.scp || '').split(' ');
-    return need.roles.some((r) => roles.includes(r)) || need.scopes.some((s) => scopes.includes(s));
-  }
+	function permitted(payload, path) {
+		const need = routeAuth.get(path) || DEFAULT_AUTH;
+		const roles = payload.roles || [];
+		const scopes = String(payload.scp || '').split(' ');
+		return need.roles.some((r) => roles.includes(r)) || need.scopes.some((s) => scopes.includes(s));
+	}
 
-  async function handle(req, res, url) {
-    const requestId = randomUUID();
-    const clientRequestId = req.headers['client-request-id'] || requestId;
-    // Graph answers every request with these two headers.
-    const baseHeaders = { 'request-id': requestId, 'client-request-id': clientRequestId };
-    const body = await readBodyBuffer(req);
+	async function handle(req, res, url) {
+		const requestId = randomUUID();
+		const clientRequestId = req.headers['client-request-id'] || requestId;
+		// Graph answers every request with these two headers.
+		const baseHeaders = { 'request-id': requestId, 'client-request-id': clientRequestId };
+		const body = await readBodyBuffer(req);
 
-    if (url.pathname.startsWith('/__api/')) return handleAdmin(req, res, url, body);
+		if (url.pathname.startsWith('/__api/')) return handleAdmin(req, res, url, body);
 
-    const auth = await authenticate(req);
-    const headers = { ...req.headers };
-    if (headers.authorization) headers.authorization = summary(auth);
-    const record = {
-      method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers,
-      bodySha256: createHash('sha256').update(body).digest('hex'),
-      bodyText: body.subarray(0, 2048).toString('utf8'), status: undefined, at: new Date().toISOString(),
-    };
-    requests.push(record);
-    res.on('finish', () => { record.status = res.statusCode; });
+		const auth = await authenticate(req);
+		const headers = { ...req.headers };
+		if (headers.authorization) headers.authorization = summary(auth);
+		const record = {
+			method: req.method,
+			path: url.pathname,
+			query: Object.fromEntries(url.searchParams),
+			headers,
+			bodySha256: createHash('sha256').update(body).digest('hex'),
+			bodyText: body.subarray(0, 2048).toString('utf8'),
+			status: undefined,
+			at: new Date().toISOString(),
+		};
+		requests.push(record);
+		res.on('finish', () => {
+			record.status = res.statusCode;
+		});
 
-    const graphError = (status, code, message, extra = {}) => sendJson(res, {
-      status,
-      headers: { ...baseHeaders, ...extra },
-      body: { error: { code, message, innerError: { 'request-id': requestId, 'client-request-id': clientRequestId, date: new Date().toISOString().slice(0, 19) } } },
-    });
+		const graphError = (status, code, message, extra = {}) =>
+			sendJson(res, {
+				status,
+				headers: { ...baseHeaders, ...extra },
+				body: {
+					error: {
+						code,
+						message,
+						innerError: {
+							'request-id': requestId,
+							'client-request-id': clientRequestId,
+							date: new Date().toISOString().slice(0, 19),
+						},
+					},
+				},
+			});
 
-    if (!auth.valid) {
-      return graphError(401, 'InvalidAuthenticationToken', `Access token validation failure: ${auth.reason}`, {
-        'www-authenticate': `Bearer error="invalid_token", error_description="${String(auth.reason).replace(/"/g, "'")}", authorization_uri="${authorizeEndpoint}"`,
-      });
-    }
-    if (!permitted(auth.payload, url.pathname)) {
-      return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
-    }
-    const ok = (json, status = 200) => sendJson(res, { status, headers: baseHeaders, body: json });
-    const q = url.searchParams;
-    const p = auth.payload;
+		if (!auth.valid) {
+			return graphError(401, 'InvalidAuthenticationToken', `Access token validation failure: ${auth.reason}`, {
+				'www-authenticate': `Bearer error="invalid_token", error_description="${String(auth.reason).replace(/"/g, "'")}", authorization_uri="${authorizeEndpoint}"`,
+			});
+		}
+		if (!permitted(auth.payload, url.pathname)) {
+			return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+		}
+		const ok = (json, status = 200) => sendJson(res, { status, headers: baseHeaders, body: json });
+		const q = url.searchParams;
+		const p = auth.payload;
 
-    switch (url.pathname) {
-      case '/me':
-        return ok({
-          oid: p.oid, sub: p.sub, tid: p.tid, aud: p.aud, azp: p.azp, appid: p.appid, idtyp: p.idtyp,
-          roles: p.roles, scp: p.scp, name: p.name, preferred_username: p.preferred_username,
-        });
-      case '/echo': {
-        const { authorization: _omit, ...rest } = req.headers;
-        return ok({
-          method: req.method, path: url.pathname, query: Object.fromEntries(q), headers: rest,
-          contentType: req.headers['content-type'] || null, bodyText: body.toString('utf8'),
-          bodyBase64: body.toString('base64'), bodySha256: record.bodySha256, size: body.length,
-        });
-      }
-      case '/items':
-      case '/arm/items':
-        return ok(page(url, q, url.pathname === '/arm/items'));
-      case '/throttle': {
-        const key = q.get('key') || 'default';
-        const seen = (throttleCounts.get(key) || 0) + 1;
-        throttleCounts.set(key, seen);
-        if (seen <= Number(q.get('times') ?? 1)) {
-          return graphError(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': String(q.get('retryAfter') ?? 1) });
-        }
-        return ok({ key, attempts: seen });
-      }
-      case '/unavailable': {
-        const status = Number(q.get('status') || 503);
-        return graphError(status, status === 504 ? 'GatewayTimeout' : 'ServiceUnavailable', 'The service is temporarily unavailable.');
-      }
-      case '/cae': {
-        // Continuous access evaluation: challenge until the token was issued for the
-        // claims request we sent (the IdP copies it into xms_rig_claims).
-        const key = q.get('key') || 'default';
-        if (!caeChallenges.has(key)) caeChallenges.set(key, String(Math.floor(Date.now() / 1000)));
-        const value = caeChallenges.get(key);
-        if (p.xms_rig_claims?.nbf?.value === value) return ok({ key, satisfied: true });
-        const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value } } })).toString('base64');
-        return graphError(401, 'InvalidAuthenticationToken', 'Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp', {
-          'www-authenticate': `Bearer realm="", authorization_uri="${authorizeEndpoint}", error="insufficient_claims", claims="${claims}"`,
-        });
-      }
-      case '/binary': {
-        const size = Math.max(0, Math.min(Number(q.get('size') || 1024), 64 * 1024 * 1024));
-        const bytes = deterministicBytes(size);
-        res.writeHead(200, {
-          ...baseHeaders, 'content-type': 'application/octet-stream', 'content-length': String(size),
-          'content-disposition': `attachment; filename="binary-${size}.bin"`,
-        });
-        return res.end(bytes);
-      }
-      case '/upload':
-        return ok({ sha256: record.bodySha256, size: body.length, contentType: req.headers['content-type'] || null });
-      case '/error':
-        return graphError(Number(q.get('status') || 400), q.get('code') || 'BadRequest', q.get('message') || 'Error requested by the test.');
-      default:
-        return graphError(404, 'ResourceNotFound', `No route ${req.method} ${url.pathname}.`);
-    }
-  }
+		switch (url.pathname) {
+			case '/me':
+				return ok({
+					oid: p.oid,
+					sub: p.sub,
+					tid: p.tid,
+					aud: p.aud,
+					azp: p.azp,
+					appid: p.appid,
+					idtyp: p.idtyp,
+					roles: p.roles,
+					scp: p.scp,
+					name: p.name,
+					preferred_username: p.preferred_username,
+				});
+			case '/echo': {
+				const { authorization: _omit, ...rest } = req.headers;
+				return ok({
+					method: req.method,
+					path: url.pathname,
+					query: Object.fromEntries(q),
+					headers: rest,
+					contentType: req.headers['content-type'] || null,
+					bodyText: body.toString('utf8'),
+					bodyBase64: body.toString('base64'),
+					bodySha256: record.bodySha256,
+					size: body.length,
+				});
+			}
+			case '/items':
+			case '/arm/items':
+				return ok(page(url, q, url.pathname === '/arm/items'));
+			case '/throttle': {
+				const key = q.get('key') || 'default';
+				const seen = (throttleCounts.get(key) || 0) + 1;
+				throttleCounts.set(key, seen);
+				if (seen <= Number(q.get('times') ?? 1)) {
+					return graphError(429, 'TooManyRequests', 'Too many requests.', {
+						'retry-after': String(q.get('retryAfter') ?? 1),
+					});
+				}
+				return ok({ key, attempts: seen });
+			}
+			case '/unavailable': {
+				const status = Number(q.get('status') || 503);
+				return graphError(
+					status,
+					status === 504 ? 'GatewayTimeout' : 'ServiceUnavailable',
+					'The service is temporarily unavailable.',
+				);
+			}
+			case '/cae': {
+				// Continuous access evaluation: challenge until the token was issued for the
+				// claims request we sent (the IdP copies it into xms_rig_claims).
+				const key = q.get('key') || 'default';
+				if (!caeChallenges.has(key)) caeChallenges.set(key, String(Math.floor(Date.now() / 1000)));
+				const value = caeChallenges.get(key);
+				if (p.xms_rig_claims?.nbf?.value === value) return ok({ key, satisfied: true });
+				const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value } } })).toString(
+					'base64',
+				);
+				return graphError(
+					401,
+					'InvalidAuthenticationToken',
+					'Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp',
+					{
+						'www-authenticate': `Bearer realm="", authorization_uri="${authorizeEndpoint}", error="insufficient_claims", claims="${claims}"`,
+					},
+				);
+			}
+			case '/binary': {
+				const size = Math.max(0, Math.min(Number(q.get('size') || 1024), 64 * 1024 * 1024));
+				const bytes = deterministicBytes(size);
+				res.writeHead(200, {
+					...baseHeaders,
+					'content-type': 'application/octet-stream',
+					'content-length': String(size),
+					'content-disposition': `attachment; filename="binary-${size}.bin"`,
+				});
+				return res.end(bytes);
+			}
+			case '/upload':
+				return ok({ sha256: record.bodySha256, size: body.length, contentType: req.headers['content-type'] || null });
+			case '/error':
+				return graphError(
+					Number(q.get('status') || 400),
+					q.get('code') || 'BadRequest',
+					q.get('message') || 'Error requested by the test.',
+				);
+			default:
+				return graphError(404, 'ResourceNotFound', `No route ${req.method} ${url.pathname}.`);
+		}
+	}
 
-  // Graph style (@odata.nextLink, $skiptoken) or ARM style (nextLink, $skipToken).
-  function page(url, q, arm) {
-    const total = Number(q.get('total') ?? 25);
-    const pageSize = Math.max(1, Number(q.get('pageSize') ?? 10));
-    const skip = Number(q.get(arm ? '$skipToken' : '$skiptoken') ?? 0);
-    const value = [];
-    for (let i = skip; i < Math.min(total, skip + pageSize); i += 1) value.push({ id: `item-${i}`, index: i, name: `Item ${i}` });
-    const out = { value };
-    if (skip + pageSize < total) {
-      const next = new URL(url.pathname, origin);
-      next.searchParams.set('total', String(total));
-      next.searchParams.set('pageSize', String(pageSize));
-      next.searchParams.set(arm ? '$skipToken' : '$skiptoken', String(skip + pageSize));
-      out[arm ? 'nextLink' : '@odata.nextLink'] = next.toString();
-    }
-    return out;
-  }
+	// Graph style (@odata.nextLink, $skiptoken) or ARM style (nextLink, $skipToken).
+	function page(url, q, arm) {
+		const total = Number(q.get('total') ?? 25);
+		const pageSize = Math.max(1, Number(q.get('pageSize') ?? 10));
+		const skip = Number(q.get(arm ? '$skipToken' : '$skiptoken') ?? 0);
+		const value = [];
+		for (let i = skip; i < Math.min(total, skip + pageSize); i += 1)
+			value.push({ id: `item-${i}`, index: i, name: `Item ${i}` });
+		const out = { value };
+		if (skip + pageSize < total) {
+			const next = new URL(url.pathname, origin);
+			next.searchParams.set('total', String(total));
+			next.searchParams.set('pageSize', String(pageSize));
+			next.searchParams.set(arm ? '$skipToken' : '$skiptoken', String(skip + pageSize));
+			out[arm ? 'nextLink' : '@odata.nextLink'] = next.toString();
+		}
+		return out;
+	}
 
-  async function handleAdmin(req, res, url, body) {
-    if (req.method === 'GET' && url.pathname === '/__api/requests') return sendJson(res, { body: requests });
-    if (req.method === 'POST' && url.pathname === '/__api/reset') {
-      reset();
-      return sendJson(res, { body: { reset: true } });
-    }
-    if (req.method === 'POST' && url.pathname === '/__api/route-auth') {
-      const spec = body.length ? JSON.parse(body.toString('utf8')) : {};
-      routeAuth.set(spec.path, { roles: spec.roles || [], scopes: spec.scopes || [] });
-      return sendJson(res, { body: { path: spec.path, ...routeAuth.get(spec.path) } });
-    }
-    return sendJson(res, { status: 404, body: { error: 'unknown admin route' } });
-  }
+	async function handleAdmin(req, res, url, body) {
+		if (req.method === 'GET' && url.pathname === '/__api/requests') return sendJson(res, { body: requests });
+		if (req.method === 'POST' && url.pathname === '/__api/reset') {
+			reset();
+			return sendJson(res, { body: { reset: true } });
+		}
+		if (req.method === 'POST' && url.pathname === '/__api/route-auth') {
+			const spec = body.length ? JSON.parse(body.toString('utf8')) : {};
+			routeAuth.set(spec.path, { roles: spec.roles || [], scopes: spec.scopes || [] });
+			return sendJson(res, { body: { path: spec.path, ...routeAuth.get(spec.path) } });
+		}
+		return sendJson(res, { status: 404, body: { error: 'unknown admin route' } });
+	}
 
-  return { handle, reset };
+	return { handle, reset };
 }
 
 // Byte i = (i * 31 + 7) mod 256: reproducible, and not all-zero or ASCII.
 export function deterministicBytes(size) {
-  const bytes = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + 7) & 0xff;
-  return bytes;
+	const bytes = Buffer.alloc(size);
+	for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + 7) & 0xff;
+	return bytes;
 }

@@ -15,53 +15,53 @@ import { SignJWT, importJWK } from 'jose';
 import { readJson, sendJson } from './http-util.mjs';
 
 export function createRigAdmin({ state, idp, rigJson, assertionKeys }) {
-  async function mintAssertion({ clientId, audience, ttlSeconds = 600 }) {
-    const key = assertionKeys[clientId];
-    if (!key) return { status: 400, body: { error: `no assertion key for client ${clientId}` } };
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ jti: randomUUID() })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(audience || idp.tokenEndpoint)
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + Number(ttlSeconds))
-      .sign(await importJWK(key, 'RS256'));
-    return { status: 200, body: { assertion } };
-  }
+	async function mintAssertion({ clientId, audience, ttlSeconds = 600 }) {
+		const key = assertionKeys[clientId];
+		if (!key) return { status: 400, body: { error: `no assertion key for client ${clientId}` } };
+		const now = Math.floor(Date.now() / 1000);
+		const assertion = await new SignJWT({ jti: randomUUID() })
+			.setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+			.setIssuer(clientId)
+			.setSubject(clientId)
+			.setAudience(audience || idp.tokenEndpoint)
+			.setIssuedAt(now)
+			.setNotBefore(now)
+			.setExpirationTime(now + Number(ttlSeconds))
+			.sign(await importJWK(key, 'RS256'));
+		return { status: 200, body: { assertion } };
+	}
 
-  return async function handleAdmin(req, res, url) {
-    const route = `${req.method} ${url.pathname.replace(/^\/__rig/, '')}`;
-    const body = req.method === 'POST' ? await readJson(req) : {};
-    switch (route) {
-      case 'GET /config':
-        return sendJson(res, { body: rigJson() });
-      case 'GET /stats':
-        return sendJson(res, { body: state.stats() });
-      case 'POST /reset':
-        state.reset();
-        return sendJson(res, { body: { reset: true } });
-      case 'GET /settings':
-        return sendJson(res, { body: state.settings });
-      case 'POST /settings':
-        for (const key of Object.keys(state.settings)) {
-          if (body[key] !== undefined) state.settings[key] = body[key];
-        }
-        return sendJson(res, { body: state.settings });
-      case 'POST /fail-next-token':
-        state.failNext = body;
-        return sendJson(res, { body: { armed: true } });
-      case 'POST /mint-assertion':
-        return sendJson(res, await mintAssertion(body));
-      case 'POST /device/approve':
-        return sendJson(res, await idp.approveDevice(body.userCode, body.username));
-      case 'POST /device/deny':
-        return sendJson(res, await idp.approveDevice(body.userCode, undefined, true));
-      case 'POST /revoke-refresh-tokens':
-        return sendJson(res, { body: { revoked: idp.revokeRefreshTokens(body.username) } });
-      default:
-        return sendJson(res, { status: 404, body: { error: `unknown admin route ${route}` } });
-    }
-  };
+	return async function handleAdmin(req, res, url) {
+		const route = `${req.method} ${url.pathname.replace(/^\/__rig/, '')}`;
+		const body = req.method === 'POST' ? await readJson(req) : {};
+		switch (route) {
+			case 'GET /config':
+				return sendJson(res, { body: rigJson() });
+			case 'GET /stats':
+				return sendJson(res, { body: state.stats() });
+			case 'POST /reset':
+				state.reset();
+				return sendJson(res, { body: { reset: true } });
+			case 'GET /settings':
+				return sendJson(res, { body: state.settings });
+			case 'POST /settings':
+				for (const key of Object.keys(state.settings)) {
+					if (body[key] !== undefined) state.settings[key] = body[key];
+				}
+				return sendJson(res, { body: state.settings });
+			case 'POST /fail-next-token':
+				state.failNext = body;
+				return sendJson(res, { body: { armed: true } });
+			case 'POST /mint-assertion':
+				return sendJson(res, await mintAssertion(body));
+			case 'POST /device/approve':
+				return sendJson(res, await idp.approveDevice(body.userCode, body.username));
+			case 'POST /device/deny':
+				return sendJson(res, await idp.approveDevice(body.userCode, undefined, true));
+			case 'POST /revoke-refresh-tokens':
+				return sendJson(res, { body: { revoked: idp.revokeRefreshTokens(body.username) } });
+			default:
+				return sendJson(res, { status: 404, body: { error: `unknown admin route ${route}` } });
+		}
+	};
 }

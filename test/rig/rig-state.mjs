@@ -2,47 +2,62 @@
 // runtime settings, the fail-next-token hook, and request counters.
 // reset() clears counters and the hook, never keys, clients or settings.
 
-const REQUEST_KINDS = ['discovery', 'jwks', 'token', 'devicecode', 'authorize', 'interaction', 'unknownTenant', 'other'];
+const REQUEST_KINDS = [
+	'discovery',
+	'jwks',
+	'token',
+	'devicecode',
+	'authorize',
+	'interaction',
+	'unknownTenant',
+	'other',
+];
 const GRANTS = ['client_credentials', 'refresh_token', 'device_code', 'authorization_code', 'password'];
 
 export function createRigState() {
-  const zero = (names) => Object.fromEntries(names.map((n) => [n, 0]));
-  const state = {
-    settings: {
-      accessTokenTtlSeconds: 3600,
-      // Entra says 5; 1 keeps device-code tests fast (MSAL sleeps `interval` seconds).
-      deviceCodeIntervalSeconds: 1,
-      autoLogin: true,
-    },
-    failNext: undefined,
-    requests: zero(REQUEST_KINDS),
-    grants: zero(GRANTS),
-    tokenRequests: [],
-    count(kind) {
-      state.requests[kind] = (state.requests[kind] || 0) + 1;
-    },
-    countGrant(grant) {
-      state.grants[grant] = (state.grants[grant] || 0) + 1;
-    },
-    // One entry per token-endpoint request: what MSAL sent (assertionHeader shows
-    // alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
-    recordTokenRequest({ grant, clientId, scope, claims, clientAuth, assertionHeader }) {
-      const record = {
-        grant, clientId, scope, ...(claims ? { claims } : {}), clientAuth,
-        ...(assertionHeader ? { assertionHeader } : {}), at: new Date().toISOString(), status: undefined,
-      };
-      state.tokenRequests.push(record);
-      return record;
-    },
-    stats() {
-      return { requests: { ...state.requests }, grants: { ...state.grants }, tokenRequests: [...state.tokenRequests] };
-    },
-    reset() {
-      state.failNext = undefined;
-      state.requests = zero(REQUEST_KINDS);
-      state.grants = zero(GRANTS);
-      state.tokenRequests = [];
-    },
-  };
-  return state;
+	const zero = (names) => Object.fromEntries(names.map((n) => [n, 0]));
+	const state = {
+		settings: {
+			accessTokenTtlSeconds: 3600,
+			// Entra says 5; 1 keeps device-code tests fast (MSAL sleeps `interval` seconds).
+			deviceCodeIntervalSeconds: 1,
+			autoLogin: true,
+		},
+		failNext: undefined,
+		requests: zero(REQUEST_KINDS),
+		grants: zero(GRANTS),
+		tokenRequests: [],
+		count(kind) {
+			state.requests[kind] = (state.requests[kind] || 0) + 1;
+		},
+		countGrant(grant) {
+			state.grants[grant] = (state.grants[grant] || 0) + 1;
+		},
+		// One entry per token-endpoint request: what MSAL sent (assertionHeader shows
+		// alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
+		recordTokenRequest({ grant, clientId, scope, claims, clientAuth, assertionHeader }) {
+			const record = {
+				grant,
+				clientId,
+				scope,
+				...(claims ? { claims } : {}),
+				clientAuth,
+				...(assertionHeader ? { assertionHeader } : {}),
+				at: new Date().toISOString(),
+				status: undefined,
+			};
+			state.tokenRequests.push(record);
+			return record;
+		},
+		stats() {
+			return { requests: { ...state.requests }, grants: { ...state.grants }, tokenRequests: [...state.tokenRequests] };
+		},
+		reset() {
+			state.failNext = undefined;
+			state.requests = zero(REQUEST_KINDS);
+			state.grants = zero(GRANTS);
+			state.tokenRequests = [];
+		},
+	};
+	return state;
 }

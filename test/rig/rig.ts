@@ -25,235 +25,255 @@ import * as tls from 'node:tls';
 import { browse } from './publicClientBrowser';
 
 export interface RigClients {
-  secret: { clientId: string; clientSecret: string; roles: string[] };
-  certificate: {
-    clientId: string;
-    privateKeyPem: string;
-    certificatePem: string;
-    thumbprintSha256: string;
-    thumbprintSha1: string;
-    roles: string[];
-  };
-  federated: { clientId: string; roles: string[]; mintAssertionUrl: string };
-  public: { clientId: string; redirectUris: string[] };
+	secret: { clientId: string; clientSecret: string; roles: string[] };
+	certificate: {
+		clientId: string;
+		privateKeyPem: string;
+		certificatePem: string;
+		thumbprintSha256: string;
+		thumbprintSha1: string;
+		roles: string[];
+	};
+	federated: { clientId: string; roles: string[]; mintAssertionUrl: string };
+	public: { clientId: string; redirectUris: string[] };
 }
 
 export interface RigUser {
-  username: string;
-  password: string;
-  name: string;
-  oid: string;
+	username: string;
+	password: string;
+	name: string;
+	oid: string;
 }
 
 export interface RigJson {
-  authority: string;
-  authorityHost: string;
-  knownAuthority: string;
-  tenant: string;
-  tenantId: string;
-  issuer: string;
-  discoveryUrl: string;
-  tokenEndpoint: string;
-  deviceCodeEndpoint: string;
-  authorizeEndpoint: string;
-  jwksUri: string;
-  adminUrl: string;
-  caCertPath: string;
-  stateDir: string;
-  api: { baseUrl: string; resource: string; scope: string; delegatedScopes: string[]; adminUrl: string };
-  clients: RigClients;
-  users: RigUser[];
-  pid: number;
+	authority: string;
+	authorityHost: string;
+	knownAuthority: string;
+	tenant: string;
+	tenantId: string;
+	issuer: string;
+	discoveryUrl: string;
+	tokenEndpoint: string;
+	deviceCodeEndpoint: string;
+	authorizeEndpoint: string;
+	jwksUri: string;
+	adminUrl: string;
+	caCertPath: string;
+	stateDir: string;
+	api: { baseUrl: string; resource: string; scope: string; delegatedScopes: string[]; adminUrl: string };
+	clients: RigClients;
+	users: RigUser[];
+	pid: number;
 }
 
 export interface TokenRequestRecord {
-  grant: string;
-  clientId?: string;
-  scope?: string;
-  claims?: string;
-  clientAuth: 'secret' | 'assertion' | 'none';
-  assertionHeader?: { alg: string; kid?: string; 'x5t#S256'?: string; x5t?: string; x5c?: string | string[] };
-  at: string;
-  status?: number;
+	grant: string;
+	clientId?: string;
+	scope?: string;
+	claims?: string;
+	clientAuth: 'secret' | 'assertion' | 'none';
+	assertionHeader?: { alg: string; kid?: string; 'x5t#S256'?: string; x5t?: string; x5c?: string | string[] };
+	at: string;
+	status?: number;
 }
 
 export interface RigStats {
-  requests: Record<string, number>;
-  grants: Record<string, number>;
-  tokenRequests: TokenRequestRecord[];
+	requests: Record<string, number>;
+	grants: Record<string, number>;
+	tokenRequests: TokenRequestRecord[];
 }
 
 export interface ApiRequestRecord {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, unknown>;
-  bodySha256: string;
-  bodyText: string;
-  status?: number;
-  at: string;
+	method: string;
+	path: string;
+	query: Record<string, string>;
+	headers: Record<string, unknown>;
+	bodySha256: string;
+	bodyText: string;
+	status?: number;
+	at: string;
 }
 
 export interface EntraErrorSpec {
-  status?: number;
-  error: string;
-  error_description?: string;
-  error_codes?: number[];
-  [field: string]: unknown;
+	status?: number;
+	error: string;
+	error_description?: string;
+	error_codes?: number[];
+	[field: string]: unknown;
 }
 
 export interface RigSettings {
-  accessTokenTtlSeconds: number;
-  deviceCodeIntervalSeconds: number;
-  autoLogin: boolean;
+	accessTokenTtlSeconds: number;
+	deviceCodeIntervalSeconds: number;
+	autoLogin: boolean;
 }
 
 export interface Rig extends RigJson {
-  caPem: string;
-  stats(): Promise<RigStats>;
-  reset(): Promise<void>;
-  settings(changes?: Partial<RigSettings>): Promise<RigSettings>;
-  setAccessTokenTtl(seconds: number): Promise<void>;
-  failNextTokenRequest(entraError: EntraErrorSpec): Promise<void>;
-  mintClientAssertion(clientId: string, opts?: { audience?: string; ttlSeconds?: number }): Promise<string>;
-  approveDeviceCode(userCode: string, username: string): Promise<void>;
-  denyDeviceCode(userCode: string): Promise<void>;
-  revokeRefreshTokens(username: string): Promise<number>;
-  apiRequests(): Promise<ApiRequestRecord[]>;
-  resetApi(): Promise<void>;
-  setApiRouteAuth(path: string, need: { roles?: string[]; scopes?: string[] }): Promise<void>;
-  /**
-   * Plays the user's browser for the authorization-code flow: follows the redirects
-   * from `authorizeUrl` (keeping cookies), signs in on the rig's login page, and
-   * returns the final redirect to the client's redirect_uri (with `code`, `state`).
-   * With `login_hint=<user>` in the URL the rig signs in without the form.
-   */
-  signIn(authorizeUrl: string, user?: { username: string; password: string }): Promise<URL>;
-  /** Environment for child processes (n8n) that must trust the rig. */
-  childEnv(): Record<string, string>;
-  stop(): Promise<void>;
+	caPem: string;
+	stats(): Promise<RigStats>;
+	reset(): Promise<void>;
+	settings(changes?: Partial<RigSettings>): Promise<RigSettings>;
+	setAccessTokenTtl(seconds: number): Promise<void>;
+	failNextTokenRequest(entraError: EntraErrorSpec): Promise<void>;
+	mintClientAssertion(clientId: string, opts?: { audience?: string; ttlSeconds?: number }): Promise<string>;
+	approveDeviceCode(userCode: string, username: string): Promise<void>;
+	denyDeviceCode(userCode: string): Promise<void>;
+	revokeRefreshTokens(username: string): Promise<number>;
+	apiRequests(): Promise<ApiRequestRecord[]>;
+	resetApi(): Promise<void>;
+	setApiRouteAuth(path: string, need: { roles?: string[]; scopes?: string[] }): Promise<void>;
+	/**
+	 * Plays the user's browser for the authorization-code flow: follows the redirects
+	 * from `authorizeUrl` (keeping cookies), signs in on the rig's login page, and
+	 * returns the final redirect to the client's redirect_uri (with `code`, `state`).
+	 * With `login_hint=<user>` in the URL the rig signs in without the form.
+	 */
+	signIn(authorizeUrl: string, user?: { username: string; password: string }): Promise<URL>;
+	/** Environment for child processes (n8n) that must trust the rig. */
+	childEnv(): Record<string, string>;
+	stop(): Promise<void>;
 }
 
 export interface StartRigOptions {
-  stateDir?: string;
-  /** Reuse a running rig whose rig.json is in stateDir (default: true when RIG_STATE_DIR is set). */
-  reuse?: boolean;
-  /** Make this process trust the rig's CA (default true). */
-  trustCa?: boolean;
-  startTimeoutMs?: number;
+	stateDir?: string;
+	/** Reuse a running rig whose rig.json is in stateDir (default: true when RIG_STATE_DIR is set). */
+	reuse?: boolean;
+	/** Make this process trust the rig's CA (default true). */
+	trustCa?: boolean;
+	startTimeoutMs?: number;
 }
 
 const START_SCRIPT = resolve(__dirname, 'start-rig.mjs');
 
 export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
-  const envDir = process.env.RIG_STATE_DIR;
-  const stateDir = options.stateDir ?? envDir ?? mkdtempSync(join(tmpdir(), 'msal-rig-'));
-  const reuse = options.reuse ?? Boolean(envDir);
-  let child: ChildProcess | undefined;
-  let json: RigJson | undefined;
+	const envDir = process.env.RIG_STATE_DIR;
+	const stateDir = options.stateDir ?? envDir ?? mkdtempSync(join(tmpdir(), 'msal-rig-'));
+	const reuse = options.reuse ?? Boolean(envDir);
+	let child: ChildProcess | undefined;
+	let json: RigJson | undefined;
 
-  const existing = join(stateDir, 'rig.json');
-  if (reuse && existsSync(existing)) {
-    const candidate = JSON.parse(readFileSync(existing, 'utf8')) as RigJson;
-    if (isAlive(candidate.pid)) json = candidate;
-  }
-  if (!json) {
-    child = spawn(process.execPath, [START_SCRIPT, '--state-dir', stateDir, '--watch-stdin'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    json = await readReadyLine(child, options.startTimeoutMs ?? 30000);
-  }
-  const caPem = readFileSync(json.caCertPath, 'utf8');
-  if (options.trustCa ?? true) await trustCaInThisProcess(caPem);
+	const existing = join(stateDir, 'rig.json');
+	if (reuse && existsSync(existing)) {
+		const candidate = JSON.parse(readFileSync(existing, 'utf8')) as RigJson;
+		if (isAlive(candidate.pid)) json = candidate;
+	}
+	if (!json) {
+		child = spawn(process.execPath, [START_SCRIPT, '--state-dir', stateDir, '--watch-stdin'], {
+			stdio: ['pipe', 'pipe', 'inherit'],
+		});
+		json = await readReadyLine(child, options.startTimeoutMs ?? 30000);
+	}
+	const caPem = readFileSync(json.caCertPath, 'utf8');
+	if (options.trustCa ?? true) await trustCaInThisProcess(caPem);
 
-  const admin = async <T>(url: string, body?: unknown): Promise<T> => {
-    const response = await fetch(url, body === undefined ? {} : {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`rig admin ${url} answered ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
-  };
-  const rigUrl = (path: string) => `${json!.adminUrl}${path}`;
-  const apiUrl = (path: string) => `${json!.api.adminUrl}${path}`;
+	const admin = async <T>(url: string, body?: unknown): Promise<T> => {
+		const response = await fetch(
+			url,
+			body === undefined
+				? {}
+				: {
+						method: 'POST',
+						headers: { 'content-type': 'application/json' },
+						body: JSON.stringify(body),
+					},
+		);
+		const text = await response.text();
+		if (!response.ok) throw new Error(`rig admin ${url} answered ${response.status}: ${text}`);
+		return JSON.parse(text) as T;
+	};
+	const rigUrl = (path: string) => `${json!.adminUrl}${path}`;
+	const apiUrl = (path: string) => `${json!.api.adminUrl}${path}`;
 
-  return {
-    ...json,
-    caPem,
-    stats: () => admin<RigStats>(rigUrl('/stats')),
-    reset: async () => { await admin(rigUrl('/reset'), {}); },
-    settings: (changes) => (changes ? admin<RigSettings>(rigUrl('/settings'), changes) : admin<RigSettings>(rigUrl('/settings'))),
-    setAccessTokenTtl: async (seconds) => { await admin(rigUrl('/settings'), { accessTokenTtlSeconds: seconds }); },
-    failNextTokenRequest: async (entraError) => { await admin(rigUrl('/fail-next-token'), entraError); },
-    mintClientAssertion: async (clientId, opts = {}) =>
-      (await admin<{ assertion: string }>(rigUrl('/mint-assertion'), { clientId, ...opts })).assertion,
-    approveDeviceCode: async (userCode, username) => { await admin(rigUrl('/device/approve'), { userCode, username }); },
-    denyDeviceCode: async (userCode) => { await admin(rigUrl('/device/deny'), { userCode }); },
-    revokeRefreshTokens: async (username) =>
-      (await admin<{ revoked: number }>(rigUrl('/revoke-refresh-tokens'), { username })).revoked,
-    apiRequests: () => admin<ApiRequestRecord[]>(apiUrl('/requests')),
-    resetApi: async () => { await admin(apiUrl('/reset'), {}); },
-    setApiRouteAuth: async (path, need) => { await admin(apiUrl('/route-auth'), { path, ...need }); },
-    signIn: (authorizeUrl, user) => scriptedSignIn(json!.authorityHost, authorizeUrl, user),
-    childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
-    stop: async () => {
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((done) => child!.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+	return {
+		...json,
+		caPem,
+		stats: () => admin<RigStats>(rigUrl('/stats')),
+		reset: async () => {
+			await admin(rigUrl('/reset'), {});
+		},
+		settings: (changes) =>
+			changes ? admin<RigSettings>(rigUrl('/settings'), changes) : admin<RigSettings>(rigUrl('/settings')),
+		setAccessTokenTtl: async (seconds) => {
+			await admin(rigUrl('/settings'), { accessTokenTtlSeconds: seconds });
+		},
+		failNextTokenRequest: async (entraError) => {
+			await admin(rigUrl('/fail-next-token'), entraError);
+		},
+		mintClientAssertion: async (clientId, opts = {}) =>
+			(await admin<{ assertion: string }>(rigUrl('/mint-assertion'), { clientId, ...opts })).assertion,
+		approveDeviceCode: async (userCode, username) => {
+			await admin(rigUrl('/device/approve'), { userCode, username });
+		},
+		denyDeviceCode: async (userCode) => {
+			await admin(rigUrl('/device/deny'), { userCode });
+		},
+		revokeRefreshTokens: async (username) =>
+			(await admin<{ revoked: number }>(rigUrl('/revoke-refresh-tokens'), { username })).revoked,
+		apiRequests: () => admin<ApiRequestRecord[]>(apiUrl('/requests')),
+		resetApi: async () => {
+			await admin(apiUrl('/reset'), {});
+		},
+		setApiRouteAuth: async (path, need) => {
+			await admin(apiUrl('/route-auth'), { path, ...need });
+		},
+		signIn: (authorizeUrl, user) => scriptedSignIn(json!.authorityHost, authorizeUrl, user),
+		childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
+		stop: async () => {
+			if (!child || child.exitCode !== null) return;
+			const exited = new Promise((done) => child!.once('exit', done));
+			child.kill('SIGTERM');
+			await exited;
+		},
+	};
 }
 
 async function scriptedSignIn(
-  idpOrigin: string,
-  authorizeUrl: string,
-  user?: { username: string; password: string },
+	idpOrigin: string,
+	authorizeUrl: string,
+	user?: { username: string; password: string },
 ): Promise<URL> {
-  const result = await browse(authorizeUrl, { idpOrigin, user, stopAtRedirectBack: true });
-  if (result.status !== undefined) {
-    throw new Error(`sign-in stopped at ${result.url} with ${result.status}: ${(result.body ?? '').slice(0, 300)}`);
-  }
-  return result.url;
+	const result = await browse(authorizeUrl, { idpOrigin, user, stopAtRedirectBack: true });
+	if (result.status !== undefined) {
+		throw new Error(`sign-in stopped at ${result.url} with ${result.status}: ${(result.body ?? '').slice(0, 300)}`);
+	}
+	return result.url;
 }
 
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 function readReadyLine(child: ChildProcess, timeoutMs: number): Promise<RigJson> {
-  return new Promise((resolvePromise, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`test rig did not start within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.stdout!.resume(); // keep draining; the rig writes nothing else there
-      try {
-        resolvePromise(JSON.parse(buffer.slice(0, newline)) as RigJson);
-      } catch (error) {
-        reject(new Error(`test rig printed something other than rig.json: ${buffer.slice(0, 200)}`));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`test rig exited with code ${code} before it was ready`));
-    });
-  });
+	return new Promise((resolvePromise, reject) => {
+		let buffer = '';
+		const timer = setTimeout(() => {
+			child.kill('SIGTERM');
+			reject(new Error(`test rig did not start within ${timeoutMs} ms`));
+		}, timeoutMs);
+		const onData = (chunk: Buffer) => {
+			buffer += chunk.toString('utf8');
+			const newline = buffer.indexOf('\n');
+			if (newline < 0) return;
+			clearTimeout(timer);
+			child.stdout!.off('data', onData);
+			child.stdout!.resume(); // keep draining; the rig writes nothing else there
+			try {
+				resolvePromise(JSON.parse(buffer.slice(0, newline)) as RigJson);
+			} catch (error) {
+				reject(new Error(`test rig printed something other than rig.json: ${buffer.slice(0, 200)}`));
+			}
+		};
+		child.stdout!.on('data', onData);
+		child.once('exit', (code) => {
+			clearTimeout(timer);
+			reject(new Error(`test rig exited with code ${code} before it was ready`));
+		});
+	});
 }
 
 const DISPATCHER = Symbol.for('undici.globalDispatcher.1');
@@ -270,20 +290,20 @@ const TRUSTED = Symbol.for('n8n-nodes-msal.rig.trustedCas');
  * is the host realm's Function, which gives us that globalThis.
  */
 export async function trustCaInThisProcess(caPem: string): Promise<void> {
-  const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
-  // undici (host realm) keeps its global dispatcher on the host realm's globalThis.
-  const host = hostFunction('return globalThis')() as Realm;
-  const trusted = (host[TRUSTED] ??= new Set<string>()) as Set<string>;
-  if (trusted.has(caPem)) return;
-  trusted.add(caPem);
-  const ca = [...tls.rootCertificates, ...trusted];
-  // undici creates its global dispatcher when first loaded; a data: URL fetch loads it.
-  if (!host[DISPATCHER] && typeof host.fetch === 'function') await host.fetch('data:,');
-  const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown } | undefined;
-  if (!current) throw new Error('cannot trust the rig CA: no undici global dispatcher found');
-  host[DISPATCHER] = new current.constructor({ connect: { ca } });
-  const agentOptions = https.globalAgent.options as https.AgentOptions;
-  agentOptions.ca = ca;
+	const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
+	// undici (host realm) keeps its global dispatcher on the host realm's globalThis.
+	const host = hostFunction('return globalThis')() as Realm;
+	const trusted = (host[TRUSTED] ??= new Set<string>()) as Set<string>;
+	if (trusted.has(caPem)) return;
+	trusted.add(caPem);
+	const ca = [...tls.rootCertificates, ...trusted];
+	// undici creates its global dispatcher when first loaded; a data: URL fetch loads it.
+	if (!host[DISPATCHER] && typeof host.fetch === 'function') await host.fetch('data:,');
+	const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown } | undefined;
+	if (!current) throw new Error('cannot trust the rig CA: no undici global dispatcher found');
+	host[DISPATCHER] = new current.constructor({ connect: { ca } });
+	const agentOptions = https.globalAgent.options as https.AgentOptions;
+	agentOptions.ca = ca;
 }
 
 type Realm = Record<symbol, unknown> & { fetch?: (url: string) => Promise<unknown> };

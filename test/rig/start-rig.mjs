@@ -21,18 +21,20 @@ const QUIET = [/Unsupported runtime/, /already parsed request body/];
 const toStderr = (...args) => process.stderr.write(`${args.map(String).join(' ')}\n`);
 console.log = toStderr;
 console.info = toStderr;
-console.warn = (...args) => { if (!QUIET.some((re) => re.test(String(args[0])))) toStderr(...args); };
+console.warn = (...args) => {
+	if (!QUIET.some((re) => re.test(String(args[0])))) toStderr(...args);
+};
 
 const { values: args } = parseArgs({
-  options: {
-    'state-dir': { type: 'string' },
-    'ca-dir': { type: 'string' },
-    'watch-stdin': { type: 'boolean', default: false },
-  },
+	options: {
+		'state-dir': { type: 'string' },
+		'ca-dir': { type: 'string' },
+		'watch-stdin': { type: 'boolean', default: false },
+	},
 });
 if (!args['state-dir']) {
-  toStderr('usage: node test/rig/start-rig.mjs --state-dir <dir> [--ca-dir <dir>] [--watch-stdin]');
-  process.exit(2);
+	toStderr('usage: node test/rig/start-rig.mjs --state-dir <dir> [--ca-dir <dir>] [--watch-stdin]');
+	process.exit(2);
 }
 const stateDir = resolve(args['state-dir']);
 const caDir = resolve(args['ca-dir'] || join(stateDir, 'ca'));
@@ -50,16 +52,26 @@ const TENANT = 'tenant1';
 // Fixed ids keep logs readable; keys and certificates are new at every start.
 const TENANT_ID = '7c9b1a52-0d1e-4f7a-9a43-3c1f0e6b2a11';
 const USERS = [
-  { username: 'alice@contoso.test', password: 'Alice-Passw0rd!', name: 'Alice Example', oid: 'a11ce000-0000-4000-8000-00000000a11c' },
-  { username: 'bob@contoso.test', password: 'Bob-Passw0rd!', name: 'Bob Example', oid: 'b0b00000-0000-4000-8000-000000000b0b' },
+	{
+		username: 'alice@contoso.test',
+		password: 'Alice-Passw0rd!',
+		name: 'Alice Example',
+		oid: 'a11ce000-0000-4000-8000-00000000a11c',
+	},
+	{
+		username: 'bob@contoso.test',
+		password: 'Bob-Passw0rd!',
+		name: 'Bob Example',
+		oid: 'b0b00000-0000-4000-8000-000000000b0b',
+	},
 ];
 
 function rsaJwks(kid) {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' },
-    publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' },
-  };
+	const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+	return {
+		privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' },
+		publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' },
+	};
 }
 
 const ca = ensureCa(caDir);
@@ -69,43 +81,58 @@ const federatedKey = rsaJwks('federated-1');
 const signing = rsaJwks(`rig-${randomUUID().slice(0, 8)}`);
 
 const clients = {
-  secret: {
-    kind: 'secret', clientId: '11111111-1111-4111-8111-111111111111',
-    clientSecret: 'rig~secret.Value-1111', roles: ['Data.Read.All'],
-    servicePrincipalId: '51111111-1111-4111-8111-111111111111',
-  },
-  certificate: {
-    kind: 'certificate', clientId: '22222222-2222-4222-8222-222222222222',
-    privateKeyPem: clientCert.privateKeyPem, certificatePem: clientCert.certificatePem,
-    thumbprintSha256: clientCert.thumbprintSha256, thumbprintSha1: clientCert.thumbprintSha1,
-    // No `alg`: the client may sign with PS256 or RS256.
-    publicJwk: { ...clientCert.publicKey.export({ format: 'jwk' }), use: 'sig' },
-    roles: ['Data.Read.All', 'Data.Write.All'],
-    servicePrincipalId: '52222222-2222-4222-8222-222222222222',
-  },
-  federated: {
-    kind: 'federated', clientId: '33333333-3333-4333-8333-333333333333',
-    publicJwk: federatedKey.publicJwk, roles: ['Data.Read.All'],
-    servicePrincipalId: '53333333-3333-4333-8333-333333333333',
-  },
-  public: {
-    kind: 'public', clientId: '44444444-4444-4444-8444-444444444444',
-    // The last one is the sign-in webhook of the public-client credential in n8n (any loopback port).
-    redirectUris: ['http://localhost:5678/rest/oauth2-credential/callback', 'http://localhost', 'http://127.0.0.1', 'http://127.0.0.1/webhook/msal-sign-in'],
-  },
+	secret: {
+		kind: 'secret',
+		clientId: '11111111-1111-4111-8111-111111111111',
+		clientSecret: 'rig~secret.Value-1111',
+		roles: ['Data.Read.All'],
+		servicePrincipalId: '51111111-1111-4111-8111-111111111111',
+	},
+	certificate: {
+		kind: 'certificate',
+		clientId: '22222222-2222-4222-8222-222222222222',
+		privateKeyPem: clientCert.privateKeyPem,
+		certificatePem: clientCert.certificatePem,
+		thumbprintSha256: clientCert.thumbprintSha256,
+		thumbprintSha1: clientCert.thumbprintSha1,
+		// No `alg`: the client may sign with PS256 or RS256.
+		publicJwk: { ...clientCert.publicKey.export({ format: 'jwk' }), use: 'sig' },
+		roles: ['Data.Read.All', 'Data.Write.All'],
+		servicePrincipalId: '52222222-2222-4222-8222-222222222222',
+	},
+	federated: {
+		kind: 'federated',
+		clientId: '33333333-3333-4333-8333-333333333333',
+		publicJwk: federatedKey.publicJwk,
+		roles: ['Data.Read.All'],
+		servicePrincipalId: '53333333-3333-4333-8333-333333333333',
+	},
+	public: {
+		kind: 'public',
+		clientId: '44444444-4444-4444-8444-444444444444',
+		// The last one is the sign-in webhook of the public-client credential in n8n (any loopback port).
+		redirectUris: [
+			'http://localhost:5678/rest/oauth2-credential/callback',
+			'http://localhost',
+			'http://127.0.0.1',
+			'http://127.0.0.1/webhook/msal-sign-in',
+		],
+	},
 };
 
 const state = createRigState();
 let idpHandler = (_req, res) => sendJson(res, { status: 503, body: { error: 'starting' } });
 let apiHandler = idpHandler;
-const serve = (getHandler) => createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
-  const url = new URL(req.url, `https://${req.headers.host || '127.0.0.1'}`);
-  Promise.resolve(getHandler()(req, res, url)).catch((error) => {
-    toStderr(`rig: ${req.method} ${req.url} failed: ${error.stack || error}`);
-    if (!res.headersSent) sendJson(res, { status: 500, body: { error: 'rig_internal_error', error_description: String(error.message) } });
-    else res.end();
-  });
-});
+const serve = (getHandler) =>
+	createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+		const url = new URL(req.url, `https://${req.headers.host || '127.0.0.1'}`);
+		Promise.resolve(getHandler()(req, res, url)).catch((error) => {
+			toStderr(`rig: ${req.method} ${req.url} failed: ${error.stack || error}`);
+			if (!res.headersSent)
+				sendJson(res, { status: 500, body: { error: 'rig_internal_error', error_description: String(error.message) } });
+			else res.end();
+		});
+	});
 const listen = (server) => new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server.address().port)));
 const idpServer = serve(() => idpHandler);
 const apiServer = serve(() => apiHandler);
@@ -119,58 +146,72 @@ const apiOrigin = `https://127.0.0.1:${apiPort}`;
 const SECOND_API = 'api://rig-second-api';
 const CONSENT_API = 'api://rig-consent-api';
 const resources = {
-  [apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] },
-  [SECOND_API]: { scopes: ['Files.Read'] },
-  [CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
+	[apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] },
+	[SECOND_API]: { scopes: ['Files.Read'] },
+	[CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
 };
 
 const idp = await createIdentityProvider({
-  origin, tenant: TENANT, tenantId: TENANT_ID, clients, users: USERS, resources,
-  signingJwk: signing.privateJwk, state,
+	origin,
+	tenant: TENANT,
+	tenantId: TENANT_ID,
+	clients,
+	users: USERS,
+	resources,
+	signingJwk: signing.privateJwk,
+	state,
 });
 const api = createProtectedApi({
-  origin: apiOrigin, issuer: idp.issuer, resource: apiOrigin,
-  publicJwks: { keys: [signing.publicJwk] }, authorizeEndpoint: idp.authorizeEndpoint,
+	origin: apiOrigin,
+	issuer: idp.issuer,
+	resource: apiOrigin,
+	publicJwks: { keys: [signing.publicJwk] },
+	authorizeEndpoint: idp.authorizeEndpoint,
 });
 
 const publicClient = ({ kind, publicJwk, servicePrincipalId, ...rest }) => rest;
 const rig = {
-  authority: `${origin}/${TENANT}`,
-  authorityHost: origin,
-  knownAuthority: `127.0.0.1:${idpPort}`,
-  tenant: TENANT,
-  tenantId: TENANT_ID,
-  issuer: idp.issuer,
-  discoveryUrl: `${origin}/${TENANT}/v2.0/.well-known/openid-configuration`,
-  tokenEndpoint: idp.tokenEndpoint,
-  deviceCodeEndpoint: idp.deviceCodeEndpoint,
-  authorizeEndpoint: idp.authorizeEndpoint,
-  jwksUri: idp.jwksUri,
-  adminUrl: `${origin}/__rig`,
-  caCertPath: ca.certPath,
-  stateDir,
-  api: {
-    baseUrl: apiOrigin,
-    resource: apiOrigin,
-    scope: `${apiOrigin}/.default`,
-    delegatedScopes: resources[apiOrigin].scopes.map((s) => `${apiOrigin}/${s}`),
-    adminUrl: `${apiOrigin}/__api`,
-  },
-  secondApi: { resource: SECOND_API, delegatedScopes: resources[SECOND_API].scopes.map((s) => `${SECOND_API}/${s}`) },
-  consentApi: { resource: CONSENT_API, delegatedScopes: resources[CONSENT_API].scopes.map((s) => `${CONSENT_API}/${s}`) },
-  clients: {
-    secret: publicClient(clients.secret),
-    certificate: publicClient(clients.certificate),
-    federated: { ...publicClient(clients.federated), mintAssertionUrl: `${origin}/__rig/mint-assertion` },
-    public: publicClient(clients.public),
-  },
-  users: USERS.map(({ username, password, name, oid }) => ({ username, password, name, oid })),
-  pid: process.pid,
+	authority: `${origin}/${TENANT}`,
+	authorityHost: origin,
+	knownAuthority: `127.0.0.1:${idpPort}`,
+	tenant: TENANT,
+	tenantId: TENANT_ID,
+	issuer: idp.issuer,
+	discoveryUrl: `${origin}/${TENANT}/v2.0/.well-known/openid-configuration`,
+	tokenEndpoint: idp.tokenEndpoint,
+	deviceCodeEndpoint: idp.deviceCodeEndpoint,
+	authorizeEndpoint: idp.authorizeEndpoint,
+	jwksUri: idp.jwksUri,
+	adminUrl: `${origin}/__rig`,
+	caCertPath: ca.certPath,
+	stateDir,
+	api: {
+		baseUrl: apiOrigin,
+		resource: apiOrigin,
+		scope: `${apiOrigin}/.default`,
+		delegatedScopes: resources[apiOrigin].scopes.map((s) => `${apiOrigin}/${s}`),
+		adminUrl: `${apiOrigin}/__api`,
+	},
+	secondApi: { resource: SECOND_API, delegatedScopes: resources[SECOND_API].scopes.map((s) => `${SECOND_API}/${s}`) },
+	consentApi: {
+		resource: CONSENT_API,
+		delegatedScopes: resources[CONSENT_API].scopes.map((s) => `${CONSENT_API}/${s}`),
+	},
+	clients: {
+		secret: publicClient(clients.secret),
+		certificate: publicClient(clients.certificate),
+		federated: { ...publicClient(clients.federated), mintAssertionUrl: `${origin}/__rig/mint-assertion` },
+		public: publicClient(clients.public),
+	},
+	users: USERS.map(({ username, password, name, oid }) => ({ username, password, name, oid })),
+	pid: process.pid,
 };
 
 const admin = createRigAdmin({
-  state, idp, rigJson: () => rig,
-  assertionKeys: { [clients.federated.clientId]: federatedKey.privateJwk },
+	state,
+	idp,
+	rigJson: () => rig,
+	assertionKeys: { [clients.federated.clientId]: federatedKey.privateJwk },
 });
 idpHandler = (req, res, url) => (url.pathname.startsWith('/__rig/') ? admin(req, res, url) : idp.handle(req, res, url));
 apiHandler = api.handle;
@@ -181,16 +222,16 @@ process.stdout.write(`${line}\n`);
 toStderr(`rig: identity provider ${rig.authority}, protected API ${apiOrigin}, pid ${process.pid}`);
 
 function shutdown() {
-  idpServer.closeAllConnections?.();
-  apiServer.closeAllConnections?.();
-  idpServer.close();
-  apiServer.close();
-  setTimeout(() => process.exit(0), 200).unref();
+	idpServer.closeAllConnections?.();
+	apiServer.closeAllConnections?.();
+	idpServer.close();
+	apiServer.close();
+	setTimeout(() => process.exit(0), 200).unref();
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 if (args['watch-stdin']) {
-  process.stdin.on('end', shutdown);
-  process.stdin.on('close', shutdown);
-  process.stdin.resume();
+	process.stdin.on('end', shutdown);
+	process.stdin.on('close', shutdown);
+	process.stdin.resume();
 }

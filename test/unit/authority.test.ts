@@ -19,9 +19,9 @@ describe('authority resolution', () => {
 			knownAuthorities: [],
 			tenant: 'contoso.onmicrosoft.com',
 		});
-		expect(resolveAuthority({ cloud: 'usGovernment', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, []).authority).toBe(
-			'https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47',
-		);
+		expect(
+			resolveAuthority({ cloud: 'usGovernment', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, []).authority,
+		).toBe('https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47');
 		expect(resolveAuthority({ cloud: 'china', tenant: 'x.partner.onmschina.cn' }, []).authority).toBe(
 			'https://login.chinacloudapi.cn/x.partner.onmschina.cn',
 		);
@@ -29,10 +29,17 @@ describe('authority resolution', () => {
 
 	it('trusts the host of a custom authority so MSAL skips instance discovery', () => {
 		const resolved = resolveAuthority({ cloud: 'custom', authorityUrl: 'https://127.0.0.1:8443/tenant1/' }, []);
-		expect(resolved).toEqual({ authority: 'https://127.0.0.1:8443/tenant1', knownAuthorities: ['127.0.0.1:8443'], tenant: 'tenant1' });
-		expect(resolveAuthority({ cloud: 'custom', authorityUrl: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin' }, []).authority).toBe(
-			'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin',
-		);
+		expect(resolved).toEqual({
+			authority: 'https://127.0.0.1:8443/tenant1',
+			knownAuthorities: ['127.0.0.1:8443'],
+			tenant: 'tenant1',
+		});
+		expect(
+			resolveAuthority(
+				{ cloud: 'custom', authorityUrl: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin' },
+				[],
+			).authority,
+		).toBe('https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin');
 	});
 
 	it.each([
@@ -46,24 +53,32 @@ describe('authority resolution', () => {
 		expect(error.message).toContain(message);
 	});
 
-	it.each(['common', 'organizations', 'consumers', 'Common'])('refuses the multi-tenant alias %s where a tenant is required', (tenant) => {
-		const error = errorOf(() => resolveAuthority({ cloud: 'global', tenant }, []));
-		expect(error.field).toBe('Tenant');
-		expect(error.fix).toMatch(/tenant\) ID/i);
-	});
+	it.each(['common', 'organizations', 'consumers', 'Common'])(
+		'refuses the multi-tenant alias %s where a tenant is required',
+		(tenant) => {
+			const error = errorOf(() => resolveAuthority({ cloud: 'global', tenant }, []));
+			expect(error.field).toBe('Tenant');
+			expect(error.fix).toMatch(/tenant\) ID/i);
+		},
+	);
 
 	it('allows aliases a flow permits', () => {
 		expect(validateTenant('organizations', ['organizations'])).toBe('organizations');
 	});
 
-	it.each(['', 'contoso', 'bad tenant!', 'https://login.microsoftonline.com/x'])('refuses malformed tenant %p', (tenant) => {
-		expect(errorOf(() => validateTenant(tenant, [])).field).toBe('Tenant');
-	});
+	it.each(['', 'contoso', 'bad tenant!', 'https://login.microsoftonline.com/x'])(
+		'refuses malformed tenant %p',
+		(tenant) => {
+			expect(errorOf(() => validateTenant(tenant, [])).field).toBe('Tenant');
+		},
+	);
 
 	it('requires a GUID client ID on Microsoft clouds only', () => {
 		expect(errorOf(() => validateClientId('my-app', true)).message).toContain('is not a GUID');
 		expect(errorOf(() => validateClientId('  ', true)).message).toContain('empty');
-		expect(validateClientId(' 00000000-0000-0000-0000-000000000001 ', true)).toBe('00000000-0000-0000-0000-000000000001');
+		expect(validateClientId(' 00000000-0000-0000-0000-000000000001 ', true)).toBe(
+			'00000000-0000-0000-0000-000000000001',
+		);
 		expect(validateClientId('adfs-client', false)).toBe('adfs-client');
 	});
 });

@@ -22,7 +22,7 @@ describe('token cache envelope', () => {
 		expect(read).toEqual({ kind: 'ok', envelope: envelope(), msalText: JSON.stringify(envelope().msal) });
 	});
 
-	it("hands MSAL its part as text cut from the stored string, or re-serialised when it is not last", () => {
+	it('hands MSAL its part as text cut from the stored string, or re-serialised when it is not last', () => {
 		const { msal, ...rest } = envelope();
 		const handEdited = JSON.stringify({ msal, ...rest, authorityMetadata: '{"issuer":"\\"msal\\":"}' });
 		const read = readEnvelope(handEdited, owner, clientId);
@@ -44,7 +44,11 @@ describe('token cache envelope', () => {
 		['not JSON', '{"format":', 'not valid JSON'],
 		['raw MSAL cache', JSON.stringify({ AccessToken: {} }), 'not in the format'],
 		['unknown section', writeEnvelope(envelope({ msal: { Evil: {} } })), 'unknown section'],
-		['section not an object', writeEnvelope(envelope({ msal: { AccessToken: [] as unknown as Record<string, unknown> } })), 'malformed'],
+		[
+			'section not an object',
+			writeEnvelope(envelope({ msal: { AccessToken: [] as unknown as Record<string, unknown> } })),
+			'malformed',
+		],
 		['no revision', JSON.stringify({ ...envelope(), revision: 'x' }), 'no valid revision'],
 	])('discards a corrupt cache (%s) with the reason', (_name, stored, reason) => {
 		const read = readEnvelope(stored, owner, clientId);
@@ -53,7 +57,11 @@ describe('token cache envelope', () => {
 	});
 
 	it('discards a cache of another client ID or authority', () => {
-		const foreignOwner = readEnvelope(writeEnvelope(envelope({ owner: cacheOwner('https://other/t', clientId) })), owner, clientId);
+		const foreignOwner = readEnvelope(
+			writeEnvelope(envelope({ owner: cacheOwner('https://other/t', clientId) })),
+			owner,
+			clientId,
+		);
 		expect(foreignOwner.kind === 'discarded' && foreignOwner.reason).toContain('another client ID or authority');
 		const foreignEntries = readEnvelope(
 			writeEnvelope(envelope({ msal: { AccessToken: { k: { client_id: 'someone-else' } } } })),

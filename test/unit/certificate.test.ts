@@ -18,9 +18,34 @@ function openssl(args: string[]): void {
 
 beforeAll(() => {
 	const dir = mkdtempSync(join(tmpdir(), 'msal-cert-'));
-	openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=unit']);
+	openssl([
+		'req',
+		'-x509',
+		'-newkey',
+		'rsa:2048',
+		'-nodes',
+		'-keyout',
+		join(dir, 'key.pem'),
+		'-out',
+		join(dir, 'cert.pem'),
+		'-days',
+		'2',
+		'-subj',
+		'/CN=unit',
+	]);
 	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'other.pem')]);
-	openssl(['pkcs8', '-topk8', '-in', join(dir, 'key.pem'), '-out', join(dir, 'enc.pem'), '-passout', 'pass:s3cret', '-v2', 'aes-256-cbc']);
+	openssl([
+		'pkcs8',
+		'-topk8',
+		'-in',
+		join(dir, 'key.pem'),
+		'-out',
+		join(dir, 'enc.pem'),
+		'-passout',
+		'pass:s3cret',
+		'-v2',
+		'aes-256-cbc',
+	]);
 	keyPem = readFileSync(join(dir, 'key.pem'), 'utf8');
 	certPem = readFileSync(join(dir, 'cert.pem'), 'utf8');
 	otherKeyPem = readFileSync(join(dir, 'other.pem'), 'utf8');
@@ -72,6 +97,10 @@ describe('certificate credentials', () => {
 		const truncated = [...lines.slice(0, 8), lines[lines.length - 1]].join('\n');
 		expect(fieldOf(() => parseCertificateCredential(truncated, certPem, false))).toBe('Private Key');
 		expect(fieldOf(() => parseCertificateCredential(keyPem, 'not a certificate', false))).toBe('Certificate');
-		expect(fieldOf(() => parseCertificateCredential(keyPem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', false))).toBe('Certificate');
+		expect(
+			fieldOf(() =>
+				parseCertificateCredential(keyPem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', false),
+			),
+		).toBe('Certificate');
 	});
 });

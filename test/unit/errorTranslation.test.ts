@@ -37,7 +37,10 @@ describe('error translation', () => {
 
 	it('shows the real network cause instead of endpoints_resolution_error', () => {
 		const msalError = new ClientAuthError('endpoints_resolution_error', 'c1');
-		const translated = translateMsalError(msalError, { ...context, networkFailure: 'The host name login.example.com could not be resolved (DNS: ENOTFOUND).' });
+		const translated = translateMsalError(msalError, {
+			...context,
+			networkFailure: 'The host name login.example.com could not be resolved (DNS: ENOTFOUND).',
+		});
 		expect(translated).toBeInstanceOf(IdentityProviderUnreachableError);
 		expect(translated.message).toContain('ENOTFOUND');
 		expect(translated.message).not.toContain('endpoints_resolution_error');
@@ -53,7 +56,11 @@ describe('error translation', () => {
 		const failure = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: { code, message: code } });
 		expect(describeFetchFailure(failure('ENOTFOUND'), 'https://x.example/t', 1000)).toContain('could not be resolved');
 		expect(describeFetchFailure(failure('ECONNREFUSED'), 'https://x.example/t', 1000)).toContain('refused');
-		expect(describeFetchFailure(failure('SELF_SIGNED_CERT_IN_CHAIN'), 'https://x.example/t', 1000)).toContain('not trusted');
-		expect(describeFetchFailure(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'https://x.example/t', 5000)).toContain('within 5 s');
+		expect(describeFetchFailure(failure('SELF_SIGNED_CERT_IN_CHAIN'), 'https://x.example/t', 1000)).toContain(
+			'not trusted',
+		);
+		expect(
+			describeFetchFailure(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'https://x.example/t', 5000),
+		).toContain('within 5 s');
 	});
 });

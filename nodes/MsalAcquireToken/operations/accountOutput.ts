@@ -3,5 +3,11 @@ import type { AccountSummary } from '../../core/delegated';
 
 /** A signed-in person as output: who, never anything secret. */
 export function accountOutput(account: AccountSummary): IDataObject {
-	return { username: account.username, name: account.name ?? null, homeAccountId: account.homeAccountId, tenantId: account.tenantId, environment: account.environment };
+	return {
+		username: account.username,
+		name: account.name ?? null,
+		homeAccountId: account.homeAccountId,
+		tenantId: account.tenantId,
+		environment: account.environment,
+	};
 }

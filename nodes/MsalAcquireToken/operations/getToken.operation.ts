@@ -19,7 +19,7 @@ export const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. https://graph.microsoft.com/.default',
 		description:
-			'Scope of the token; empty uses the credential\'s. App tokens take one scope: the API\'s resource followed by /.default, e.g. https://management.azure.com/.default.',
+			"Scope of the token; empty uses the credential's. App tokens take one scope: the API's resource followed by /.default, e.g. https://management.azure.com/.default.",
 		displayOptions: { show: { ...show, authentication: ['clientCredentials'] } },
 	},
 	{
@@ -29,7 +29,7 @@ export const properties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. User.Read Mail.Read',
 		description:
-			'Delegated permissions of the token, separated by spaces; empty uses the credential\'s. A permission the person has not consented to needs a new sign-in.',
+			"Delegated permissions of the token, separated by spaces; empty uses the credential's. A permission the person has not consented to needs a new sign-in.",
 		displayOptions: { show: { ...show, authentication: DELEGATED_KIND_NAMES } },
 	},
 	{
@@ -88,7 +88,12 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 			output[itemIndex] = failedItem(context, error, itemIndex);
 			continue;
 		}
-		const key = JSON.stringify([request.scopes ?? null, request.forceRefresh ?? false, request.claims ?? null, request.account ?? null]);
+		const key = JSON.stringify([
+			request.scopes ?? null,
+			request.forceRefresh ?? false,
+			request.claims ?? null,
+			request.account ?? null,
+		]);
 		const group = groups.get(key) ?? { request, itemIndexes: [] };
 		group.itemIndexes.push(itemIndex);
 		groups.set(key, group);
@@ -98,9 +103,11 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 		try {
 			const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
 			for (const warning of warnings) context.logger.warn(warning);
-			for (const itemIndex of itemIndexes) output[itemIndex] = { json: tokenOutput(token), pairedItem: { item: itemIndex } };
+			for (const itemIndex of itemIndexes)
+				output[itemIndex] = { json: tokenOutput(token), pairedItem: { item: itemIndex } };
 		} catch (error) {
-			if (error instanceof SignInPendingError && error.prompt.mode === 'stop') await reportStoppedSignIn(context, signIn.options, error.prompt);
+			if (error instanceof SignInPendingError && error.prompt.mode === 'stop')
+				await reportStoppedSignIn(context, signIn.options, error.prompt);
 			for (const itemIndex of itemIndexes) output[itemIndex] = failedItem(context, error, itemIndex);
 		}
 	}
@@ -110,7 +117,9 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegated: boolean): NodeTokenRequest {
 	const scopes = (context.getNodeParameter('scopes', itemIndex, '') as string).trim();
 	const options = context.getNodeParameter('options', itemIndex, {}) as TokenOptions;
-	const account = delegated ? String((context.getNodeParameter('signInOptions', itemIndex, {}) as TokenOptions).account ?? '').trim() : '';
+	const account = delegated
+		? String((context.getNodeParameter('signInOptions', itemIndex, {}) as TokenOptions).account ?? '').trim()
+		: '';
 	let claims = options.claims;
 	if (typeof claims === 'object' && claims !== null) claims = JSON.stringify(claims);
 	if (claims) {
@@ -124,7 +133,12 @@ function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegat
 			);
 		}
 	}
-	return { scopes: scopes || undefined, forceRefresh: options.forceRefresh === true || undefined, claims: claims || undefined, account: account || undefined };
+	return {
+		scopes: scopes || undefined,
+		forceRefresh: options.forceRefresh === true || undefined,
+		claims: claims || undefined,
+		account: account || undefined,
+	};
 }
 
 function tokenOutput(token: TokenResult): IDataObject {

@@ -5,7 +5,11 @@ import { failedItem } from '../../n8n/itemErrors';
 import { accountOutput } from './accountOutput';
 
 /** List Accounts: one item per signed-in person (no secrets), read from the credential's cache. */
-export async function execute(context: IExecuteFunctions, credentialType: string, appFrom: DelegatedAppFrom): Promise<INodeExecutionData[][]> {
+export async function execute(
+	context: IExecuteFunctions,
+	credentialType: string,
+	appFrom: DelegatedAppFrom,
+): Promise<INodeExecutionData[][]> {
 	const itemCount = context.getInputData().length;
 	try {
 		const data = await context.getCredentials(credentialType, 0);

@@ -31,17 +31,32 @@ export const properties: INodeProperties[] = [
 ];
 
 /** Sign Out: removes the account(s) from the cache and saves it in the credential. */
-export async function execute(context: IExecuteFunctions, credentialType: string, appFrom: DelegatedAppFrom): Promise<INodeExecutionData[][]> {
+export async function execute(
+	context: IExecuteFunctions,
+	credentialType: string,
+	appFrom: DelegatedAppFrom,
+): Promise<INodeExecutionData[][]> {
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < Math.max(1, context.getInputData().length); itemIndex++) {
 		try {
 			const which = context.getNodeParameter('signOutWhich', itemIndex, 'one') as string;
 			const account = String(context.getNodeParameter('signOutAccount', itemIndex, '') ?? '').trim();
 			if (which !== 'all' && !account) {
-				throw new InvalidInputError('No account to sign out.', 'Enter the username shown by List Accounts, or choose All Accounts.', 'Account');
+				throw new InvalidInputError(
+					'No account to sign out.',
+					'Enter the username shown by List Accounts, or choose All Accounts.',
+					'Account',
+				);
 			}
-			const removed = await runThroughCredentialStore(context, credentialType, signOutWork(appFrom, which === 'all' ? { all: true } : { account }));
-			output.push({ json: { signedOut: removed.map(accountOutput), count: removed.length }, pairedItem: { item: itemIndex } });
+			const removed = await runThroughCredentialStore(
+				context,
+				credentialType,
+				signOutWork(appFrom, which === 'all' ? { all: true } : { account }),
+			);
+			output.push({
+				json: { signedOut: removed.map(accountOutput), count: removed.length },
+				pairedItem: { item: itemIndex },
+			});
 		} catch (error) {
 			output.push(failedItem(context, error, itemIndex));
 		}

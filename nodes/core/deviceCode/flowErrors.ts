@@ -25,18 +25,30 @@ const DEVICE_FLOW_ERRORS: Record<string, { message: string; fix: string }> = {
 
 /** MSAL reports a failed poll only as "post_request_failed: <error>"; the network client kept the body. */
 export function translateDeviceCodeError(error: unknown, pollError: PollErrorBody | undefined): unknown {
-	const code = pollError?.error ?? (error instanceof AuthError && error.errorCode === 'post_request_failed' ? error.errorMessage : undefined);
+	const code =
+		pollError?.error ??
+		(error instanceof AuthError && error.errorCode === 'post_request_failed' ? error.errorMessage : undefined);
 	if (code && DEVICE_FLOW_ERRORS[code]) {
 		const known = DEVICE_FLOW_ERRORS[code];
 		return new SignInFailedError(known.message, known.fix, 'no-account');
 	}
 	if (pollError) {
-		const aadsts = pollError.error_codes?.[0] !== undefined ? String(pollError.error_codes[0]) : findAadstsCode(pollError.error_description);
+		const aadsts =
+			pollError.error_codes?.[0] !== undefined
+				? String(pollError.error_codes[0])
+				: findAadstsCode(pollError.error_description);
 		const explained = aadsts ? explainAadsts(aadsts) : undefined;
 		const headline = explained
 			? `AADSTS${aadsts}: ${explained.explanation}`
 			: `The identity provider refused the sign-in: ${pollError.error}${pollError.error_description ? ` – ${pollError.error_description.split(/\r?\n/)[0]}` : ''}`;
-		return new IdentityProviderError(headline, explained?.fix ?? 'Check the credential settings against the app registration.', pollError.error, aadsts, pollError.correlation_id, explained?.field);
+		return new IdentityProviderError(
+			headline,
+			explained?.fix ?? 'Check the credential settings against the app registration.',
+			pollError.error,
+			aadsts,
+			pollError.correlation_id,
+			explained?.field,
+		);
 	}
 	return error;
 }

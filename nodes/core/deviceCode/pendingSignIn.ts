@@ -23,7 +23,13 @@ const PENDING_FORMAT = 'n8n-nodes-msal/pending-device-code@1';
 /** A code with less left than this is treated as expired (the person could not make it). */
 export const MIN_REMAINING_SECONDS = 10;
 
-export function toPending(response: DeviceCodeResponse, owner: string, scopes: string[], account: string | undefined, reason: SignInReason): PendingSignIn {
+export function toPending(
+	response: DeviceCodeResponse,
+	owner: string,
+	scopes: string[],
+	account: string | undefined,
+	reason: SignInReason,
+): PendingSignIn {
 	return {
 		format: PENDING_FORMAT,
 		owner,
@@ -48,7 +54,13 @@ export function parsePending(stored: string | undefined, owner: string): Pending
 	if (!stored) return undefined;
 	try {
 		const value = JSON.parse(stored) as PendingSignIn;
-		if (value?.format !== PENDING_FORMAT || value.owner !== owner || typeof value.deviceCode !== 'string' || !Array.isArray(value.scopes)) return undefined;
+		if (
+			value?.format !== PENDING_FORMAT ||
+			value.owner !== owner ||
+			typeof value.deviceCode !== 'string' ||
+			!Array.isArray(value.scopes)
+		)
+			return undefined;
 		if (value.expiresAt - Date.now() / 1000 < MIN_REMAINING_SECONDS) return undefined;
 		return value;
 	} catch {

@@ -3,7 +3,9 @@ import { translateDeviceCodeError } from './flowErrors';
 import type { DeviceCodeNetwork } from './network';
 import type { DeviceCodeResponse } from './pendingSignIn';
 
-export type PollOutcome = { kind: 'token'; result: AuthenticationResult } | { kind: 'pending'; cause: 'stopped' | 'timeout' | 'cancelled' };
+export type PollOutcome =
+	| { kind: 'token'; result: AuthenticationResult }
+	| { kind: 'pending'; cause: 'stopped' | 'timeout' | 'cancelled' };
 
 export interface PollOptions {
 	scopes: string[];
@@ -22,7 +24,11 @@ export interface PollOptions {
  * timeout only between polls (after sleeping the interval), so when we stop we set `cancel`
  * (no further poll is sent) and return at once instead of waiting for MSAL to notice.
  */
-export async function runDeviceCode(app: PublicClientApplication, network: DeviceCodeNetwork, options: PollOptions): Promise<PollOutcome> {
+export async function runDeviceCode(
+	app: PublicClientApplication,
+	network: DeviceCodeNetwork,
+	options: PollOptions,
+): Promise<PollOutcome> {
 	const { signal } = options;
 	if (signal?.aborted) return { kind: 'pending', cause: 'cancelled' };
 	let settle: (outcome: PollOutcome) => void = () => undefined;
@@ -54,7 +60,8 @@ export async function runDeviceCode(app: PublicClientApplication, network: Devic
 		},
 		(error: unknown): PollOutcome => {
 			if (error instanceof AuthError) {
-				if (error.errorCode === 'device_code_polling_cancelled') return { kind: 'pending', cause: signal?.aborted ? 'cancelled' : 'stopped' };
+				if (error.errorCode === 'device_code_polling_cancelled')
+					return { kind: 'pending', cause: signal?.aborted ? 'cancelled' : 'stopped' };
 				if (error.errorCode === 'user_timeout_reached') return { kind: 'pending', cause: 'timeout' };
 			}
 			throw translateDeviceCodeError(error, network.lastPollError);

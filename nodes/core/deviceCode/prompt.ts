@@ -4,12 +4,19 @@ import type { PendingSignIn } from './pendingSignIn';
 
 const REASONS: Record<SignInReason, string> = {
 	'no-account': 'Sign-in needed',
-	'interaction-required': 'Sign-in needed again (the saved sign-in is no longer accepted: refresh token expired or revoked, or a policy requires it)',
+	'interaction-required':
+		'Sign-in needed again (the saved sign-in is no longer accepted: refresh token expired or revoked, or a policy requires it)',
 	claims: 'Sign-in needed again (the API asked for a fresh sign-in)',
 };
 
 /** The prompt in plain words. */
-export function promptOf(pending: PendingSignIn, isNewCode: boolean, mode: SignInMode, notice?: string, wording: SignInMode = mode): SignInPrompt {
+export function promptOf(
+	pending: PendingSignIn,
+	isNewCode: boolean,
+	mode: SignInMode,
+	notice?: string,
+	wording: SignInMode = mode,
+): SignInPrompt {
 	const expiresInSeconds = Math.max(0, Math.floor(pending.expiresAt - Date.now() / 1000));
 	const expiresOn = new Date(pending.expiresAt * 1000);
 	const minutes = Math.max(1, Math.round(expiresInSeconds / 60));

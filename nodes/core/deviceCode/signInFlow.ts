@@ -1,11 +1,31 @@
 import type { AuthenticationResult, PublicClientApplication } from '@azure/msal-node';
-import { acquireDelegatedToken, prepareDelegatedApp, type DelegatedSettings, type SignInFlow, type SignInReason } from '../delegated';
+import {
+	acquireDelegatedToken,
+	prepareDelegatedApp,
+	type DelegatedSettings,
+	type SignInFlow,
+	type SignInReason,
+} from '../delegated';
 import { describeError } from '../errors';
 import { log } from '../logging';
-import { SignInFailedError, SignInPendingError, type NodeTokenRequest, type SignInControls, type SignInMode, type SignInPrompt } from '../signIn';
+import {
+	SignInFailedError,
+	SignInPendingError,
+	type NodeTokenRequest,
+	type SignInControls,
+	type SignInMode,
+	type SignInPrompt,
+} from '../signIn';
 import type { TokenOutcome } from '../tokenResult';
 import { DeviceCodeNetwork } from './network';
-import { MIN_REMAINING_SECONDS, parsePending, sameScopes, serializePending, toPending, type PendingSignIn } from './pendingSignIn';
+import {
+	MIN_REMAINING_SECONDS,
+	parsePending,
+	sameScopes,
+	serializePending,
+	toPending,
+	type PendingSignIn,
+} from './pendingSignIn';
 import { runDeviceCode, type PollOutcome } from './poll';
 import { promptOf } from './prompt';
 import { DEVICE_CODE_TENANT_ALIASES, refuseUnsupportedTenant } from './tenant';
@@ -162,7 +182,13 @@ async function redeem(
 	return await app.acquireTokenSilent({ account: signedIn.account!, scopes });
 }
 
-function stillPending(pending: PendingSignIn, isNew: boolean, mode: SignInMode, outcome: PollOutcome & { kind: 'pending' }, notice?: string): never {
+function stillPending(
+	pending: PendingSignIn,
+	isNew: boolean,
+	mode: SignInMode,
+	outcome: PollOutcome & { kind: 'pending' },
+	notice?: string,
+): never {
 	// Worded for a person reading it after the node stopped (it no longer waits).
 	const prompt = promptOf(pending, isNew, mode, notice, 'stop');
 	if (prompt.expiresInSeconds < MIN_REMAINING_SECONDS) {
@@ -200,7 +226,9 @@ function deliver(options: FlowOptions, prompt: SignInPrompt): void {
 		return;
 	}
 	try {
-		void Promise.resolve(options.onPrompt(prompt)).catch((error: unknown) => log('warn', `Could not deliver the sign-in prompt: ${describeError(error)}`));
+		void Promise.resolve(options.onPrompt(prompt)).catch((error: unknown) =>
+			log('warn', `Could not deliver the sign-in prompt: ${describeError(error)}`),
+		);
 	} catch (error) {
 		log('warn', `Could not deliver the sign-in prompt: ${describeError(error)}`);
 	}

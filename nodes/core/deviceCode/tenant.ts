@@ -16,7 +16,8 @@ export function refuseUnsupportedTenant(settings: AuthoritySettings): void {
 	let field = 'Tenant';
 	if (settings.cloud === 'custom') {
 		try {
-			tenant = new URL((settings.authorityUrl ?? '').trim()).pathname.split('/').filter(Boolean)[0]?.toLowerCase() ?? '';
+			tenant =
+				new URL((settings.authorityUrl ?? '').trim()).pathname.split('/').filter(Boolean)[0]?.toLowerCase() ?? '';
 			field = 'Authority URL';
 		} catch {
 			return; // resolveAuthority reports the malformed URL

@@ -31,8 +31,10 @@ export interface ApiErrorDetails {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined);
+const isObject = (value: unknown): value is Json =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | undefined =>
+	typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
 
 /**
  * Reads the error of a Graph / ARM / OData / OAuth style body and the request-id headers:
@@ -43,18 +45,32 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' &
 export function parseApiErrorBody(body: unknown, headers: Pick<Headers, 'get'>): ApiErrorDetails {
 	const result: ApiErrorDetails = {
 		requestId: headers.get('request-id') ?? headers.get('x-ms-request-id') ?? undefined,
-		clientRequestId: headers.get('client-request-id') ?? headers.get('x-ms-client-request-id') ?? headers.get('x-ms-correlation-request-id') ?? undefined,
+		clientRequestId:
+			headers.get('client-request-id') ??
+			headers.get('x-ms-client-request-id') ??
+			headers.get('x-ms-correlation-request-id') ??
+			undefined,
 	};
 	if (!isObject(body)) {
 		if (typeof body === 'string' && body.trim()) result.message = firstLine(body);
 		return result;
 	}
-	const error = isObject(body.error) ? body.error : isObject(body['odata.error']) ? body['odata.error'] : isObject(body.Error) ? body.Error : undefined;
+	const error = isObject(body.error)
+		? body.error
+		: isObject(body['odata.error'])
+			? body['odata.error']
+			: isObject(body.Error)
+				? body.Error
+				: undefined;
 	if (error) {
 		result.code = str(error.code) ?? str(error.Code);
 		const message = error.message ?? error.Message;
 		result.message = isObject(message) ? str(message.value) : str(message);
-		const inner = isObject(error.innerError) ? error.innerError : isObject(error.innererror) ? error.innererror : undefined;
+		const inner = isObject(error.innerError)
+			? error.innerError
+			: isObject(error.innererror)
+				? error.innererror
+				: undefined;
 		if (inner) {
 			result.requestId = str(inner['request-id']) ?? result.requestId;
 			result.clientRequestId = str(inner['client-request-id']) ?? result.clientRequestId;
@@ -75,19 +91,19 @@ export function parseApiErrorBody(body: unknown, headers: Pick<Headers, 'get'>):
 }
 
 const STATUS_FIX: Record<number, string> = {
-	400: 'Check the URL, query parameters and body against the API\'s documentation.',
-	401: 'The API did not accept the token: check that the Scope names this API\'s resource and that the app registration is in the tenant the API trusts.',
-	403: 'The app (or user) lacks a permission: grant the API permission named in the API\'s documentation to the app registration, and an administrator must grant consent.',
+	400: "Check the URL, query parameters and body against the API's documentation.",
+	401: "The API did not accept the token: check that the Scope names this API's resource and that the app registration is in the tenant the API trusts.",
+	403: "The app (or user) lacks a permission: grant the API permission named in the API's documentation to the app registration, and an administrator must grant consent.",
 	404: 'Check the URL (API version, IDs) and that the object exists and is visible to the app.',
 	409: 'The object was changed or already exists; read it again and retry.',
 	412: 'The object changed since it was read (ETag mismatch); read it again and retry.',
-	429: 'The API is throttling: lower the node\'s Concurrency, or raise Max Retries / Max Total Wait.',
+	429: "The API is throttling: lower the node's Concurrency, or raise Max Retries / Max Total Wait.",
 };
 
 function fixFor(status: number): string {
 	if (STATUS_FIX[status]) return STATUS_FIX[status];
 	if (status >= 500) return 'The service failed; try again later, or raise Max Retries / Max Total Wait.';
-	return 'Check the request against the API\'s documentation.';
+	return "Check the request against the API's documentation.";
 }
 
 /** A clear error for an API's error response. `retryNote` says why retrying stopped, when it did. */
@@ -100,17 +116,33 @@ export function apiCallErrorFrom(
 	retryNote?: string,
 ): ApiCallError {
 	const details = parseApiErrorBody(body, headers);
-	const what = details.code ? `${details.code}${details.message ? `: ${details.message}` : ''}` : (details.message ?? (statusText || 'no error details'));
+	const what = details.code
+		? `${details.code}${details.message ? `: ${details.message}` : ''}`
+		: (details.message ?? (statusText || 'no error details'));
 	const aadsts = findAadstsCode(`${details.message ?? ''} ${details.code ?? ''}`);
 	const known = aadsts ? explainAadsts(aadsts) : undefined;
-	const ids = [details.requestId && `request-id ${details.requestId}`, details.clientRequestId && `client-request-id ${details.clientRequestId}`].filter(Boolean).join(', ');
+	const ids = [
+		details.requestId && `request-id ${details.requestId}`,
+		details.clientRequestId && `client-request-id ${details.clientRequestId}`,
+	]
+		.filter(Boolean)
+		.join(', ');
 	const message = `${request.method} ${request.url} failed with HTTP ${status}: ${what}${ids ? ` (${ids})` : ''}`;
 	const fixParts = [
 		known ? `AADSTS${aadsts}: ${known.explanation} ${known.fix}` : fixFor(status),
 		details.details?.length ? `Details: ${details.details.join('; ')}.` : undefined,
 		retryNote,
 	].filter(Boolean);
-	return new ApiCallError(message, fixParts.join(' '), status, details.code, details.message, details.requestId, details.clientRequestId, body);
+	return new ApiCallError(
+		message,
+		fixParts.join(' '),
+		status,
+		details.code,
+		details.message,
+		details.requestId,
+		details.clientRequestId,
+		body,
+	);
 }
 
 function firstLine(text: string): string {

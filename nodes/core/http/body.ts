@@ -70,12 +70,20 @@ function jsonText(value: unknown, field: string): string {
 	}
 	const text = value.trim();
 	if (text === '') {
-		throw new InvalidInputError('The JSON body is empty.', 'Enter a JSON value, e.g. {"displayName": "New group"}, or choose no body.', field);
+		throw new InvalidInputError(
+			'The JSON body is empty.',
+			'Enter a JSON value, e.g. {"displayName": "New group"}, or choose no body.',
+			field,
+		);
 	}
 	try {
 		JSON.parse(text);
 	} catch (error) {
-		throw new InvalidInputError(`The JSON body is not valid JSON: ${describeError(error)}.`, 'Fix the JSON, e.g. {"displayName": "New group"} (double quotes, no trailing commas).', field);
+		throw new InvalidInputError(
+			`The JSON body is not valid JSON: ${describeError(error)}.`,
+			'Fix the JSON, e.g. {"displayName": "New group"} (double quotes, no trailing commas).',
+			field,
+		);
 	}
 	return text;
 }

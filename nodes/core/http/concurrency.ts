@@ -3,7 +3,11 @@
  * When a task throws, no new task starts and the map rejects with that error (callers that want
  * per-item errors catch inside the task).
  */
-export async function mapWithConcurrency<T, R>(inputs: readonly T[], limit: number, task: (input: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+	inputs: readonly T[],
+	limit: number,
+	task: (input: T, index: number) => Promise<R>,
+): Promise<R[]> {
 	const results: R[] = new Array(inputs.length);
 	const workers = Math.max(1, Math.min(Math.floor(limit) || 1, inputs.length));
 	let next = 0;

@@ -5,12 +5,16 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\uffff]*$/;
 
 /** Validated request headers (lower-case names). Authorization is the node's own. */
-export function buildHeaders(headers: Array<{ name: string; value: string }>, field = 'Headers'): Record<string, string> {
+export function buildHeaders(
+	headers: Array<{ name: string; value: string }>,
+	field = 'Headers',
+): Record<string, string> {
 	const result: Record<string, string> = {};
 	for (const { name: rawName, value: rawValue } of headers) {
 		const name = (rawName ?? '').trim();
 		const value = String(rawValue ?? '').trim();
-		if (!name) throw new InvalidInputError('A header has no name.', 'Give every header a name, e.g. ConsistencyLevel.', field);
+		if (!name)
+			throw new InvalidInputError('A header has no name.', 'Give every header a name, e.g. ConsistencyLevel.', field);
 		if (!TOKEN.test(name)) {
 			throw new InvalidInputError(
 				`Header name "${name.slice(0, 100)}" is not valid.`,
@@ -19,7 +23,11 @@ export function buildHeaders(headers: Array<{ name: string; value: string }>, fi
 			);
 		}
 		if (!VALUE.test(value)) {
-			throw new InvalidInputError(`The value of header "${name}" contains a line break or control character.`, 'Put the value on one line.', field);
+			throw new InvalidInputError(
+				`The value of header "${name}" contains a line break or control character.`,
+				'Put the value on one line.',
+				field,
+			);
 		}
 		const key = name.toLowerCase();
 		if (key === 'authorization') {

@@ -31,32 +31,64 @@ export const KNOWN_APIS: Record<SovereignCloud, KnownApi[]> = {
 		{
 			name: 'Azure Storage',
 			resource: 'https://storage.azure.com',
-			hosts: ['*.blob.core.windows.net', '*.queue.core.windows.net', '*.table.core.windows.net', '*.file.core.windows.net', '*.dfs.core.windows.net'],
+			hosts: [
+				'*.blob.core.windows.net',
+				'*.queue.core.windows.net',
+				'*.table.core.windows.net',
+				'*.file.core.windows.net',
+				'*.dfs.core.windows.net',
+			],
 		},
 		{ name: 'Azure SQL Database', resource: 'https://database.windows.net', hosts: ['*.database.windows.net'] },
 		{ name: 'Azure Service Bus', resource: 'https://servicebus.azure.net', hosts: ['*.servicebus.windows.net'] },
 		{ name: 'Azure Event Hubs', resource: 'https://eventhubs.azure.net', hosts: ['*.servicebus.windows.net'] },
-		{ name: 'Log Analytics', resource: 'https://api.loganalytics.io', hosts: ['api.loganalytics.io', 'api.loganalytics.azure.com'] },
+		{
+			name: 'Log Analytics',
+			resource: 'https://api.loganalytics.io',
+			hosts: ['api.loganalytics.io', 'api.loganalytics.azure.com'],
+		},
 	],
 	usGovernment: [
 		{ name: 'Microsoft Graph (US Government)', resource: 'https://graph.microsoft.us', hosts: ['graph.microsoft.us'] },
-		{ name: 'Microsoft Graph (US Government DoD)', resource: 'https://dod-graph.microsoft.us', hosts: ['dod-graph.microsoft.us'] },
+		{
+			name: 'Microsoft Graph (US Government DoD)',
+			resource: 'https://dod-graph.microsoft.us',
+			hosts: ['dod-graph.microsoft.us'],
+		},
 		{
 			name: 'Azure Resource Manager (US Government)',
 			resource: 'https://management.usgovcloudapi.net',
 			aliases: ['https://management.core.usgovcloudapi.net'],
 			hosts: ['management.usgovcloudapi.net'],
 		},
-		{ name: 'Azure Key Vault (US Government)', resource: 'https://vault.usgovcloudapi.net', hosts: ['*.vault.usgovcloudapi.net'] },
+		{
+			name: 'Azure Key Vault (US Government)',
+			resource: 'https://vault.usgovcloudapi.net',
+			hosts: ['*.vault.usgovcloudapi.net'],
+		},
 		{
 			name: 'Azure Storage (US Government)',
 			resource: 'https://storage.azure.com',
-			hosts: ['*.blob.core.usgovcloudapi.net', '*.queue.core.usgovcloudapi.net', '*.table.core.usgovcloudapi.net', '*.file.core.usgovcloudapi.net', '*.dfs.core.usgovcloudapi.net'],
+			hosts: [
+				'*.blob.core.usgovcloudapi.net',
+				'*.queue.core.usgovcloudapi.net',
+				'*.table.core.usgovcloudapi.net',
+				'*.file.core.usgovcloudapi.net',
+				'*.dfs.core.usgovcloudapi.net',
+			],
 		},
-		{ name: 'Azure SQL Database (US Government)', resource: 'https://database.usgovcloudapi.net', hosts: ['*.database.usgovcloudapi.net'] },
+		{
+			name: 'Azure SQL Database (US Government)',
+			resource: 'https://database.usgovcloudapi.net',
+			hosts: ['*.database.usgovcloudapi.net'],
+		},
 	],
 	china: [
-		{ name: 'Microsoft Graph (China)', resource: 'https://microsoftgraph.chinacloudapi.cn', hosts: ['microsoftgraph.chinacloudapi.cn'] },
+		{
+			name: 'Microsoft Graph (China)',
+			resource: 'https://microsoftgraph.chinacloudapi.cn',
+			hosts: ['microsoftgraph.chinacloudapi.cn'],
+		},
 		{
 			name: 'Azure Resource Manager (China)',
 			resource: 'https://management.chinacloudapi.cn',
@@ -67,9 +99,19 @@ export const KNOWN_APIS: Record<SovereignCloud, KnownApi[]> = {
 		{
 			name: 'Azure Storage (China)',
 			resource: 'https://storage.azure.com',
-			hosts: ['*.blob.core.chinacloudapi.cn', '*.queue.core.chinacloudapi.cn', '*.table.core.chinacloudapi.cn', '*.file.core.chinacloudapi.cn', '*.dfs.core.chinacloudapi.cn'],
+			hosts: [
+				'*.blob.core.chinacloudapi.cn',
+				'*.queue.core.chinacloudapi.cn',
+				'*.table.core.chinacloudapi.cn',
+				'*.file.core.chinacloudapi.cn',
+				'*.dfs.core.chinacloudapi.cn',
+			],
 		},
-		{ name: 'Azure SQL Database (China)', resource: 'https://database.chinacloudapi.cn', hosts: ['*.database.chinacloudapi.cn'] },
+		{
+			name: 'Azure SQL Database (China)',
+			resource: 'https://database.chinacloudapi.cn',
+			hosts: ['*.database.chinacloudapi.cn'],
+		},
 	],
 };
 
@@ -78,7 +120,27 @@ export const KNOWN_APIS: Record<SovereignCloud, KnownApi[]> = {
  * environment): SharePoint Online and Dataverse / Dynamics 365.
  */
 const ORIGIN_IS_RESOURCE: Record<SovereignCloud, string[]> = {
-	global: ['*.sharepoint.com', '*.crm.dynamics.com', '*.crm2.dynamics.com', '*.crm3.dynamics.com', '*.crm4.dynamics.com', '*.crm5.dynamics.com', '*.crm6.dynamics.com', '*.crm7.dynamics.com', '*.crm8.dynamics.com', '*.crm9.dynamics.com', '*.crm11.dynamics.com', '*.crm12.dynamics.com', '*.crm14.dynamics.com', '*.crm15.dynamics.com', '*.crm16.dynamics.com', '*.crm17.dynamics.com', '*.crm19.dynamics.com', '*.crm20.dynamics.com', '*.crm21.dynamics.com'],
+	global: [
+		'*.sharepoint.com',
+		'*.crm.dynamics.com',
+		'*.crm2.dynamics.com',
+		'*.crm3.dynamics.com',
+		'*.crm4.dynamics.com',
+		'*.crm5.dynamics.com',
+		'*.crm6.dynamics.com',
+		'*.crm7.dynamics.com',
+		'*.crm8.dynamics.com',
+		'*.crm9.dynamics.com',
+		'*.crm11.dynamics.com',
+		'*.crm12.dynamics.com',
+		'*.crm14.dynamics.com',
+		'*.crm15.dynamics.com',
+		'*.crm16.dynamics.com',
+		'*.crm17.dynamics.com',
+		'*.crm19.dynamics.com',
+		'*.crm20.dynamics.com',
+		'*.crm21.dynamics.com',
+	],
 	usGovernment: ['*.sharepoint.us', '*.crm9.dynamics.com', '*.crm.microsoftdynamics.us', '*.crm.appsplatform.us'],
 	china: ['*.sharepoint.cn', '*.crm.dynamics.cn'],
 };
@@ -104,7 +166,9 @@ function normalizeResource(resource: string): string {
 export function knownApiByResource(resource: string, cloud: CloudName | string | undefined): KnownApi | undefined {
 	const wanted = normalizeResource(resource);
 	return KNOWN_APIS[knownApiCloud(cloud)].find(
-		(api) => normalizeResource(api.resource) === wanted || (api.aliases ?? []).some((alias) => normalizeResource(alias) === wanted),
+		(api) =>
+			normalizeResource(api.resource) === wanted ||
+			(api.aliases ?? []).some((alias) => normalizeResource(alias) === wanted),
 	);
 }
 

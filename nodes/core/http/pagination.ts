@@ -10,7 +10,8 @@ export interface PaginationLimits {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The absolute next-page link of a page, if any. */
 export function nextLinkOf(page: unknown): string | undefined {

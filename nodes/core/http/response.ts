@@ -9,14 +9,24 @@ export type ParsedBody =
 	| { kind: 'empty' };
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b|^text\/json\b/i;
-const TEXT_TYPE = /^text\/|^application\/(?:[\w.+-]+\+)?xml\b|^application\/(?:javascript|x-www-form-urlencoded|ecmascript)\b/i;
+const TEXT_TYPE =
+	/^text\/|^application\/(?:[\w.+-]+\+)?xml\b|^application\/(?:javascript|x-www-form-urlencoded|ecmascript)\b/i;
 
 /** Reads a response body in the requested format. `auto` decides from Content-Type. */
-export async function parseResponseBody(response: Response, format: ResponseFormat, field = 'Response Format'): Promise<ParsedBody> {
+export async function parseResponseBody(
+	response: Response,
+	format: ResponseFormat,
+	field = 'Response Format',
+): Promise<ParsedBody> {
 	const contentType = response.headers.get('content-type') ?? '';
 	if (format === 'binary') {
 		const data = Buffer.from(await response.arrayBuffer());
-		return { kind: 'binary', data, mimeType: contentType.split(';')[0].trim() || 'application/octet-stream', fileName: fileNameOf(response) };
+		return {
+			kind: 'binary',
+			data,
+			mimeType: contentType.split(';')[0].trim() || 'application/octet-stream',
+			fileName: fileNameOf(response),
+		};
 	}
 	if (response.status === 204 || response.status === 205 || response.status === 304) {
 		await response.body?.cancel().catch(() => undefined);
@@ -60,7 +70,12 @@ export async function parseResponseBody(response: Response, format: ResponseForm
 			}
 		}
 	}
-	return { kind: 'binary', data, mimeType: contentType.split(';')[0].trim() || 'application/octet-stream', fileName: fileNameOf(response) };
+	return {
+		kind: 'binary',
+		data,
+		mimeType: contentType.split(';')[0].trim() || 'application/octet-stream',
+		fileName: fileNameOf(response),
+	};
 }
 
 /** File name from Content-Disposition (filename* in RFC 5987 form first), else the URL's last segment. */

@@ -78,7 +78,12 @@ export function decideRetry(
 }
 
 /** One sentence for an error after retrying stopped. */
-export function describeRetryStop(decision: RetryDecision, state: RetryState, policy: RetryPolicy, method: string): string | undefined {
+export function describeRetryStop(
+	decision: RetryDecision,
+	state: RetryState,
+	policy: RetryPolicy,
+	method: string,
+): string | undefined {
 	if (decision.retry) return undefined;
 	switch (decision.reason) {
 		case 'not-idempotent':

@@ -31,12 +31,23 @@ export interface ScopeInputs {
  *    in the credential's cloud), "<that API's resource>/.default", derived from the URL;
  * 4. else the credential's scope (the token guard then refuses unless the credential allows the host).
  */
-export function chooseScopes({ override, credentialScopes, url, cloud, kind, field = 'Scope' }: ScopeInputs): ScopeChoice {
+export function chooseScopes({
+	override,
+	credentialScopes,
+	url,
+	cloud,
+	kind,
+	field = 'Scope',
+}: ScopeInputs): ScopeChoice {
 	const normalize = (raw: string, fieldName: string): string[] => {
 		if (kind === 'app') return normalizeAppScopes(raw, fieldName);
 		const scopes = parseScopes(raw);
 		if (scopes.length === 0) {
-			throw new InvalidInputError('No scope given.', 'Enter the permissions to ask for, e.g. https://graph.microsoft.com/User.Read.', fieldName);
+			throw new InvalidInputError(
+				'No scope given.',
+				'Enter the permissions to ask for, e.g. https://graph.microsoft.com/User.Read.',
+				fieldName,
+			);
 		}
 		return scopes;
 	};

@@ -87,7 +87,12 @@ export async function sendApiRequest(
 	};
 	const { state, challenge } = exchange;
 
-	const first = await sendWithRetries(exchange, { method: request.method, url: request.url, headers: request.headers, body: request.body });
+	const first = await sendWithRetries(exchange, {
+		method: request.method,
+		url: request.url,
+		headers: request.headers,
+		body: request.body,
+	});
 	if (!request.pagination || first.status < 200 || first.status >= 300 || first.body.kind !== 'json') {
 		return { ...first, pages: 1, retries: state.retries, claimsChallenged: challenge.used };
 	}
@@ -104,7 +109,12 @@ export async function sendApiRequest(
 			break;
 		}
 		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the next-page link');
-		last = await sendWithRetries(exchange, { method: 'GET', url: next, headers: pageHeaders, body: { contentTypeFixed: false } });
+		last = await sendWithRetries(exchange, {
+			method: 'GET',
+			url: next,
+			headers: pageHeaders,
+			body: { contentTypeFixed: false },
+		});
 		if (last.status < 200 || last.status >= 300 || last.body.kind !== 'json') {
 			// neverError: hand back the failing page as it is.
 			return { ...last, pages: collector.pages + 1, retries: state.retries, claimsChallenged: challenge.used };
@@ -167,7 +177,15 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 		}
 
 		if (!ok) {
-			const decision = decideRetry(response.status, response.headers.get('retry-after'), method, state, request.retry, deps.now(), deps.random);
+			const decision = decideRetry(
+				response.status,
+				response.headers.get('retry-after'),
+				method,
+				state,
+				request.retry,
+				deps.now(),
+				deps.random,
+			);
 			if (decision.retry) {
 				await discard(response);
 				state.retries++;
@@ -176,8 +194,20 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 				continue;
 			}
 			// Error bodies are read as JSON/text even when the user asked for binary.
-			const parsed = await readBody(response, request.responseFormat === 'binary' ? 'auto' : request.responseFormat, request.timeoutMs, url);
-			if (request.neverError) return { status: response.status, statusText: response.statusText, headers: response.headers, body: parsed, url: finalUrl };
+			const parsed = await readBody(
+				response,
+				request.responseFormat === 'binary' ? 'auto' : request.responseFormat,
+				request.timeoutMs,
+				url,
+			);
+			if (request.neverError)
+				return {
+					status: response.status,
+					statusText: response.statusText,
+					headers: response.headers,
+					body: parsed,
+					url: finalUrl,
+				};
 			const errorBody = parsed.kind === 'json' || parsed.kind === 'text' ? parsed.value : undefined;
 			throw apiCallErrorFrom(
 				response.status,
@@ -189,18 +219,37 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 			);
 		}
 		const parsed = await readBody(response, request.responseFormat, request.timeoutMs, url);
-		return { status: response.status, statusText: response.statusText, headers: response.headers, body: parsed, url: finalUrl };
+		return {
+			status: response.status,
+			statusText: response.statusText,
+			headers: response.headers,
+			body: parsed,
+			url: finalUrl,
+		};
 	}
 }
 
-async function sendFollowingRedirects(exchange: Exchange, leg: Leg, token: string): Promise<{ response: Response; finalUrl: URL; tokenSent: boolean }> {
+async function sendFollowingRedirects(
+	exchange: Exchange,
+	leg: Leg,
+	token: string,
+): Promise<{ response: Response; finalUrl: URL; tokenSent: boolean }> {
 	const { request, guard, deps } = exchange;
 	let { url, method: currentMethod, body, headers } = leg;
 	let withToken = true;
 	for (let redirects = 0; ; redirects++) {
-		const response = await sendOnce(currentMethod, url, headers, body, withToken ? token : undefined, request.timeoutMs, deps);
+		const response = await sendOnce(
+			currentMethod,
+			url,
+			headers,
+			body,
+			withToken ? token : undefined,
+			request.timeoutMs,
+			deps,
+		);
 		const location = response.headers.get('location');
-		if (!REDIRECTS.has(response.status) || !location || redirects >= MAX_REDIRECTS) return { response, finalUrl: url, tokenSent: withToken };
+		if (!REDIRECTS.has(response.status) || !location || redirects >= MAX_REDIRECTS)
+			return { response, finalUrl: url, tokenSent: withToken };
 		await discard(response);
 		const next = new URL(location, url);
 		if (response.status === 303 || ((response.status === 301 || response.status === 302) && currentMethod === 'POST')) {
@@ -247,7 +296,7 @@ async function sendOnce(
 		return await deps.fetch(url, {
 			method,
 			headers: sent,
-			body: body.body as RequestInit["body"],
+			body: body.body as RequestInit['body'],
 			redirect: 'manual',
 			signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
 		});
@@ -255,7 +304,7 @@ async function sendOnce(
 		throw new ApiUnreachableError(
 			`${method} ${redactUrl(url)} failed: ${describeFetchFailure(error, url.href, timeoutMs)}`,
 			timeoutMs > 0 && isTimeout(error)
-				? 'Raise the node\'s Timeout, or check that the API is up.'
+				? "Raise the node's Timeout, or check that the API is up."
 				: 'Check the URL and that this n8n host can reach it (DNS, firewall, proxy, trusted TLS certificates).',
 		);
 	}
@@ -268,7 +317,7 @@ async function readBody(response: Response, format: ResponseFormat, timeoutMs: n
 		if (isTimeout(error)) {
 			throw new ApiUnreachableError(
 				`Reading the response of ${redactUrl(url)} took longer than the timeout (${Math.round(timeoutMs / 1000)} s).`,
-				'Raise the node\'s Timeout.',
+				"Raise the node's Timeout.",
 			);
 		}
 		throw error;

@@ -26,7 +26,10 @@ export interface HostPattern {
 
 /** Parses the credential's "Allowed Domains" (n8n's domain restriction): comma, space or new-line separated host names. */
 export function parseAllowedHosts(raw: string | undefined, field = ALLOWED_HOSTS_FIELD): HostPattern[] {
-	const entries = (raw ?? '').split(/[\s,;]+/).map((entry) => entry.trim()).filter(Boolean);
+	const entries = (raw ?? '')
+		.split(/[\s,;]+/)
+		.map((entry) => entry.trim())
+		.filter(Boolean);
 	return entries.map((entry) => {
 		const match = /^(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(entry);
 		if (!match || (match[1] && !match[2].includes('.') && !match[2].startsWith('['))) {
@@ -102,7 +105,9 @@ function resourceOrigin(resource: string): { hostname: string; port: string } | 
 
 function isAllowed(url: URL, allowed: HostPattern[]): boolean {
 	const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-	return allowed.some((entry) => hostMatches(url.hostname, entry.host) && (entry.port === undefined || entry.port === port));
+	return allowed.some(
+		(entry) => hostMatches(url.hostname, entry.host) && (entry.port === undefined || entry.port === port),
+	);
 }
 
 function isLoopback(hostname: string): boolean {
@@ -129,8 +134,11 @@ export function assertTokenMayGo(
 		);
 	}
 	if (urlBelongsToScopes(url, scopes, cloud) || isAllowed(url, allowedHosts)) return;
-	const resourceHosts = [...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud).map((host) => withResourcePort(scope, host))))];
-	const belongs = resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
+	const resourceHosts = [
+		...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud).map((host) => withResourcePort(scope, host)))),
+	];
+	const belongs =
+		resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
 	throw new TokenGuardError(
 		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Allowed Domains. Nothing was sent.`,
 		`If ${url.hostname} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and add "${url.hostname}" to "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,

@@ -7,7 +7,11 @@ import { knownApiCloud } from './knownApis';
 export type BaseUrlChoice = 'none' | 'graphV1' | 'graphBeta' | 'resourceManager' | 'custom';
 
 /** The base URL for a choice in a cloud (a custom authority uses the global cloud's APIs). */
-export function baseUrlFor(choice: BaseUrlChoice, cloud: CloudName | string | undefined, customBaseUrl?: string): string | undefined {
+export function baseUrlFor(
+	choice: BaseUrlChoice,
+	cloud: CloudName | string | undefined,
+	customBaseUrl?: string,
+): string | undefined {
 	const apis = MICROSOFT_CLOUDS[knownApiCloud(cloud)];
 	switch (choice) {
 		case 'graphV1':
@@ -19,7 +23,11 @@ export function baseUrlFor(choice: BaseUrlChoice, cloud: CloudName | string | un
 		case 'custom': {
 			const raw = (customBaseUrl ?? '').trim();
 			if (!raw) {
-				throw new InvalidInputError('No custom base URL given.', 'Enter the API\'s base URL, e.g. https://contoso.sharepoint.com/_api/.', 'Custom Base URL');
+				throw new InvalidInputError(
+					'No custom base URL given.',
+					"Enter the API's base URL, e.g. https://contoso.sharepoint.com/_api/.",
+					'Custom Base URL',
+				);
 			}
 			const parsed = parseHttpUrl(raw, 'Custom Base URL');
 			// A base without a trailing slash would lose its last segment when joined.
@@ -38,7 +46,12 @@ export function resolveRequestUrl(url: string, base: string | undefined, field =
 	const raw = (url ?? '').trim();
 	if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return parseHttpUrl(raw, field);
 	if (!base) {
-		if (!raw) throw new InvalidInputError('No URL given.', 'Enter the full URL, e.g. https://graph.microsoft.com/v1.0/me, or choose a base URL.', field);
+		if (!raw)
+			throw new InvalidInputError(
+				'No URL given.',
+				'Enter the full URL, e.g. https://graph.microsoft.com/v1.0/me, or choose a base URL.',
+				field,
+			);
 		throw new InvalidInputError(
 			`URL "${truncate(raw)}" is not absolute.`,
 			'Enter a full URL starting with https://, or choose a Base URL (e.g. Microsoft Graph v1.0) to make it relative to.',
@@ -46,7 +59,11 @@ export function resolveRequestUrl(url: string, base: string | undefined, field =
 		);
 	}
 	if (/\s/.test(raw)) {
-		throw new InvalidInputError(`URL "${truncate(raw)}" contains white space.`, 'Remove the spaces or encode them as %20.', field);
+		throw new InvalidInputError(
+			`URL "${truncate(raw)}" contains white space.`,
+			'Remove the spaces or encode them as %20.',
+			field,
+		);
 	}
 	return parseHttpUrl(base + raw.replace(/^\/+/, ''), field);
 }
@@ -57,13 +74,21 @@ export function parseHttpUrl(raw: string, field: string): URL {
 	try {
 		parsed = new URL(raw);
 	} catch {
-		throw new InvalidInputError(`"${truncate(raw)}" is not a valid URL.`, 'Enter a full URL such as https://graph.microsoft.com/v1.0/me.', field);
+		throw new InvalidInputError(
+			`"${truncate(raw)}" is not a valid URL.`,
+			'Enter a full URL such as https://graph.microsoft.com/v1.0/me.',
+			field,
+		);
 	}
 	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
 		throw new InvalidInputError(`URL scheme "${parsed.protocol}" is not supported.`, 'Use an https:// URL.', field);
 	}
 	if (parsed.username || parsed.password) {
-		throw new InvalidInputError('The URL contains a user name or password.', 'Remove the "user:password@" part; the node authenticates with the token.', field);
+		throw new InvalidInputError(
+			'The URL contains a user name or password.',
+			'Remove the "user:password@" part; the node authenticates with the token.',
+			field,
+		);
 	}
 	return parsed;
 }
@@ -73,7 +98,12 @@ export function withQuery(url: URL, query: Array<{ name: string; value: string }
 	if (query.length === 0) return url;
 	const pairs: string[] = [];
 	for (const { name, value } of query) {
-		if (!name) throw new InvalidInputError('A query parameter has no name.', 'Give every query parameter a name, e.g. $top.', field);
+		if (!name)
+			throw new InvalidInputError(
+				'A query parameter has no name.',
+				'Give every query parameter a name, e.g. $top.',
+				field,
+			);
 		pairs.push(`${encodeQueryPart(name)}=${encodeQueryPart(value)}`);
 	}
 	// Appended as text: URLSearchParams would re-encode the URL's own query (spaces as "+", which OData reads literally).

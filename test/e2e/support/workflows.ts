@@ -25,7 +25,11 @@ export function itemsNode(count: number): WorkflowNode {
 	};
 }
 
-export function acquireToken(credential: { id: string; name: string }, parameters: Record<string, unknown> = {}, name = 'Acquire Token'): WorkflowNode {
+export function acquireToken(
+	credential: { id: string; name: string },
+	parameters: Record<string, unknown> = {},
+	name = 'Acquire Token',
+): WorkflowNode {
 	return {
 		name,
 		type: ACQUIRE_TOKEN,
@@ -51,12 +55,21 @@ export function httpWithTokenFromInput(url: string, name = 'Call API'): Workflow
 }
 
 /** n8n's HTTP Request node authenticating with our credential (Predefined Credential Type). */
-export function httpWithPredefinedCredential(url: string, credential: { id: string; name: string }, name = 'HTTP Request'): WorkflowNode {
+export function httpWithPredefinedCredential(
+	url: string,
+	credential: { id: string; name: string },
+	name = 'HTTP Request',
+): WorkflowNode {
 	return {
 		name,
 		type: 'n8n-nodes-base.httpRequest',
 		typeVersion: 4.2,
-		parameters: { url, authentication: 'predefinedCredentialType', nodeCredentialType: 'msalClientCredentialsApi', options: {} },
+		parameters: {
+			url,
+			authentication: 'predefinedCredentialType',
+			nodeCredentialType: 'msalClientCredentialsApi',
+			options: {},
+		},
 		credentials: { msalClientCredentialsApi: credential },
 	};
 }
@@ -70,7 +83,11 @@ export function chain(name: string, nodes: WorkflowNode[]): object {
 	});
 	return {
 		name,
-		nodes: nodes.map((node, index) => ({ id: `${name}-${index}`.replace(/\W/g, '-'), position: [index * 220, 0], ...node })),
+		nodes: nodes.map((node, index) => ({
+			id: `${name}-${index}`.replace(/\W/g, '-'),
+			position: [index * 220, 0],
+			...node,
+		})),
 		connections,
 		settings: { executionOrder: 'v1' },
 	};
@@ -79,7 +96,11 @@ export function chain(name: string, nodes: WorkflowNode[]): object {
 export const CALL_API = `${MSAL_PACKAGE}.msalCallApi`;
 
 /** Our Call API node with the client-credentials credential. */
-export function callApi(credential: { id: string; name: string }, parameters: Record<string, unknown>, name = 'Call API'): WorkflowNode {
+export function callApi(
+	credential: { id: string; name: string },
+	parameters: Record<string, unknown>,
+	name = 'Call API',
+): WorkflowNode {
 	return {
 		name,
 		type: CALL_API,
@@ -108,7 +129,11 @@ export function graph(name: string, nodes: WorkflowNode[], edges: Array<[string,
 	}
 	return {
 		name,
-		nodes: nodes.map((node, index) => ({ id: `${name}-${index}`.replace(/\W/g, '-'), position: [index * 220, 0], ...node })),
+		nodes: nodes.map((node, index) => ({
+			id: `${name}-${index}`.replace(/\W/g, '-'),
+			position: [index * 220, 0],
+			...node,
+		})),
 		connections,
 		settings: { executionOrder: 'v1' },
 	};

@@ -5,7 +5,11 @@ import { buildHeaders } from '../../../nodes/core/http/headers';
 
 /** What fetch would put on the wire for a body. */
 async function wire(body: ReturnType<typeof buildBody>): Promise<{ text: string; type: string | null }> {
-	const request = new Request('https://x.test/', { method: 'POST', body: body.body as RequestInit['body'], headers: body.contentType ? { 'content-type': body.contentType } : {} });
+	const request = new Request('https://x.test/', {
+		method: 'POST',
+		body: body.body as RequestInit['body'],
+		headers: body.contentType ? { 'content-type': body.contentType } : {},
+	});
 	return { text: await request.text(), type: request.headers.get('content-type') };
 }
 
@@ -33,9 +37,17 @@ describe('request bodies', () => {
 	});
 
 	it('encodes form fields', async () => {
-		const built = buildBody({ type: 'form', fields: [{ name: 'a', value: 'x y&z' }, { name: 'a', value: '2' }] });
+		const built = buildBody({
+			type: 'form',
+			fields: [
+				{ name: 'a', value: 'x y&z' },
+				{ name: 'a', value: '2' },
+			],
+		});
 		expect(await wire(built)).toEqual({ text: 'a=x+y%26z&a=2', type: 'application/x-www-form-urlencoded' });
-		expect(() => buildBody({ type: 'form', fields: [{ name: '', value: '1' }] }, 'Form Fields')).toThrow(expect.objectContaining({ field: 'Form Fields' }));
+		expect(() => buildBody({ type: 'form', fields: [{ name: '', value: '1' }] }, 'Form Fields')).toThrow(
+			expect.objectContaining({ field: 'Form Fields' }),
+		);
 	});
 
 	it('builds multipart forms with text and file parts, leaving the boundary to fetch', async () => {
@@ -59,7 +71,10 @@ describe('request bodies', () => {
 	});
 
 	it('sends raw text with its content type, and bytes unchanged', async () => {
-		expect(await wire(buildBody({ type: 'text', text: '<a/>', contentType: 'application/xml' }))).toEqual({ text: '<a/>', type: 'application/xml' });
+		expect(await wire(buildBody({ type: 'text', text: '<a/>', contentType: 'application/xml' }))).toEqual({
+			text: '<a/>',
+			type: 'application/xml',
+		});
 		const bytes = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
 		const built = buildBody({ type: 'binary', data: bytes });
 		expect(built.contentType).toBe('application/octet-stream');
@@ -70,7 +85,13 @@ describe('request bodies', () => {
 
 describe('request headers', () => {
 	it('lower-cases names and joins repeated ones', () => {
-		expect(buildHeaders([{ name: 'ConsistencyLevel', value: 'eventual' }, { name: 'Prefer', value: 'a' }, { name: 'prefer', value: 'b' }])).toEqual({
+		expect(
+			buildHeaders([
+				{ name: 'ConsistencyLevel', value: 'eventual' },
+				{ name: 'Prefer', value: 'a' },
+				{ name: 'prefer', value: 'b' },
+			]),
+		).toEqual({
 			consistencylevel: 'eventual',
 			prefer: 'a, b',
 		});

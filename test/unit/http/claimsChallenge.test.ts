@@ -13,7 +13,11 @@ describe('claims challenges', () => {
 	it('accepts base64url without padding and plain JSON', () => {
 		const url = Buffer.from(JSON.stringify(claims)).toString('base64url');
 		expect(claimsFromChallenge(`Bearer error="insufficient_claims", claims="${url}"`)).toBe(JSON.stringify(claims));
-		expect(claimsFromChallenge(`Bearer error="insufficient_claims", claims="${JSON.stringify(claims).replace(/"/g, '\\"')}"`)).toBe(JSON.stringify(claims));
+		expect(
+			claimsFromChallenge(
+				`Bearer error="insufficient_claims", claims="${JSON.stringify(claims).replace(/"/g, '\\"')}"`,
+			),
+		).toBe(JSON.stringify(claims));
 	});
 
 	it('finds the Bearer challenge among several', () => {

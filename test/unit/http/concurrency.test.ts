@@ -49,7 +49,11 @@ describe('token source', () => {
 			return `t-${acquired.length}`;
 		});
 		expect(source.token).toBe('t0');
-		const tokens = await Promise.all([source.withClaims('{"a":1}'), source.withClaims('{"a":1}'), source.withClaims('{"a":1}')]);
+		const tokens = await Promise.all([
+			source.withClaims('{"a":1}'),
+			source.withClaims('{"a":1}'),
+			source.withClaims('{"a":1}'),
+		]);
 		expect(tokens).toEqual(['t-1', 't-1', 't-1']);
 		expect(acquired).toEqual(['{"a":1}']);
 		expect(source.token).toBe('t-1');

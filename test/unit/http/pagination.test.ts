@@ -40,7 +40,7 @@ describe('pagination', () => {
 		expect(collector.values).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }]);
 	});
 
-	it('keeps ARM\'s nextLink name', () => {
+	it("keeps ARM's nextLink name", () => {
 		const collector = new PageCollector({ maxPages: 1, maxItems: 0 });
 		collector.add(page(0, 1, 'https://arm/p2', 'nextLink'));
 		expect(collector.merged()).toMatchObject({ nextLink: 'https://arm/p2' });

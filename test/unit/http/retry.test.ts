@@ -1,7 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelay, decideRetry, DEFAULT_RETRY_POLICY, describeRetryStop, parseRetryAfter } from '../../../nodes/core/http/retry';
+import {
+	backoffDelay,
+	decideRetry,
+	DEFAULT_RETRY_POLICY,
+	describeRetryStop,
+	parseRetryAfter,
+} from '../../../nodes/core/http/retry';
 
-const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, maxTotalWaitMs: 10_000, baseDelayMs: 1_000, maxDelayMs: 8_000 };
+const policy = {
+	...DEFAULT_RETRY_POLICY,
+	maxRetries: 3,
+	maxTotalWaitMs: 10_000,
+	baseDelayMs: 1_000,
+	maxDelayMs: 8_000,
+};
 const fresh = () => ({ retries: 0, waitedMs: 0 });
 
 describe('Retry-After', () => {
@@ -23,7 +35,8 @@ describe('Retry-After', () => {
 describe('retry decisions', () => {
 	it('retries 429, 503 and 504 only', () => {
 		for (const status of [429, 503, 504]) expect(decideRetry(status, '1', 'GET', fresh(), policy).retry).toBe(true);
-		for (const status of [400, 401, 403, 404, 500, 502]) expect(decideRetry(status, '1', 'GET', fresh(), policy)).toEqual({ retry: false, reason: 'not-retryable' });
+		for (const status of [400, 401, 403, 404, 500, 502])
+			expect(decideRetry(status, '1', 'GET', fresh(), policy)).toEqual({ retry: false, reason: 'not-retryable' });
 	});
 
 	it('honours Retry-After', () => {
@@ -43,7 +56,8 @@ describe('retry decisions', () => {
 		expect(decideRetry(429, '1', 'POST', fresh(), policy)).toEqual({ retry: false, reason: 'not-idempotent' });
 		expect(decideRetry(503, '1', 'PATCH', fresh(), policy)).toEqual({ retry: false, reason: 'not-idempotent' });
 		expect(decideRetry(429, '1', 'POST', fresh(), { ...policy, retryNonIdempotent: true }).retry).toBe(true);
-		for (const method of ['PUT', 'DELETE', 'HEAD', 'OPTIONS']) expect(decideRetry(429, '1', method, fresh(), policy).retry).toBe(true);
+		for (const method of ['PUT', 'DELETE', 'HEAD', 'OPTIONS'])
+			expect(decideRetry(429, '1', method, fresh(), policy).retry).toBe(true);
 	});
 
 	it('stops at Max Retries and Max Total Wait, and says so', () => {
@@ -55,7 +69,12 @@ describe('retry decisions', () => {
 		const tooLong = decideRetry(429, '2', 'GET', waited, policy);
 		expect(tooLong).toEqual({ retry: false, reason: 'max-wait' });
 		expect(describeRetryStop(tooLong, waited, policy, 'GET')).toMatch(/Max Total Wait \(10 s\)/);
-		expect(describeRetryStop({ retry: false, reason: 'not-idempotent' }, fresh(), policy, 'POST')).toMatch(/Retry Non-Idempotent Requests/);
-		expect(decideRetry(429, '1', 'GET', fresh(), { ...policy, maxRetries: 0 })).toEqual({ retry: false, reason: 'max-retries' });
+		expect(describeRetryStop({ retry: false, reason: 'not-idempotent' }, fresh(), policy, 'POST')).toMatch(
+			/Retry Non-Idempotent Requests/,
+		);
+		expect(decideRetry(429, '1', 'GET', fresh(), { ...policy, maxRetries: 0 })).toEqual({
+			retry: false,
+			reason: 'max-retries',
+		});
 	});
 });

@@ -24,7 +24,14 @@ const counters = new Map<string, number>();
 
 function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknown {
 	const url = new URL(req.url ?? '/', origin);
-	seen.push({ method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization, contentType: req.headers['content-type'], apiKey: req.headers['x-api-key'] as string | undefined, body: body.toString() });
+	seen.push({
+		method: req.method ?? '',
+		path: url.pathname + url.search,
+		authorization: req.headers.authorization,
+		contentType: req.headers['content-type'],
+		apiKey: req.headers['x-api-key'] as string | undefined,
+		body: body.toString(),
+	});
 	const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
 		res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req-${seen.length}`, ...headers });
 		res.end(JSON.stringify(value));
@@ -36,19 +43,31 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknow
 	};
 	switch (url.pathname) {
 		case '/echo':
-			return json(200, { method: req.method, body: body.toString(), clientRequestId: req.headers['client-request-id'] });
+			return json(200, {
+				method: req.method,
+				body: body.toString(),
+				clientRequestId: req.headers['client-request-id'],
+			});
 		case '/throttle':
 			if (count(`throttle-${url.searchParams.get('key')}`) <= Number(url.searchParams.get('times') ?? 1)) {
-				return json(429, { error: { code: 'TooManyRequests', message: 'Slow down.' } }, { 'retry-after': url.searchParams.get('retryAfter') ?? '2' });
+				return json(
+					429,
+					{ error: { code: 'TooManyRequests', message: 'Slow down.' } },
+					{ 'retry-after': url.searchParams.get('retryAfter') ?? '2' },
+				);
 			}
 			return json(200, { ok: true });
 		case '/unavailable':
 			return json(503, { error: { code: 'ServiceUnavailable', message: 'Try later.' } });
 		case '/cae':
 			if (req.headers.authorization === 'Bearer token-with-claims') return json(200, { satisfied: true });
-			return json(401, { error: { code: 'InvalidAuthenticationToken', message: 'CAE challenge' } }, {
-				'www-authenticate': `Bearer error="insufficient_claims", claims="${Buffer.from('{"access_token":{"nbf":{"essential":true,"value":"1"}}}').toString('base64')}"`,
-			});
+			return json(
+				401,
+				{ error: { code: 'InvalidAuthenticationToken', message: 'CAE challenge' } },
+				{
+					'www-authenticate': `Bearer error="insufficient_claims", claims="${Buffer.from('{"access_token":{"nbf":{"essential":true,"value":"1"}}}').toString('base64')}"`,
+				},
+			);
 		case '/items': {
 			const skip = Number(url.searchParams.get('skip') ?? 0);
 			const total = Number(url.searchParams.get('total') ?? 7);
@@ -71,10 +90,19 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknow
 			setTimeout(() => json(200, { late: true }), 300);
 			return;
 		case '/binary':
-			res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="b.bin"' });
+			res.writeHead(200, {
+				'content-type': 'application/octet-stream',
+				'content-disposition': 'attachment; filename="b.bin"',
+			});
 			return res.end(Buffer.from([0, 1, 2, 250]));
 		default:
-			return json(404, { error: { code: 'ResourceNotFound', message: `No route ${url.pathname}.`, innerError: { 'request-id': 'rid-404', 'client-request-id': 'cid-404' } } });
+			return json(404, {
+				error: {
+					code: 'ResourceNotFound',
+					message: `No route ${url.pathname}.`,
+					innerError: { 'request-id': 'rid-404', 'client-request-id': 'cid-404' },
+				},
+			});
 	}
 }
 
@@ -95,7 +123,11 @@ beforeEach(() => {
 	counters.clear();
 });
 
-const guard: GuardSettings = { scopes: ['api://test/.default'], cloud: 'global', allowedHosts: [{ host: '127.0.0.1' }] };
+const guard: GuardSettings = {
+	scopes: ['api://test/.default'],
+	cloud: 'global',
+	allowedHosts: [{ host: '127.0.0.1' }],
+};
 const SECRET = 'secret-token-value';
 const sleeps: number[] = [];
 const deps = { sleep: async (ms: number) => void sleeps.push(ms) };
@@ -113,12 +145,17 @@ function request(path: string, overrides: Partial<ApiRequest> = {}): ApiRequest 
 		...overrides,
 	};
 }
-const tokens = (onClaims: (claims: string) => Promise<string> = async () => 'token-with-claims') => new TokenSource(SECRET, onClaims);
+const tokens = (onClaims: (claims: string) => Promise<string> = async () => 'token-with-claims') =>
+	new TokenSource(SECRET, onClaims);
 
 describe('sending a request', () => {
 	it('sends the bearer token, the body and a client-request-id', async () => {
 		const response = await sendApiRequest(
-			request('/echo', { method: 'POST', body: buildBody({ type: 'json', value: '{"a":1}' }), headers: { 'x-test': '1' } }),
+			request('/echo', {
+				method: 'POST',
+				body: buildBody({ type: 'json', value: '{"a":1}' }),
+				headers: { 'x-test': '1' },
+			}),
 			tokens(),
 			guard,
 		);
@@ -128,9 +165,13 @@ describe('sending a request', () => {
 		expect(seen[0]).toMatchObject({ authorization: `Bearer ${SECRET}`, contentType: 'application/json' });
 	});
 
-	it('refuses a URL outside the token\'s resource before sending anything', async () => {
-		await expect(sendApiRequest(request('https://evil.example.com/collect'), tokens(), guard)).rejects.toBeInstanceOf(TokenGuardError);
-		await expect(sendApiRequest(request('/echo'), tokens(), { ...guard, allowedHosts: [] })).rejects.toBeInstanceOf(TokenGuardError);
+	it("refuses a URL outside the token's resource before sending anything", async () => {
+		await expect(sendApiRequest(request('https://evil.example.com/collect'), tokens(), guard)).rejects.toBeInstanceOf(
+			TokenGuardError,
+		);
+		await expect(sendApiRequest(request('/echo'), tokens(), { ...guard, allowedHosts: [] })).rejects.toBeInstanceOf(
+			TokenGuardError,
+		);
 		expect(seen).toHaveLength(0);
 	});
 
@@ -145,22 +186,34 @@ describe('sending a request', () => {
 
 	it('stops a 503 storm at the retry limit with a clear error', async () => {
 		sleeps.length = 0;
-		const error = await sendApiRequest(request('/unavailable'), tokens(), guard, { ...deps, random: () => 1 }).catch((e: unknown) => e);
+		const error = await sendApiRequest(request('/unavailable'), tokens(), guard, { ...deps, random: () => 1 }).catch(
+			(e: unknown) => e,
+		);
 		expect(error).toBeInstanceOf(ApiCallError);
 		expect((error as ApiCallError).status).toBe(503);
-		expect((error as ApiCallError).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/unavailable failed with HTTP 503: ServiceUnavailable: Try later\./);
+		expect((error as ApiCallError).message).toMatch(
+			/GET http:\/\/127\.0\.0\.1:\d+\/unavailable failed with HTTP 503: ServiceUnavailable: Try later\./,
+		);
 		expect((error as ApiCallError).fix).toMatch(/Gave up after 3 retries/);
 		expect(seen).toHaveLength(4);
 		expect(sleeps).toEqual([1000, 2000, 4000]);
 	});
 
 	it('does not retry a POST by default, and does when allowed', async () => {
-		const error = await sendApiRequest(request('/throttle?key=p&times=1', { method: 'POST' }), tokens(), guard, deps).catch((e: unknown) => e);
+		const error = await sendApiRequest(
+			request('/throttle?key=p&times=1', { method: 'POST' }),
+			tokens(),
+			guard,
+			deps,
+		).catch((e: unknown) => e);
 		expect((error as ApiCallError).status).toBe(429);
 		expect((error as ApiCallError).fix).toMatch(/Retry Non-Idempotent Requests/);
 		expect(seen).toHaveLength(1);
 		const retried = await sendApiRequest(
-			request('/throttle?key=q&times=1', { method: 'POST', retry: { ...DEFAULT_RETRY_POLICY, retryNonIdempotent: true } }),
+			request('/throttle?key=q&times=1', {
+				method: 'POST',
+				retry: { ...DEFAULT_RETRY_POLICY, retryNonIdempotent: true },
+			}),
 			tokens(),
 			guard,
 			deps,
@@ -170,7 +223,11 @@ describe('sending a request', () => {
 
 	it('answers a claims challenge with one new token carrying the claims, then retries once', async () => {
 		const claimsSeen: string[] = [];
-		const response = await sendApiRequest(request('/cae'), tokens(async (claims) => (claimsSeen.push(claims), 'token-with-claims')), guard);
+		const response = await sendApiRequest(
+			request('/cae'),
+			tokens(async (claims) => (claimsSeen.push(claims), 'token-with-claims')),
+			guard,
+		);
 		expect(response.status).toBe(200);
 		expect(response.claimsChallenged).toBe(true);
 		expect(claimsSeen).toEqual(['{"access_token":{"nbf":{"essential":true,"value":"1"}}}']);
@@ -179,28 +236,49 @@ describe('sending a request', () => {
 
 	it('gives up after one claims retry', async () => {
 		let acquisitions = 0;
-		const error = await sendApiRequest(request('/cae'), tokens(async () => (acquisitions++, 'still-not-enough')), guard).catch((e: unknown) => e);
+		const error = await sendApiRequest(
+			request('/cae'),
+			tokens(async () => (acquisitions++, 'still-not-enough')),
+			guard,
+		).catch((e: unknown) => e);
 		expect((error as ApiCallError).status).toBe(401);
 		expect(acquisitions).toBe(1);
 		expect(seen).toHaveLength(2);
 	});
 
 	it('follows next links over several pages and respects the limits', async () => {
-		const all = await sendApiRequest(request('/items?total=8', { pagination: { maxPages: 0, maxItems: 0 } }), tokens(), guard);
+		const all = await sendApiRequest(
+			request('/items?total=8', { pagination: { maxPages: 0, maxItems: 0 } }),
+			tokens(),
+			guard,
+		);
 		expect(all.pages).toBe(3);
-		expect(all.body).toEqual({ kind: 'json', value: { '@odata.context': 'ctx', value: Array.from({ length: 8 }, (_, id) => ({ id })) } });
+		expect(all.body).toEqual({
+			kind: 'json',
+			value: { '@odata.context': 'ctx', value: Array.from({ length: 8 }, (_, id) => ({ id })) },
+		});
 		expect(seen.every((s) => s.authorization === `Bearer ${SECRET}`)).toBe(true);
-		const two = await sendApiRequest(request('/items?total=8', { pagination: { maxPages: 2, maxItems: 0 } }), tokens(), guard);
+		const two = await sendApiRequest(
+			request('/items?total=8', { pagination: { maxPages: 2, maxItems: 0 } }),
+			tokens(),
+			guard,
+		);
 		expect((two.body as { value: { value: unknown[]; '@odata.nextLink': string } }).value.value).toHaveLength(6);
 		expect((two.body as { value: { '@odata.nextLink': string } }).value['@odata.nextLink']).toMatch(/skip=6/);
 	});
 
 	it('refuses a next link to another host', async () => {
-		await expect(sendApiRequest(request('/items-elsewhere', { pagination: { maxPages: 0, maxItems: 0 } }), tokens(), guard)).rejects.toThrow(/next-page link/);
+		await expect(
+			sendApiRequest(request('/items-elsewhere', { pagination: { maxPages: 0, maxItems: 0 } }), tokens(), guard),
+		).rejects.toThrow(/next-page link/);
 	});
 
 	it('follows a same-host redirect with the token and drops the token on a redirect elsewhere', async () => {
-		const same = await sendApiRequest(request('/redirect-same', { method: 'POST', body: buildBody({ type: 'text', text: 'keep' }) }), tokens(), guard);
+		const same = await sendApiRequest(
+			request('/redirect-same', { method: 'POST', body: buildBody({ type: 'text', text: 'keep' }) }),
+			tokens(),
+			guard,
+		);
 		expect(same.body).toMatchObject({ value: { method: 'POST', body: 'keep' } });
 		expect(seen[1].authorization).toBe(`Bearer ${SECRET}`);
 		seen = [];
@@ -211,7 +289,11 @@ describe('sending a request', () => {
 	});
 
 	it("a redirect elsewhere drops the user's own headers too, and that host cannot ask for a new token", async () => {
-		await sendApiRequest(request('/redirect-other', { headers: { 'x-api-key': 'k1', accept: 'application/json' } }), tokens(), guard);
+		await sendApiRequest(
+			request('/redirect-other', { headers: { 'x-api-key': 'k1', accept: 'application/json' } }),
+			tokens(),
+			guard,
+		);
 		expect(seen.map((s) => s.apiKey)).toEqual(['k1', undefined]);
 		let claimsAsked = 0;
 		const challenged = await sendApiRequest(
@@ -233,15 +315,27 @@ describe('sending a request', () => {
 	});
 
 	it('throws API errors with code and request ids, never the token', async () => {
-		const error = (await sendApiRequest(request('/nothing?x=secret-query'), tokens(), guard).catch((e: unknown) => e)) as ApiCallError;
-		expect(error).toMatchObject({ status: 404, code: 'ResourceNotFound', requestId: 'rid-404', clientRequestId: 'cid-404' });
+		const error = (await sendApiRequest(request('/nothing?x=secret-query'), tokens(), guard).catch(
+			(e: unknown) => e,
+		)) as ApiCallError;
+		expect(error).toMatchObject({
+			status: 404,
+			code: 'ResourceNotFound',
+			requestId: 'rid-404',
+			clientRequestId: 'cid-404',
+		});
 		expect(error.message).not.toMatch(/secret-query/);
 		expect(JSON.stringify({ ...error, message: error.message, fix: error.fix })).not.toContain(SECRET);
 	});
 
 	it('downloads bytes unchanged with the file name', async () => {
 		const response = await sendApiRequest(request('/binary', { responseFormat: 'binary' }), tokens(), guard);
-		expect(response.body).toEqual({ kind: 'binary', data: Buffer.from([0, 1, 2, 250]), mimeType: 'application/octet-stream', fileName: 'b.bin' });
+		expect(response.body).toEqual({
+			kind: 'binary',
+			data: Buffer.from([0, 1, 2, 250]),
+			mimeType: 'application/octet-stream',
+			fileName: 'b.bin',
+		});
 	});
 
 	it('times out with a clear error', async () => {

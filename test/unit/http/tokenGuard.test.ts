@@ -1,17 +1,29 @@
 import { describe, expect, it } from '@jest/globals';
-import { assertTokenMayGo, hostsOfScope, parseAllowedHosts, TokenGuardError } from '../../../nodes/core/http/tokenGuard';
+import {
+	assertTokenMayGo,
+	hostsOfScope,
+	parseAllowedHosts,
+	TokenGuardError,
+} from '../../../nodes/core/http/tokenGuard';
 
 const graph = ['https://graph.microsoft.com/.default'];
-const check = (url: string, scopes = graph, allowed = '', cloud = 'global') => () => assertTokenMayGo(new URL(url), scopes, cloud, parseAllowedHosts(allowed));
+const check =
+	(url: string, scopes = graph, allowed = '', cloud = 'global') =>
+	() =>
+		assertTokenMayGo(new URL(url), scopes, cloud, parseAllowedHosts(allowed));
 
 describe('token guard', () => {
-	it('lets a token go to its resource\'s host and Microsoft\'s known hosts of that API', () => {
+	it("lets a token go to its resource's host and Microsoft's known hosts of that API", () => {
 		expect(check('https://graph.microsoft.com/v1.0/me')).not.toThrow();
 		expect(check('https://GRAPH.microsoft.com/beta/users')).not.toThrow();
-		expect(check('https://management.azure.com/subscriptions', ['https://management.core.windows.net//.default'])).not.toThrow();
+		expect(
+			check('https://management.azure.com/subscriptions', ['https://management.core.windows.net//.default']),
+		).not.toThrow();
 		expect(check('https://vault1.vault.azure.net/secrets', ['https://vault.azure.net/.default'])).not.toThrow();
 		expect(check('https://acct.blob.core.windows.net/c', ['https://storage.azure.com/.default'])).not.toThrow();
-		expect(check('https://graph.microsoft.us/v1.0/me', ['https://graph.microsoft.us/.default'], '', 'usGovernment')).not.toThrow();
+		expect(
+			check('https://graph.microsoft.us/v1.0/me', ['https://graph.microsoft.us/.default'], '', 'usGovernment'),
+		).not.toThrow();
 	});
 
 	it('refuses any other host, saying why and how to allow it', () => {
@@ -35,10 +47,12 @@ describe('token guard', () => {
 		expect(check('https://evilgraph.microsoft.com/')).toThrow(TokenGuardError);
 		expect(check('https://vault.azure.net.evil.com/', ['https://vault.azure.net/.default'])).toThrow(TokenGuardError);
 		// Storage hosts of another cloud are not hosts of this cloud's storage.
-		expect(check('https://acct.blob.core.chinacloudapi.cn/', ['https://storage.azure.com/.default'])).toThrow(TokenGuardError);
+		expect(check('https://acct.blob.core.chinacloudapi.cn/', ['https://storage.azure.com/.default'])).toThrow(
+			TokenGuardError,
+		);
 	});
 
-	it('allows the credential\'s Allowed Domains (exact, *. subdomains, with a port)', () => {
+	it("allows the credential's Allowed Domains (exact, *. subdomains, with a port)", () => {
 		expect(check('https://contoso.sharepoint.com/_api/web', graph, 'contoso.sharepoint.com')).not.toThrow();
 		expect(check('https://org.crm.dynamics.com/api', graph, 'foo.com, *.crm.dynamics.com')).not.toThrow();
 		expect(check('https://crm.dynamics.com/api', graph, '*.crm.dynamics.com')).toThrow(TokenGuardError);
@@ -50,7 +64,9 @@ describe('token guard', () => {
 	it('a resource URI with a port is that origin only: another port on the same host is refused', () => {
 		const rig = ['https://127.0.0.1:36405/.default'];
 		expect(check('https://127.0.0.1:36405/me', rig)).not.toThrow();
-		expect(check('https://127.0.0.1:40577/tenant1/oauth2/v2.0/token', rig)).toThrow(/to 127\.0\.0\.1: .*it is for 127\.0\.0\.1:36405/);
+		expect(check('https://127.0.0.1:40577/tenant1/oauth2/v2.0/token', rig)).toThrow(
+			/to 127\.0\.0\.1: .*it is for 127\.0\.0\.1:36405/,
+		);
 		expect(check('http://127.0.0.1:36406/x', rig)).toThrow(TokenGuardError);
 		expect(check('https://graph.microsoft.com:443/v1.0/me')).not.toThrow();
 		expect(check('https://127.0.0.1:40577/x', rig, '127.0.0.1:40577')).not.toThrow();
@@ -67,7 +83,7 @@ describe('token guard', () => {
 		expect(check('https://api.contoso.com/x', ['api://my-api/.default'], 'api.contoso.com')).not.toThrow();
 	});
 
-	it('treats a bare delegated permission as Microsoft Graph\'s', () => {
+	it("treats a bare delegated permission as Microsoft Graph's", () => {
 		expect(hostsOfScope('User.Read', 'global')).toEqual(['graph.microsoft.com']);
 		expect(hostsOfScope('offline_access', 'global')).toEqual([]);
 	});
@@ -76,6 +92,10 @@ describe('token guard', () => {
 		for (const bad of ['https://contoso.com', 'contoso.com/path', '*.com', 'a b/c']) {
 			expect(() => parseAllowedHosts(bad)).toThrow(expect.objectContaining({ field: 'Allowed Domains (credential)' }));
 		}
-		expect(parseAllowedHosts(' a.com,*.B.com \n c.com:8443 ')).toEqual([{ host: 'a.com' }, { host: '*.b.com' }, { host: 'c.com', port: '8443' }]);
+		expect(parseAllowedHosts(' a.com,*.B.com \n c.com:8443 ')).toEqual([
+			{ host: 'a.com' },
+			{ host: '*.b.com' },
+			{ host: 'c.com', port: '8443' },
+		]);
 	});
 });

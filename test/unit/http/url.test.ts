@@ -19,9 +19,13 @@ describe('base URLs', () => {
 	});
 
 	it('adds a trailing slash to a custom base and refuses a missing or bad one', () => {
-		expect(baseUrlFor('custom', 'global', 'https://contoso.sharepoint.com/_api')).toBe('https://contoso.sharepoint.com/_api/');
+		expect(baseUrlFor('custom', 'global', 'https://contoso.sharepoint.com/_api')).toBe(
+			'https://contoso.sharepoint.com/_api/',
+		);
 		expect(() => baseUrlFor('custom', 'global', '')).toThrow(expect.objectContaining({ field: 'Custom Base URL' }));
-		expect(() => baseUrlFor('custom', 'global', 'not a url')).toThrow(expect.objectContaining({ field: 'Custom Base URL' }));
+		expect(() => baseUrlFor('custom', 'global', 'not a url')).toThrow(
+			expect.objectContaining({ field: 'Custom Base URL' }),
+		);
 	});
 });
 
@@ -30,7 +34,9 @@ describe('request URL', () => {
 
 	it('appends a relative URL to the base, with or without a leading slash', () => {
 		expect(resolveRequestUrl('me/messages', graph).href).toBe('https://graph.microsoft.com/v1.0/me/messages');
-		expect(resolveRequestUrl('/me/messages?$top=5', graph).href).toBe('https://graph.microsoft.com/v1.0/me/messages?$top=5');
+		expect(resolveRequestUrl('/me/messages?$top=5', graph).href).toBe(
+			'https://graph.microsoft.com/v1.0/me/messages?$top=5',
+		);
 	});
 
 	it('uses an absolute URL as is, whatever the base', () => {
@@ -66,17 +72,23 @@ describe('query parameters', () => {
 			{ name: '$filter', value: "startswith(displayName,'A B')" },
 			{ name: '$top', value: '5' },
 		]);
-		expect(url.href).toBe("https://graph.microsoft.com/v1.0/users?$count=true&$filter=startswith(displayName%2C%27A%20B%27)&$top=5");
+		expect(url.href).toBe(
+			'https://graph.microsoft.com/v1.0/users?$count=true&$filter=startswith(displayName%2C%27A%20B%27)&$top=5',
+		);
 	});
 
 	it('refuses a parameter without a name', () => {
-		expect(() => withQuery(new URL('https://x.test/'), [{ name: '', value: '1' }])).toThrow(expect.objectContaining({ field: 'Query Parameters' }));
+		expect(() => withQuery(new URL('https://x.test/'), [{ name: '', value: '1' }])).toThrow(
+			expect.objectContaining({ field: 'Query Parameters' }),
+		);
 	});
 });
 
 describe('redactUrl', () => {
 	it('drops the query string, which can carry signatures', () => {
-		expect(redactUrl('https://a.blob.core.windows.net/c/f.txt?sig=secret')).toBe('https://a.blob.core.windows.net/c/f.txt?…');
+		expect(redactUrl('https://a.blob.core.windows.net/c/f.txt?sig=secret')).toBe(
+			'https://a.blob.core.windows.net/c/f.txt?…',
+		);
 		expect(redactUrl(new URL('https://graph.microsoft.com/v1.0/me'))).toBe('https://graph.microsoft.com/v1.0/me');
 	});
 });
