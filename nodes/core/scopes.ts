@@ -41,10 +41,14 @@ export function normalizeAppScopes(raw: string | string[] | undefined, field = '
 function suggestDefaultScope(scope: string): string {
 	try {
 		const url = new URL(scope);
-		return `${url.origin}/.default`;
+		// api://<app ID URI>/<scope>: the origin of a non-web scheme is "null".
+		return url.protocol === 'https:' || url.protocol === 'http:'
+			? `${url.origin}/.default`
+			: `${url.protocol}//${url.host}/.default`;
 	} catch {
-		const resource = scope.split('/')[0] || 'https://graph.microsoft.com';
-		return `${resource}/.default`;
+		// A bare permission name (User.Read, Mail.Send) is Microsoft Graph's.
+		if (!scope.includes('/')) return 'https://graph.microsoft.com/.default';
+		return `${scope.split('/')[0]}/.default`;
 	}
 }
 

@@ -35,6 +35,22 @@ describe('scopes', () => {
 		}
 	});
 
+	it.each([
+		['User.Read', 'https://graph.microsoft.com/.default'],
+		['api://11111111-2222-3333-4444-555555555555/Data.Read', 'api://11111111-2222-3333-4444-555555555555/.default'],
+		['11111111-2222-3333-4444-555555555555/Data.Read', '11111111-2222-3333-4444-555555555555/.default'],
+	])('suggests the resource of %s for an app token', (scope, suggested) => {
+		const error = (() => {
+			try {
+				normalizeAppScopes(scope);
+			} catch (thrown) {
+				return thrown as InvalidInputError;
+			}
+			return undefined;
+		})();
+		expect(error?.fix).toBe(`Use "${suggested}".`);
+	});
+
 	it('refuses empty and multiple scopes', () => {
 		expect(() => normalizeAppScopes('')).toThrow('No scope given');
 		expect(() => normalizeAppScopes('https://a.example/.default https://b.example/.default')).toThrow(
