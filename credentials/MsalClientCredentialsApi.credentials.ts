@@ -17,7 +17,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 
 	displayName = 'Microsoft Entra ID (MSAL) Client Credentials API';
 
-	icon: Icon = 'file:msal.svg';
+	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
 	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow';
 

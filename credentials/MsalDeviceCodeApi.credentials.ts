@@ -23,7 +23,7 @@ export class MsalDeviceCodeApi implements ICredentialType {
 
 	displayName = 'Microsoft Entra ID (MSAL) Device Code API';
 
-	icon: Icon = 'file:msal.svg';
+	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
 	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code';
 

@@ -17,7 +17,7 @@ export class MsalPublicClientApi implements ICredentialType {
 
 	displayName = 'Microsoft Entra ID (MSAL) Public Client (Browser Sign-In) API';
 
-	icon: Icon = 'file:msal.svg';
+	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
 	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/scenario-desktop-acquire-token';
 

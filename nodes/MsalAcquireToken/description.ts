@@ -7,7 +7,7 @@ import * as signOut from './operations/signOut.operation';
 export const description: INodeTypeDescription = {
 	displayName: 'Microsoft Entra ID Token (MSAL)',
 	name: 'msalAcquireToken',
-	icon: 'file:msal.svg',
+	icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 	group: ['transform'],
 	version: 1,
 	subtitle:

@@ -369,7 +369,7 @@ const properties: INodeProperties[] = [
 export const description: INodeTypeDescription = {
 	displayName: 'Microsoft Entra ID API Call (MSAL)',
 	name: 'msalCallApi',
-	icon: 'file:msal.svg',
+	icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 	group: ['transform'],
 	version: 1,
 	subtitle: '={{$parameter["method"] + " " + $parameter["url"]}}',

@@ -22,7 +22,7 @@ export class MsalSignIn implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Sign-In (MSAL) Trigger',
 		name: 'msalSignIn',
-		icon: 'file:msal.svg',
+		icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: 'Browser sign-in for a public-client credential',
