@@ -6,12 +6,14 @@ import { description } from './description';
 import * as getToken from './operations/getToken.operation';
 import * as listAccounts from './operations/listAccounts.operation';
 import * as signOut from './operations/signOut.operation';
+import { searchAccounts } from '../n8n/accountSearch';
 
 export class MsalAcquireToken implements INodeType {
 	description: INodeTypeDescription = description;
 
 	methods = {
 		credentialTest: CREDENTIAL_TESTS,
+		listSearch: { searchAccounts },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -15,7 +15,6 @@ export const description: INodeTypeDescription = {
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
 	defaults: { name: 'Acquire Token' },
-	usableAsTool: true,
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],
 	credentials: credentialDescriptions(),

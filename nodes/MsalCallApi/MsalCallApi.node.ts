@@ -12,6 +12,8 @@ import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInD
 import { description } from './description';
 import { toOutputItems } from './output';
 import { prepareRequest, readConcurrency, type CallApiCredentialView, type PreparedRequest } from './parameters';
+import { locatorValue } from '../n8n/parameterValues';
+import { searchAccounts } from '../n8n/accountSearch';
 
 /** Items whose requests need the same token. */
 interface ScopeGroup {
@@ -33,6 +35,7 @@ export class MsalCallApi implements INodeType {
 
 	methods = {
 		credentialTest: CREDENTIAL_TESTS,
+		listSearch: { searchAccounts },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -53,7 +56,7 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 		const signIn: ExecutionSettings['signIn'] = nodeSignIn(context, kind.tokens === 'delegated');
 		if (kind.tokens === 'delegated') {
 			signIn.account =
-				text((context.getNodeParameter('signInOptions', 0, {}) as { account?: unknown }).account).trim() || undefined;
+				locatorValue((context.getNodeParameter('signInOptions', 0, {}) as { account?: unknown }).account) || undefined;
 		}
 		const credential = await context.getCredentials(kind.credentialType, 0);
 		return {

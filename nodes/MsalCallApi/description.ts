@@ -380,5 +380,25 @@ export const description: INodeTypeDescription = {
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],
 	credentials: credentialDescriptions(),
+	hints: [
+		{
+			type: 'warning',
+			location: 'ndv',
+			whenToDisplay: 'always',
+			message:
+				'The URL is Microsoft Graph but the Scope is Azure Resource Manager: Graph refuses that token. Empty the Scope to use the one the URL needs, or enter https://graph.microsoft.com/.default.',
+			displayCondition:
+				'={{ (String($parameter["baseUrl"]).startsWith("graph") || String($parameter["url"]).includes("graph.microsoft")) && (String($parameter["scopes"]).includes("management.azure") || String($parameter["scopes"]).includes("management.core")) }}',
+		},
+		{
+			type: 'warning',
+			location: 'ndv',
+			whenToDisplay: 'always',
+			message:
+				'The URL is Azure Resource Manager but the Scope is Microsoft Graph: ARM refuses that token. Empty the Scope to use the one the URL needs, or enter https://management.azure.com/.default.',
+			displayCondition:
+				'={{ ($parameter["baseUrl"] === "resourceManager" || String($parameter["url"]).includes("management.azure")) && String($parameter["scopes"]).includes("graph.microsoft") }}',
+		},
+	],
 	properties,
 };

@@ -1,7 +1,30 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { AUTHENTICATION_OPTIONS } from './credentialKinds';
 
-/** Parameters both nodes show the same way. */
+/** Parameters both nodes show the same way, and the reader of their values. */
+
+/**
+ * A signed-in person, picked from the accounts in the credential's cache (by home account ID,
+ * which a person cannot change) or typed as a username.
+ */
+export function accountLocator(displayName: string): INodeProperties {
+	return {
+		displayName,
+		name: 'account',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Select a signed-in account…',
+				typeOptions: { searchListMethod: 'searchAccounts', searchable: true },
+			},
+			{ displayName: 'By Username', name: 'username', type: 'string', placeholder: 'e.g. alice@contoso.com' },
+		],
+	};
+}
 
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
@@ -21,21 +44,15 @@ export const signInOptionsProperty: INodeProperties = {
 	default: {},
 	options: [
 		{
-			displayName: 'Account',
-			name: 'account',
-			type: 'string',
-			default: '',
-			placeholder: 'e.g. alice@contoso.com',
-			description:
-				"Username of the person to act as, when several signed in with the credential. Empty: the credential's Account.",
+			...accountLocator('Account'),
+			description: "The person to act as, when several signed in with the credential. Empty: the credential's Account.",
 		},
 		{
-			displayName: 'Sign-In Prompt Workflow ID',
+			displayName: 'Sign-In Prompt Workflow',
 			name: 'signInPromptWorkflowId',
 			displayOptions: { show: { '/authentication': ['deviceCode'] } },
-			type: 'string',
+			type: 'workflowSelector',
 			default: '',
-			placeholder: 'e.g. 7Xk2mQ9rT4bYp1Lc',
 			description:
 				'A published workflow starting with an Execute Workflow Trigger that receives each new sign-in prompt as its input item (message, verificationUri, userCode, expiresOn…), e.g. to mail or post it to the person',
 		},

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import type { SignInControls, SignInMode, SignInPrompt } from '../core/signIn';
+import { locatorValue } from './parameterValues';
 
 /**
  * What a node does to get a person's sign-in prompt to that person, for every delegated
@@ -27,6 +28,7 @@ export interface NodeSignIn {
 /** The node's Sign-In Options (from the first item) and the controls they give. */
 export function nodeSignIn(context: IExecuteFunctions, delegated: boolean): NodeSignIn {
 	if (!delegated) return { options: {} };
+	hintWhenNobodyWouldHear(context);
 	const options = readSignInOptions(context, context.getNodeParameter('signInOptions', 0, {}) as IDataObject);
 	return { options, controls: signInControlsFor(context, options) };
 }
@@ -81,7 +83,7 @@ function readSignInOptions(context: IExecuteFunctions, options: IDataObject): Si
 			'When Sign-In Is Needed',
 		);
 	}
-	const workflowId = String(options.signInPromptWorkflowId ?? '').trim();
+	const workflowId = locatorValue(options.signInPromptWorkflowId);
 	if (workflowId && workflowId === String(context.getWorkflow().id ?? '')) {
 		throw new InvalidInputError(
 			'The sign-in prompt workflow is this workflow.',
@@ -133,4 +135,20 @@ export async function reportStoppedSignIn(
 			`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`,
 		);
 	}
+}
+
+/**
+ * A person's sign-in can lapse (refresh token revoked, 90 days unused); a workflow run on a
+ * schedule then fails with the sign-in prompt, and without an error workflow nobody sees it.
+ * Said when the person runs it in the editor, where they can still set one.
+ */
+function hintWhenNobodyWouldHear(context: IExecuteFunctions): void {
+	const errorWorkflow = context.getWorkflowSettings().errorWorkflow;
+	if (context.getMode() !== 'manual' || (errorWorkflow && errorWorkflow !== 'DEFAULT')) return;
+	context.addExecutionHints({
+		type: 'warning',
+		location: 'outputPane',
+		message:
+			'This node acts for a signed-in person. When the workflow runs unattended and that sign-in needs renewing, the node fails with the sign-in prompt: set an error workflow (Workflow Settings → Error Workflow) so the prompt reaches someone.',
+	});
 }

@@ -8,6 +8,7 @@ import { acquireThroughCredentialStore } from '../../n8n/credentialStore';
 import { failedItem, toNodeError } from '../../n8n/itemErrors';
 import { signInOptionsProperty } from '../../n8n/nodeProperties';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../../n8n/signInDelivery';
+import { locatorValue } from '../../n8n/parameterValues';
 
 const show = { operation: ['getToken'] };
 
@@ -118,7 +119,7 @@ function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegat
 	const scopes = (context.getNodeParameter('scopes', itemIndex, '') as string).trim();
 	const options = context.getNodeParameter('options', itemIndex, {}) as TokenOptions;
 	const account = delegated
-		? String((context.getNodeParameter('signInOptions', itemIndex, {}) as TokenOptions).account ?? '').trim()
+		? locatorValue((context.getNodeParameter('signInOptions', itemIndex, {}) as { account?: unknown }).account)
 		: '';
 	let claims = options.claims;
 	if (typeof claims === 'object' && claims !== null) claims = JSON.stringify(claims);

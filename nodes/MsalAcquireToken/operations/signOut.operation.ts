@@ -4,6 +4,8 @@ import { DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
 import { runThroughCredentialStore } from '../../n8n/credentialStore';
 import { signOutWork, type DelegatedAppFrom } from '../../n8n/delegatedAdapter';
 import { failedItem } from '../../n8n/itemErrors';
+import { accountLocator } from '../../n8n/nodeProperties';
+import { locatorValue } from '../../n8n/parameterValues';
 import { accountOutput } from './accountOutput';
 
 export const properties: INodeProperties[] = [
@@ -19,14 +21,13 @@ export const properties: INodeProperties[] = [
 		displayOptions: { show: { operation: ['signOut'], authentication: DELEGATED_KIND_NAMES } },
 	},
 	{
-		displayName: 'Account',
+		...accountLocator('Account'),
 		name: 'signOutAccount',
-		type: 'string',
-		default: '',
 		required: true,
-		placeholder: 'e.g. alice@contoso.com',
-		description: 'Username (or home account ID) of the person to sign out, as List Accounts shows it',
-		displayOptions: { show: { operation: ['signOut'], signOutWhich: ['one'], authentication: DELEGATED_KIND_NAMES } },
+		description: 'The person to sign out, as List Accounts shows them',
+		displayOptions: {
+			show: { operation: ['signOut'], signOutWhich: ['one'], authentication: DELEGATED_KIND_NAMES },
+		},
 	},
 ];
 
@@ -40,7 +41,7 @@ export async function execute(
 	for (let itemIndex = 0; itemIndex < Math.max(1, context.getInputData().length); itemIndex++) {
 		try {
 			const which = context.getNodeParameter('signOutWhich', itemIndex, 'one') as string;
-			const account = String(context.getNodeParameter('signOutAccount', itemIndex, '') ?? '').trim();
+			const account = locatorValue(context.getNodeParameter('signOutAccount', itemIndex, ''));
 			if (which !== 'all' && !account) {
 				throw new InvalidInputError(
 					'No account to sign out.',
