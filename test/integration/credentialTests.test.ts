@@ -4,8 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { PublicClientApplication } from '@azure/msal-node';
-import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	ILoadOptionsFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 import { acquireDelegatedToken, prepareDelegatedApp } from '../../nodes/core/delegated';
+import { searchAccounts } from '../../nodes/n8n/accountSearch';
 import { clientCredentialsTest } from '../../nodes/n8n/clientCredentialsAdapter';
 import { deviceCodeTest } from '../../nodes/n8n/deviceCodeAdapter';
 import { startRig, type Rig } from '../rig/rig';
@@ -98,6 +104,23 @@ describe('credential Test buttons', () => {
 		await rig.reset();
 		const result = await run(deviceCodeTest, 'msalDeviceCodeApi', { ...data, tokenCache: signedIn.cacheToStore ?? '' });
 		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining('Signed in as alice@contoso.test') });
+		expect(Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0)).toBe(0);
+
+		// The nodes' account picker lists the same person from the cache, by home account ID, with no request.
+		const picker = (authentication: string, filter?: string) =>
+			searchAccounts.call(
+				{
+					getNodeParameter: () => authentication,
+					getCredentials: async () => ({ ...data, tokenCache: signedIn.cacheToStore ?? '' }),
+				} as unknown as ILoadOptionsFunctions,
+				filter,
+			);
+		const listed = await picker('deviceCode');
+		expect(listed.results).toEqual([
+			{ name: expect.stringContaining('alice@contoso.test'), value: signedIn.token.account?.homeAccountId },
+		]);
+		expect((await picker('deviceCode', 'bob')).results).toEqual([]);
+		expect((await picker('clientCredentials')).results).toEqual([]);
 		expect(Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0)).toBe(0);
 	});
 });
