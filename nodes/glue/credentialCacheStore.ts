@@ -8,6 +8,7 @@ import type {
 import { InvalidInputError } from '../core/errors';
 import { assertTokenMayGo, parseAllowedHosts } from '../core/http/tokenGuard';
 import type { TokenOutcome, TokenRequest, TokenResult } from '../core/tokenResult';
+import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -60,6 +61,8 @@ interface PendingAcquisition {
 	error?: unknown;
 	work?: StoreWork<unknown>;
 	workResult?: { value: unknown };
+	/** n8n before 2.34 only: the stored expressions to hand back with a write (olderN8nWrites.ts). */
+	storedExpressions?: StoredExpressionsReader;
 }
 
 // On globalThis: n8n loads credential and node files separately; both must see one context.
@@ -91,23 +94,26 @@ export async function preAuthenticate(credentials: ICredentialDataDecryptedObjec
 		if (pending?.work) {
 			const result = await pending.work(credentials, storedCacheOf(credentials));
 			pending.workResult = { value: result.value };
-			return toSave(result.cacheToStore, result.fieldsToStore);
+			return await forN8n(pending, toSave(result.cacheToStore, result.fieldsToStore), false);
 		}
 		const outcome = await acquire(credentials, storedCacheOf(credentials), pending?.request ?? {});
 		if (pending) pending.outcome = outcome;
 		tokensForCredentials.set(credentials, outcome.token);
-		return toSave(outcome.cacheToStore, outcome.fieldsToStore);
+		return await forN8n(pending, toSave(outcome.cacheToStore, outcome.fieldsToStore), false);
 	} catch (error) {
 		if (error instanceof SaveThenFail) {
 			if (pending) pending.error = error.cause;
 			tokensForCredentials.delete(credentials);
 			failuresForCredentials.set(credentials, error.cause);
-			return toSave(undefined, error.fieldsToStore);
+			return await forN8n(pending, toSave(undefined, error.fieldsToStore), true);
 		}
 		if (pending) pending.error = error;
 		throw error;
 	}
 }
+
+const forN8n = (pending: PendingAcquisition | undefined, fields: IDataObject, failing: boolean) =>
+	fieldsForN8n(fields, { viaOurNode: pending !== undefined, reader: pending?.storedExpressions, failing });
 
 function toSave(cacheToStore: string | undefined, fieldsToStore: FieldsToStore | undefined): IDataObject {
 	const fields: IDataObject = { ...(fieldsToStore ?? {}) };
@@ -168,6 +174,7 @@ type CredentialStoreContext = { helpers: Pick<IExecuteFunctions['helpers'], 'htt
  * `pending` in reach, and saves what it returns.
  */
 async function throughCredentialStore(context: CredentialStoreContext, credentialType: string, pending: PendingAcquisition): Promise<PendingAcquisition> {
+	pending.storedExpressions = storedExpressionsReader(context, credentialType);
 	try {
 		await pendingContext.run(pending, () =>
 			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, { url: TOKEN_ONLY_URL, method: 'GET' }),
