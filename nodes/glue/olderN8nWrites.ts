@@ -145,9 +145,11 @@ export async function fieldsForN8n(
 	// token cache can wait for the next run of Acquire Token or Call API; a sign-in that has to
 	// be finished later cannot, so say what to do instead.
 	if (write.failing) {
+		// The fix goes in the message too: n8n's HTTP Request node shows only the message.
+		const fix = `Sign in once with the Acquire Token node (the HTTP Request node then works silently), or upgrade n8n to ${FIRST_N8N_KEEPING_EXPRESSIONS} or later.`;
 		throw new MsalNodeError(
-			`n8n ${runningN8nVersion() ?? ''} cannot keep a sign-in that starts in n8n's HTTP Request node: before n8n ${FIRST_N8N_KEEPING_EXPRESSIONS}, saving it would overwrite the credential's expressions with their current values.`,
-			`Sign in once with the Acquire Token node (the HTTP Request node then works silently), or upgrade n8n to ${FIRST_N8N_KEEPING_EXPRESSIONS} or later.`,
+			`n8n ${runningN8nVersion() ?? ''} cannot keep a sign-in that starts in n8n's HTTP Request node: before n8n ${FIRST_N8N_KEEPING_EXPRESSIONS}, saving it would overwrite the credential's expressions with their current values. ${fix}`,
+			fix,
 		);
 	}
 	return {};

@@ -131,7 +131,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 		const data = await stored(cred.deviceCode);
 		if (olderN8n) {
 			expect(run.error?.message).toContain('before n8n 2.34.0');
-			expect(JSON.stringify(run.error)).toContain('Acquire Token');
+			expect(run.error?.message).toContain('Sign in once with the Acquire Token node');
 			expect(data.pendingSignIn ?? '').toBe('');
 		} else {
 			expect(run.error?.message).toMatch(/^Sign-in needed: open https:\/\/\S+ and enter the code \S+/);
