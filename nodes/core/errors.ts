@@ -1,6 +1,6 @@
 /**
  * Errors the core raises. They carry what a person needs to act: which field or
- * cause, and the fix. The n8n glue turns them into NodeOperationError/NodeApiError.
+ * cause, and the fix. The n8n layer (nodes/n8n/itemErrors.ts) turns them into NodeOperationError/NodeApiError.
  */
 export class MsalNodeError extends Error {
 	constructor(

@@ -7,6 +7,7 @@ import type { NodeTokenRequest } from '../core/signIn';
 import type { TokenOutcome, TokenResult } from '../core/tokenResult';
 import { allowedHostsOf, cloudOf } from './credentialFields';
 import { useN8nLogger } from './logSink';
+import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -59,6 +60,8 @@ interface PendingAcquisition {
 	error?: unknown;
 	work?: StoreWork<unknown>;
 	workResult?: { value: unknown };
+	/** n8n before 2.34 only: the stored expressions to hand back with a write (olderN8nWrites.ts). */
+	storedExpressions?: StoredExpressionsReader;
 }
 
 const pendingContext = processWide('pendingAcquisition', () => new AsyncLocalStorage<PendingAcquisition>());
@@ -94,23 +97,26 @@ export async function preAuthenticate(
 		if (pending?.work) {
 			const result = await pending.work(credentials, storedCacheOf(credentials));
 			pending.workResult = { value: result.value };
-			return toSave(result.cacheToStore, result.fieldsToStore);
+			return await forN8n(pending, toSave(result.cacheToStore, result.fieldsToStore), false);
 		}
 		const outcome = await acquire(credentials, storedCacheOf(credentials), pending?.request ?? {});
 		if (pending) pending.outcome = outcome;
 		tokensForCredentials.set(credentials, outcome.token);
-		return toSave(outcome.cacheToStore, outcome.fieldsToStore);
+		return await forN8n(pending, toSave(outcome.cacheToStore, outcome.fieldsToStore), false);
 	} catch (error) {
 		if (error instanceof SaveThenFail) {
 			if (pending) pending.error = error.cause;
 			tokensForCredentials.delete(credentials);
 			failuresForCredentials.set(credentials, error.cause);
-			return toSave(undefined, error.fieldsToStore);
+			return await forN8n(pending, toSave(undefined, error.fieldsToStore), true);
 		}
 		if (pending) pending.error = error;
 		throw error;
 	}
 }
+
+const forN8n = (pending: PendingAcquisition | undefined, fields: IDataObject, failing: boolean) =>
+	fieldsForN8n(fields, { viaOurNode: pending !== undefined, reader: pending?.storedExpressions, failing });
 
 function toSave(cacheToStore: string | undefined, fieldsToStore: FieldsToStore | undefined): IDataObject {
 	const fields: IDataObject = { ...(fieldsToStore ?? {}) };
@@ -182,6 +188,7 @@ async function throughCredentialStore(
 	credentialType: string,
 	pending: PendingAcquisition,
 ): Promise<PendingAcquisition> {
+	pending.storedExpressions = storedExpressionsReader(context, credentialType);
 	try {
 		await pendingContext.run(pending, () =>
 			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, {

@@ -133,8 +133,7 @@ describe('device-code credential in real n8n', () => {
 
 		const [promptId] = await n8n.importWorkflows([promptWorkflow(`${rig.api.baseUrl}/prompt-inbox`)]);
 		// n8n 2.x runs a sub-workflow by ID only when it is published ("Workflow is not active and cannot be executed").
-		const published = await n8n.cli(['publish:workflow', `--id=${promptId}`]);
-		expect(published.exitCode).toBe(0);
+		await n8n.publishWorkflow(promptId);
 		const me = `${rig.api.baseUrl}/me`;
 		const workflows: Array<[string, object]> = [
 			['main', chain('main', [manualTrigger(), acquireWithDeviceCode(cred.main), httpWithTokenFromInput(me)])],

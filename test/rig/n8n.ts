@@ -62,6 +62,22 @@ const execFileAsync = promisify(execFile);
 export interface N8nInstall {
 	node24: string;
 	n8nBin: string;
+	/** Version of the installed n8n (from its package.json), e.g. '2.38.7'. */
+	n8nVersion: string;
+}
+
+/**
+ * The n8n version the e2e tests run against: N8N_VERSION, else install-n8n.sh's default.
+ * Each version is installed once, side by side, in ~/.cache/n8n-nodes-msal/n8n-<version>.
+ */
+export const requestedN8nVersion = (): string | undefined => process.env.N8N_VERSION || undefined;
+
+/** True when the n8n under test is older than `version` (numeric compare of x.y.z). */
+export function n8nOlderThan(installed: string, version: string): boolean {
+	const a = installed.split('.').map(Number);
+	const b = version.split('.').map(Number);
+	for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+	return false;
 }
 
 /** Fixed encryption key of every harness instance (tests may re-derive with it). */
@@ -70,24 +86,24 @@ export const TEST_ENCRYPTION_KEY = 'n8n-nodes-msal-e2e-encryption-key-0001';
 let installPromise: Promise<N8nInstall> | undefined;
 
 /**
- * Runs test/rig/install-n8n.sh (a no-op after the first successful install) under an
- * flock so that parallel jest workers do not run two installs into the same folder,
- * and returns the paths it prints.
+ * Runs test/rig/install-n8n.sh (a no-op after the first successful install; it takes a lock
+ * per n8n version, so parallel jest workers never install into the same folder twice, while
+ * another version can install in the background) and returns the paths it prints.
  */
 export function ensureN8nInstalled(): Promise<N8nInstall> {
 	installPromise ??= (async () => {
 		const script = path.join(__dirname, 'install-n8n.sh');
-		const cacheDir = process.env.MSAL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'n8n-nodes-msal');
-		await fsp.mkdir(cacheDir, { recursive: true });
-		const lock = path.join(cacheDir, '.install.lock');
-		const { stdout } = await execFileAsync('flock', [lock, 'bash', script], {
+		const version = requestedN8nVersion();
+		const { stdout } = await execFileAsync('bash', [script], {
 			maxBuffer: 64 * 1024 * 1024,
 			timeout: 30 * 60_000,
+			env: { ...process.env, ...(version ? { N8N_VERSION: version } : {}) },
 		});
 		const node24 = /^NODE24=(.+)$/m.exec(stdout)?.[1];
 		const n8nBin = /^N8N_BIN=(.+)$/m.exec(stdout)?.[1];
 		if (!node24 || !n8nBin) throw new Error(`install-n8n.sh printed no paths:\n${stdout}`);
-		return { node24, n8nBin };
+		const pkg = JSON.parse(await fsp.readFile(path.join(path.dirname(n8nBin), '..', 'package.json'), 'utf8'));
+		return { node24, n8nBin, n8nVersion: String(pkg.version) };
 	})();
 	installPromise.catch(() => (installPromise = undefined));
 	return installPromise;
@@ -199,6 +215,8 @@ export class N8nInstance {
 	readonly nodesFolder: string;
 	readonly dbFile: string;
 	readonly env: Record<string, string>;
+	/** Version of the n8n under test, e.g. '2.38.7' or '1.123.81'. */
+	readonly n8nVersion: string;
 	/** Name of the installed package (from its package.json), set by init(). */
 	packageName = '';
 	packageVersion = '';
@@ -211,6 +229,7 @@ export class N8nInstance {
 	constructor(install: N8nInstall, opts: CreateN8nOptions) {
 		this.install = install;
 		this.opts = opts;
+		this.n8nVersion = install.n8nVersion;
 		this.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
 		this.n8nFolder = path.join(this.userFolder, '.n8n');
 		this.nodesFolder = path.join(this.n8nFolder, 'nodes');
@@ -394,8 +413,13 @@ export class N8nInstance {
 	 * `n8n publish:workflow --id` (n8n 2.x's activation; `update:workflow --active` is deprecated):
 	 * marks the workflow's current version active, so `n8n start` registers its production
 	 * webhooks. Takes effect at the next server start (stop the server first if it runs).
+	 * n8n 1.x has no publish:workflow; there `update:workflow --active=true` is the activation.
 	 */
 	async publishWorkflow(workflowId: string): Promise<void> {
+		if (n8nOlderThan(this.n8nVersion, '2.0.0')) {
+			await this.cliOk(['update:workflow', `--id=${workflowId}`, '--active=true'], /Activating workflow with ID/);
+			return;
+		}
 		await this.cliOk(['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/);
 	}
 
