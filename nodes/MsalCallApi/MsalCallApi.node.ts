@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { mapWithConcurrency } from '../core/http/concurrency';
+import { egressFilterOf, outboundFetch, type EgressFilter } from '../core/outbound';
 import { sendApiRequest, type GuardSettings } from '../core/http/sendRequest';
 import { TokenSource } from '../core/http/tokenSource';
 import { scopeSetKey } from '../core/scopes';
 import { SignInPendingError, type NodeTokenRequest } from '../core/signIn';
 import { credentialKindNamed, CREDENTIAL_TESTS, type CredentialKind } from '../n8n/credentialKinds';
-import { allowedHostsOf, cloudOf, text } from '../n8n/credentialFields';
+import { cloudOf, domainRestrictionOf, text } from '../n8n/credentialFields';
 import { acquireThroughCredentialStore } from '../n8n/credentialStore';
 import { failedItem, toNodeError } from '../n8n/itemErrors';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInDelivery';
@@ -25,7 +26,9 @@ interface ExecutionSettings {
 	kind: CredentialKind;
 	signIn: NodeSignIn & { account?: string };
 	credential: CallApiCredentialView;
-	allowedHosts: GuardSettings['allowedHosts'];
+	domains: GuardSettings['domains'];
+	/** n8n's SSRF protection, when this n8n applies one to nodes. */
+	egress: EgressFilter | undefined;
 }
 
 export class MsalCallApi implements INodeType {
@@ -60,7 +63,8 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 			kind,
 			signIn,
 			credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) },
-			allowedHosts: allowedHostsOf(credential),
+			domains: domainRestrictionOf(credential),
+			egress: egressFilterOf(context.helpers),
 		};
 	} catch (error) {
 		throw toNodeError(context.getNode(), error);
@@ -126,6 +130,7 @@ async function sendRequests(
 	prepared: Array<{ request: PreparedRequest; group: ScopeGroup }>,
 	results: INodeExecutionData[][],
 ): Promise<void> {
+	const fetchOut: typeof fetch = (input, init) => outboundFetch(input as URL | string, init ?? {}, settings.egress);
 	let concurrency: number;
 	try {
 		concurrency = readConcurrency(context);
@@ -140,9 +145,9 @@ async function sendRequests(
 			const guard: GuardSettings = {
 				scopes: group.scopes,
 				cloud: settings.credential.cloud,
-				allowedHosts: settings.allowedHosts,
+				domains: settings.domains,
 			};
-			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard);
+			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard, { fetch: fetchOut });
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
 			results[itemIndex] = [failedItem(context, error, itemIndex)];

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudName } from '../clouds';
 import { describeFetchFailure } from '../networkClient';
+import { outboundFetch } from '../outbound';
 import { ApiUnreachableError, apiCallErrorFrom } from './apiError';
 import type { BuiltBody } from './body';
 import { claimsFromChallenge } from './claimsChallenge';
 import { PageCollector, type PaginationLimits } from './pagination';
 import { parseResponseBody, type ParsedBody, type ResponseFormat } from './response';
 import { decideRetry, describeRetryStop, type RetryPolicy, type RetryState } from './retry';
-import { assertTokenMayGo, type HostPattern } from './tokenGuard';
+import { assertTokenMayGo, type DomainRestriction } from './tokenGuard';
 import type { TokenSource } from './tokenSource';
 import { redactUrl } from './url';
 
@@ -31,7 +32,8 @@ export interface ApiRequest {
 export interface GuardSettings {
 	scopes: string[];
 	cloud: CloudName | string | undefined;
-	allowedHosts: HostPattern[];
+	/** The credential's "Allowed HTTP Request Domains". */
+	domains: DomainRestriction;
 }
 
 export interface ApiResponse {
@@ -56,7 +58,8 @@ export interface SendDependencies {
 }
 
 const defaultDependencies: SendDependencies = {
-	fetch: (input, init) => fetch(input, init),
+	// n8n's proxy settings and SSRF protection (of the execution, when one is in reach).
+	fetch: (input, init) => outboundFetch(input as URL | string, init ?? {}),
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 	now: () => Date.now(),
 	random: Math.random,
@@ -76,7 +79,7 @@ export async function sendApiRequest(
 	guard: GuardSettings,
 	dependencies: Partial<SendDependencies> = {},
 ): Promise<ApiResponse> {
-	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.allowedHosts);
+	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.domains);
 	const exchange: Exchange = {
 		request,
 		tokens,
@@ -108,7 +111,7 @@ export async function sendApiRequest(
 		} catch {
 			break;
 		}
-		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the next-page link');
+		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.domains, 'the next-page link');
 		last = await sendWithRetries(exchange, {
 			method: 'GET',
 			url: next,
@@ -260,7 +263,7 @@ async function sendFollowingRedirects(
 		// The token follows a redirect only to a host it may go to; elsewhere (e.g. a pre-signed
 		// download URL) the request goes on without it.
 		try {
-			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the redirect target');
+			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.domains, 'the redirect target');
 		} catch {
 			if (withToken) {
 				// Nor do the user's own headers (API keys, cookies) meant for the API.

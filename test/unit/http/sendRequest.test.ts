@@ -126,7 +126,7 @@ beforeEach(() => {
 const guard: GuardSettings = {
 	scopes: ['api://test/.default'],
 	cloud: 'global',
-	allowedHosts: [{ host: '127.0.0.1' }],
+	domains: { mode: 'domains', hosts: [{ host: '127.0.0.1' }] },
 };
 const SECRET = 'secret-token-value';
 const sleeps: number[] = [];
@@ -169,9 +169,9 @@ describe('sending a request', () => {
 		await expect(sendApiRequest(request('https://evil.example.com/collect'), tokens(), guard)).rejects.toBeInstanceOf(
 			TokenGuardError,
 		);
-		await expect(sendApiRequest(request('/echo'), tokens(), { ...guard, allowedHosts: [] })).rejects.toBeInstanceOf(
-			TokenGuardError,
-		);
+		await expect(
+			sendApiRequest(request('/echo'), tokens(), { ...guard, domains: { mode: 'all' } }),
+		).rejects.toBeInstanceOf(TokenGuardError);
 		expect(seen).toHaveLength(0);
 	});
 
