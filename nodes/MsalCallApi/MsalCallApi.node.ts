@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { mapWithConcurrency } from '../core/http/concurrency';
+import { escapeForLog } from '../core/logging';
 import { egressFilterOf, outboundFetch, type EgressFilter } from '../core/outbound';
 import { sendApiRequest, type GuardSettings } from '../core/http/sendRequest';
 import { TokenSource } from '../core/http/tokenSource';
@@ -106,7 +107,7 @@ async function acquireTokens(
 	const acquire = async (scopes: string[], claims?: string) => {
 		const request: NodeTokenRequest = { scopes, claims, signIn: signIn.controls, account: signIn.account };
 		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
-		for (const warning of warnings) context.logger.warn(warning);
+		for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 		return token.accessToken;
 	};
 	for (const group of groups) {
