@@ -92,7 +92,7 @@ function fromServerError(error: AuthError & { errorNo?: string }): IdentityProvi
 	const known = code ? explainAadsts(code) : undefined;
 	const headline = known
 		? `AADSTS${code}: ${known.explanation}`
-		: `The identity provider refused the request: ${error.errorCode}${description ? ` – ${firstSentence(description)}` : ''}`;
+		: `The identity provider refused the request: ${escapeForLog(error.errorCode)}${description ? ` – ${firstSentence(description)}` : ''}`;
 	const fix =
 		known?.fix ??
 		(isSignInNeeded(error) ? 'Sign in again.' : 'Check the credential settings against the app registration.');

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { acquireAppToken, type ClientCredentialsSettings } from '../../nodes/core/clientCredentials';
 import type { MsalNodeError } from '../../nodes/core/errors';
+import { log, setLogSink } from '../../nodes/core/logging';
 import { startRig, type Rig } from '../rig/rig';
 
 jest.setTimeout(60_000);
@@ -87,5 +88,44 @@ describe('authority discovery', () => {
 	it('the genuine document is accepted', async () => {
 		const outcome = await acquireAppToken(await freshSettings(), undefined, {});
 		expect(outcome.token.accessToken).toBeTruthy();
+	});
+});
+
+describe('identity-provider text in errors and logs', () => {
+	let rig: Rig;
+	const lines: string[] = [];
+
+	beforeAll(async () => {
+		rig = await startRig();
+		setLogSink((_level, message) => lines.push(message));
+	});
+	afterAll(async () => {
+		setLogSink(() => undefined);
+		await rig?.stop();
+	});
+
+	it('CR/LF and control characters from the provider are escaped: no forged log line, no terminal escape', async () => {
+		const forged = 'bad thing happened\r\n2026-01-01T00:00:00.000Z | info | user admin logged in\u001b[2J';
+		await rig.failNextTokenRequest({ status: 400, error: `invalid_request\r\nforged`, error_description: forged });
+		const error = await failure(
+			acquireAppToken(
+				{
+					cloud: 'custom',
+					authorityUrl: rig.authority,
+					clientId: rig.clients.secret.clientId,
+					authentication: { method: 'secret', clientSecret: rig.clients.secret.clientSecret },
+					scopes: rig.api.scope,
+				},
+				undefined,
+				{ forceRefresh: true },
+			),
+		);
+		expect(error.message).toContain('invalid_request\\r\\nforged');
+		expect(error.message).not.toMatch(/[\r\n\u001b]/);
+		log('warn', `provider said: ${forged}`);
+		expect(lines.at(-1)).toBe(
+			'[n8n-nodes-msal] provider said: bad thing happened\\r\\n2026-01-01T00:00:00.000Z | info | user admin logged in\\u001b[2J',
+		);
+		expect(lines.every((line) => !/[\r\n\u001b]/.test(line))).toBe(true);
 	});
 });
