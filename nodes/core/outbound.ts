@@ -156,5 +156,18 @@ export async function outboundFetch(
 	const dispatcher = dispatcherFor(proxyFor(url), filter);
 	if (!dispatcher) return await fetch(url, init);
 	// undici's own fetch with its own dispatcher: the global fetch of Node 20 bundles an older undici.
-	return (await undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as Response;
+	return (await undiciFetch(url, { ...(await portable(init)), dispatcher } as never)) as unknown as Response;
+}
+
+/**
+ * undici's fetch does not recognise the global FormData (another copy of the class) and would
+ * send "[object FormData]": a multipart body is encoded here, with its boundary, as the global
+ * fetch would have.
+ */
+async function portable(init: RequestInit): Promise<RequestInit> {
+	if (!(init.body instanceof FormData)) return init;
+	const encoded = new Response(init.body);
+	const headers = new Headers(init.headers);
+	headers.set('content-type', encoded.headers.get('content-type') ?? 'multipart/form-data');
+	return { ...init, headers, body: new Uint8Array(await encoded.arrayBuffer()) };
 }

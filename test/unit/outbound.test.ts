@@ -60,3 +60,33 @@ describe("n8n's egress filter", () => {
 		);
 	});
 });
+
+describe('requests through a proxy or a filter', () => {
+	it('a multipart body arrives whole (undici does not know the global FormData)', async () => {
+		const { createServer } = await import('node:http');
+		const server = createServer((req, res) => {
+			let body = '';
+			req.on('data', (chunk) => (body += chunk));
+			req.on('end', () => res.end(JSON.stringify({ type: req.headers['content-type'], body })));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		try {
+			const allowAll = {
+				validateUrl: async () => ({ ok: true as const }),
+				createSecureLookup: () => (host: string, options: object, done: (...args: unknown[]) => void) =>
+					lookup(host, options, done as never),
+			};
+			const form = new FormData();
+			form.append('note', 'hello');
+			form.append('file', new Blob([Buffer.from('xyz')]), 'f.bin');
+			const port = (server.address() as { port: number }).port;
+			const response = await outboundFetch(url(`http://127.0.0.1:${port}/`), { method: 'POST', body: form }, allowAll);
+			const seen = (await response.json()) as { type: string; body: string };
+			expect(seen.type).toMatch(/^multipart\/form-data; boundary=/);
+			expect(seen.body).toContain('hello');
+			expect(seen.body).toContain('filename="f.bin"');
+		} finally {
+			server.close();
+		}
+	});
+});
