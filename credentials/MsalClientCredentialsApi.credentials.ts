@@ -115,7 +115,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, clientCredentialsAcquirer);
+		return await preAuthenticate(credentials, clientCredentialsAcquirer, this.helpers);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>

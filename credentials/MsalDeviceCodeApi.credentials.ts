@@ -77,7 +77,7 @@ export class MsalDeviceCodeApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, deviceCodeAcquirer);
+		return await preAuthenticate(credentials, deviceCodeAcquirer, this.helpers);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>

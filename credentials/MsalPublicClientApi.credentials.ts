@@ -109,7 +109,7 @@ export class MsalPublicClientApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, publicClientAcquirer);
+		return await preAuthenticate(credentials, publicClientAcquirer, this.helpers);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>

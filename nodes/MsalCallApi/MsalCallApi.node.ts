@@ -1,11 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { mapWithConcurrency } from '../core/http/concurrency';
+import { escapeForLog } from '../core/logging';
+import { egressFilterOf, outboundFetch, type EgressFilter } from '../core/outbound';
 import { sendApiRequest, type GuardSettings } from '../core/http/sendRequest';
 import { TokenSource } from '../core/http/tokenSource';
 import { scopeSetKey } from '../core/scopes';
 import { SignInPendingError, type NodeTokenRequest } from '../core/signIn';
 import { credentialKindNamed, CREDENTIAL_TESTS, type CredentialKind } from '../n8n/credentialKinds';
-import { allowedHostsOf, cloudOf, text } from '../n8n/credentialFields';
+import { cloudOf, domainRestrictionOf, text } from '../n8n/credentialFields';
 import { acquireThroughCredentialStore } from '../n8n/credentialStore';
 import { failedItem, toNodeError } from '../n8n/itemErrors';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInDelivery';
@@ -27,7 +29,9 @@ interface ExecutionSettings {
 	kind: CredentialKind;
 	signIn: NodeSignIn & { account?: string };
 	credential: CallApiCredentialView;
-	allowedHosts: GuardSettings['allowedHosts'];
+	domains: GuardSettings['domains'];
+	/** n8n's SSRF protection, when this n8n applies one to nodes. */
+	egress: EgressFilter | undefined;
 }
 
 export class MsalCallApi implements INodeType {
@@ -63,7 +67,8 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 			kind,
 			signIn,
 			credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) },
-			allowedHosts: allowedHostsOf(credential),
+			domains: domainRestrictionOf(credential),
+			egress: egressFilterOf(context.helpers),
 		};
 	} catch (error) {
 		throw toNodeError(context.getNode(), error);
@@ -105,7 +110,7 @@ async function acquireTokens(
 	const acquire = async (scopes: string[], claims?: string) => {
 		const request: NodeTokenRequest = { scopes, claims, signIn: signIn.controls, account: signIn.account };
 		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
-		for (const warning of warnings) context.logger.warn(warning);
+		for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 		return token.accessToken;
 	};
 	for (const group of groups) {
@@ -129,6 +134,7 @@ async function sendRequests(
 	prepared: Array<{ request: PreparedRequest; group: ScopeGroup }>,
 	results: INodeExecutionData[][],
 ): Promise<void> {
+	const fetchOut: typeof fetch = (input, init) => outboundFetch(input as URL | string, init ?? {}, settings.egress);
 	let concurrency: number;
 	try {
 		concurrency = readConcurrency(context);
@@ -143,9 +149,9 @@ async function sendRequests(
 			const guard: GuardSettings = {
 				scopes: group.scopes,
 				cloud: settings.credential.cloud,
-				allowedHosts: settings.allowedHosts,
+				domains: settings.domains,
 			};
-			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard);
+			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard, { fetch: fetchOut });
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
 			results[itemIndex] = [failedItem(context, error, itemIndex)];

@@ -289,7 +289,17 @@ const properties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 100,
-				description: 'With pagination: fetch at most this many pages, the first included (0 = no limit)',
+				description:
+					'With pagination: fetch at most this many pages, the first included (0 = up to 10,000 pages, the hard ceiling)',
+			},
+			{
+				displayName: 'Max Response Size (MB)',
+				name: 'maxResponseSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 256,
+				description:
+					'Largest response body read, per response (each page counts on its own); a larger one fails the item without being read. 0 = the default, 256 MB.',
 			},
 			{
 				displayName: 'Max Retries',

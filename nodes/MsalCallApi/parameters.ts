@@ -2,11 +2,13 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import { InvalidInputError } from '../core/errors';
 import { buildBody, type BuiltBody, type MultipartPart, type NameValue, type RequestBodySpec } from '../core/http/body';
 import { buildHeaders } from '../core/http/headers';
-import type { ResponseFormat } from '../core/http/response';
+import { DEFAULT_MAX_RESPONSE_BYTES, type ResponseFormat } from '../core/http/response';
 import { DEFAULT_RETRY_POLICY } from '../core/http/retry';
 import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
 import type { ApiRequest } from '../core/http/sendRequest';
 import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
+
+const MB = 1024 * 1024;
 
 /** Node-wide settings read once per execution (from the first item). */
 export interface CallApiCredentialView {
@@ -23,6 +25,7 @@ export interface CallApiOptions {
 	followNextLinks?: boolean;
 	maxPages?: number;
 	maxItems?: number;
+	maxResponseSizeMb?: number;
 	timeout?: number;
 	maxRetries?: number;
 	maxTotalWaitSeconds?: number;
@@ -150,6 +153,8 @@ export function prepareRequest(
 			timeoutMs: nonNegativeInteger(options.timeout, DEFAULT_TIMEOUT_MS, 'Timeout'),
 			responseFormat,
 			neverError: options.neverError === true,
+			maxResponseBytes:
+				nonNegativeInteger(options.maxResponseSizeMb, DEFAULT_MAX_RESPONSE_BYTES / MB, 'Max Response Size') * MB,
 			pagination: followNextLinks
 				? {
 						maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'),

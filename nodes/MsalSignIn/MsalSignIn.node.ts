@@ -7,6 +7,7 @@ import {
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 import { describeError, MsalNodeError } from '../core/errors';
+import { escapeForLog } from '../core/logging';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
 import { beginSignIn, completeSignIn } from './signInSteps';
 
@@ -111,7 +112,7 @@ export class MsalSignIn implements INodeType {
 			};
 		} catch (error) {
 			const { message, fix } = describe(error);
-			this.logger.warn(`Microsoft sign-in failed: ${message}`);
+			this.logger.warn(`Microsoft sign-in failed: ${escapeForLog(message)}`);
 			sendPage(res, 400, 'Sign-in failed', message, fix);
 			return { noWebhookResponse: true };
 		}

@@ -1,5 +1,6 @@
 import { AuthError, ClientConfigurationError, ServerError } from '@azure/msal-node';
 import { explainAadsts, findAadstsCode } from './aadsts';
+import { escapeForLog } from './logging';
 import type { OAuthErrorBody } from './networkClient';
 import {
 	describeError,
@@ -91,7 +92,7 @@ function fromServerError(error: AuthError & { errorNo?: string }): IdentityProvi
 	const known = code ? explainAadsts(code) : undefined;
 	const headline = known
 		? `AADSTS${code}: ${known.explanation}`
-		: `The identity provider refused the request: ${error.errorCode}${description ? ` – ${firstSentence(description)}` : ''}`;
+		: `The identity provider refused the request: ${escapeForLog(error.errorCode)}${description ? ` – ${firstSentence(description)}` : ''}`;
 	const fix =
 		known?.fix ??
 		(isSignInNeeded(error) ? 'Sign in again.' : 'Check the credential settings against the app registration.');
@@ -112,6 +113,6 @@ function extractDescription(message: string): string {
 }
 
 function firstSentence(text: string): string {
-	const line = text.split(/\r?\n/)[0];
+	const line = escapeForLog(text.split(/\r?\n/)[0]);
 	return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

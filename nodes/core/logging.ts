@@ -15,7 +15,21 @@ export function setLogSink(next: LogSink): void {
 }
 
 export function log(level: Parameters<LogSink>[0], message: string): void {
-	sinkHolder.sink(level, `[n8n-nodes-msal] ${message}`);
+	sinkHolder.sink(level, `[n8n-nodes-msal] ${escapeForLog(message)}`);
+}
+
+/**
+ * One log line stays one line: messages can carry text from the network (an identity
+ * provider's error description, a URL, a header), and a CR/LF or another control character in
+ * it could forge log lines or terminal escapes. They are written as visible escapes.
+ */
+export function escapeForLog(text: string): string {
+	return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+		if (char === '\n') return '\\n';
+		if (char === '\r') return '\\r';
+		if (char === '\t') return '\\t';
+		return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+	});
 }
 
 /** MSAL's logs, without personal data (piiLoggingEnabled stays false). */
@@ -32,6 +46,6 @@ export const msalLoggerOptions: LoggerOptions = {
 					: level === LogLevel.Info
 						? 'info'
 						: 'debug';
-		sinkHolder.sink(mapped, `[msal] ${message}`);
+		sinkHolder.sink(mapped, `[msal] ${escapeForLog(message)}`);
 	},
 };

@@ -1,4 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { assertDiscoveredEndpoints, DiscoveryRefusedError } from './discovery';
+import { EgressRefusedError, outboundFetch } from './outbound';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -9,6 +11,9 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  *   swallows discovery failures and reports only `endpoints_resolution_error`.
  * It also remembers the OpenID configuration document, so it can be stored with the token cache
  * and later executions skip discovery entirely.
+ * Requests go through n8n's proxy settings and SSRF protection (see outbound.ts), only over https,
+ * and a discovery document naming endpoints off the authority's origin is refused (discovery.ts).
+ * Nothing a server answers is quoted into an error: only its status, content type and the cause.
  */
 export class MsalNetworkClient implements INetworkModule {
 	lastFailure: string | undefined;
@@ -25,8 +30,15 @@ export class MsalNetworkClient implements INetworkModule {
 	): Promise<NetworkResponse<T>> {
 		const response = await this.send<T>(url, 'GET', options, timeout);
 		if (url.includes('/.well-known/openid-configuration')) {
-			if (response.status === 200) this.openIdConfiguration = keepWhatMsalReads(response.body);
-			else if (isOAuthErrorBody(response.body)) this.lastDiscoveryError = response.body;
+			if (response.status === 200) {
+				try {
+					assertDiscoveredEndpoints(response.body, url);
+				} catch (error) {
+					this.lastFailure = (error as Error).message;
+					throw error;
+				}
+				this.openIdConfiguration = keepWhatMsalReads(response.body);
+			} else if (isOAuthErrorBody(response.body)) this.lastDiscoveryError = response.body;
 		}
 		return response;
 	}
@@ -42,9 +54,14 @@ export class MsalNetworkClient implements INetworkModule {
 		timeout?: number,
 	): Promise<NetworkResponse<T>> {
 		const limit = timeout ?? this.timeoutMs;
+		const target = safeUrl(url);
+		if (target?.protocol !== 'https:') {
+			this.lastFailure = `Refused to send a ${method} request to ${target ? target.origin : 'an invalid URL'}: the identity provider is reached over https only. Nothing was sent.`;
+			throw new DiscoveryRefusedError(this.lastFailure);
+		}
 		let response: Response;
 		try {
-			response = await fetch(url, {
+			response = await outboundFetch(target, {
 				method,
 				headers: options?.headers,
 				body: method === 'POST' ? (options?.body ?? '') : undefined,
@@ -58,16 +75,20 @@ export class MsalNetworkClient implements INetworkModule {
 		let body: unknown;
 		try {
 			body = text ? JSON.parse(text) : {};
-		} catch {
-			// A POST's answer is not quoted: a proxy's error page may echo the request, secrets included.
-			const excerpt = method === 'GET' ? ` (${text.slice(0, 120).replace(/\s+/g, ' ')})` : '';
-			this.lastFailure = `${new URL(url).host} answered ${method} ${new URL(url).pathname} with HTTP ${response.status} and a body that is not JSON${excerpt}.`;
+		} catch (error) {
+			// Never quoted: an error page may echo the request (secrets included) or forge log lines.
+			const contentType =
+				(response.headers.get('content-type') ?? '')
+					.split(';')[0]
+					.replace(/[^\w.+/-]/g, '')
+					.slice(0, 80) || 'no content type';
+			this.lastFailure = `${target.host} answered ${method} ${target.pathname} with HTTP ${response.status} (${contentType}) and a body that is not JSON (${describeJsonError(error)}).`;
 			throw new Error(this.lastFailure);
 		}
 		const headers: Record<string, string> = {};
 		response.headers.forEach((value, key) => (headers[key] = value));
 		if (response.status >= 400 && !isOAuthErrorBody(body)) {
-			this.lastFailure = `${new URL(url).host} answered ${method} ${new URL(url).pathname} with HTTP ${response.status}.`;
+			this.lastFailure = `${target.host} answered ${method} ${target.pathname} with HTTP ${response.status}.`;
 		}
 		return { headers, body: body as T, status: response.status };
 	}
@@ -104,6 +125,7 @@ function isOAuthErrorBody(body: unknown): body is OAuthErrorBody {
 /** Turns fetch's generic "fetch failed" into the cause a person can act on. */
 export function describeFetchFailure(error: unknown, url: string, timeoutMs: number): string {
 	const host = safeHost(url);
+	if (error instanceof EgressRefusedError || error instanceof DiscoveryRefusedError) return error.message;
 	const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
 	if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
 		return `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s (timeout).`;
@@ -119,6 +141,21 @@ export function describeFetchFailure(error: unknown, url: string, timeoutMs: num
 		return `The TLS certificate of ${host} is not trusted (${code || detail}).`;
 	}
 	return `Could not reach ${host}: ${code ? `${code} ` : ''}${detail}`;
+}
+
+function safeUrl(url: string): URL | undefined {
+	try {
+		return new URL(url);
+	} catch {
+		return undefined;
+	}
+}
+
+/** Where JSON.parse stopped, without the text it quotes. */
+function describeJsonError(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	const position = /position (\d+)/.exec(message);
+	return position ? `invalid JSON at position ${position[1]}` : 'invalid JSON';
 }
 
 function safeHost(url: string): string {

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { AuthoritySettings } from '../core/authority';
 import type { CloudName } from '../core/clouds';
-import { parseAllowedHosts, type HostPattern } from '../core/http/tokenGuard';
+import { domainRestriction, type DomainRestriction } from '../core/http/tokenGuard';
 
 /**
  * The one reader of the fields every credential kind shares. n8n hands credential data over as
@@ -18,11 +18,11 @@ export function cloudOf(data: ICredentialDataDecryptedObject): CloudName {
 }
 
 /**
- * The extra hosts a token may go to, from n8n's own "Allowed HTTP Request Domains" fields (n8n
- * adds them to every credential type with `authenticate`).
+ * Where this credential's tokens may go: n8n's own "Allowed HTTP Request Domains" fields (n8n
+ * adds them to every credential type with `authenticate`), with n8n's meaning.
  */
-export function allowedHostsOf(data: ICredentialDataDecryptedObject): HostPattern[] {
-	return parseAllowedHosts(data.allowedHttpRequestDomains === 'domains' ? text(data.allowedDomains) : '');
+export function domainRestrictionOf(data: ICredentialDataDecryptedObject): DomainRestriction {
+	return domainRestriction(data.allowedHttpRequestDomains, text(data.allowedDomains));
 }
 
 /** Where every credential signs in, and as which app. */

@@ -2,10 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import { assertTokenMayGo } from '../core/http/tokenGuard';
+import { egressFilterOf, withEgressFilter } from '../core/outbound';
 import { processWide } from '../core/processWide';
 import type { NodeTokenRequest } from '../core/signIn';
 import type { TokenOutcome, TokenResult } from '../core/tokenResult';
-import { allowedHostsOf, cloudOf } from './credentialFields';
+import { cloudOf, domainRestrictionOf } from './credentialFields';
 import { useN8nLogger } from './logSink';
 import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
 
@@ -86,8 +87,19 @@ export function storedCacheOf(credentials: ICredentialDataDecryptedObject): stri
 	return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Body of the credential types' `preAuthentication`. */
+/**
+ * Body of the credential types' `preAuthentication`. `helpers` (n8n's, from `this`) carry n8n's
+ * SSRF egress filter, which the identity-provider requests then honour.
+ */
 export async function preAuthenticate(
+	credentials: ICredentialDataDecryptedObject,
+	acquire: Acquirer,
+	helpers?: unknown,
+): Promise<IDataObject> {
+	return await withEgressFilter(egressFilterOf(helpers), async () => await preAuthenticateWithin(credentials, acquire));
+}
+
+async function preAuthenticateWithin(
 	credentials: ICredentialDataDecryptedObject,
 	acquire: Acquirer,
 ): Promise<IDataObject> {
@@ -173,7 +185,7 @@ function guardDestination(
 			'URL',
 		);
 	}
-	assertTokenMayGo(url, scopes, cloudOf(credentials), allowedHostsOf(credentials));
+	assertTokenMayGo(url, scopes, cloudOf(credentials), domainRestrictionOf(credentials));
 }
 
 /** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper. */
@@ -190,11 +202,13 @@ async function throughCredentialStore(
 ): Promise<PendingAcquisition> {
 	pending.storedExpressions = storedExpressionsReader(context, credentialType);
 	try {
-		await pendingContext.run(pending, () =>
-			context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, {
-				url: TOKEN_ONLY_URL,
-				method: 'GET',
-			}),
+		await withEgressFilter(egressFilterOf(context.helpers), () =>
+			pendingContext.run(pending, () =>
+				context.helpers.httpRequestWithAuthentication.call(context as unknown as IExecuteFunctions, credentialType, {
+					url: TOKEN_ONLY_URL,
+					method: 'GET',
+				}),
+			),
 		);
 	} catch (error) {
 		if (!pending.outcome && !pending.workResult && !pending.error) pending.error = error;

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
+import { escapeForLog } from '../core/logging';
 import type { SignInControls, SignInMode, SignInPrompt } from '../core/signIn';
 import { locatorValue } from './parameterValues';
 
@@ -69,7 +70,7 @@ async function runPromptWorkflow(
 	if (wait) await run;
 	else
 		void run.catch((error: unknown) =>
-			context.logger.warn(`The sign-in prompt workflow ${workflowId} failed: ${describeError(error)}`),
+			context.logger.warn(escapeForLog(`The sign-in prompt workflow ${workflowId} failed: ${describeError(error)}`)),
 		);
 }
 
@@ -112,7 +113,7 @@ function signInControlsFor(context: IExecuteFunctions, options: SignInNodeOption
 
 /** Shows the prompt in the n8n log and the editor's browser console. */
 function deliverToEditor(context: IExecuteFunctions, prompt: SignInPrompt): void {
-	context.logger.warn(`[${context.getNode().name}] ${prompt.message}`);
+	context.logger.warn(escapeForLog(`[${context.getNode().name}] ${prompt.message}`));
 	try {
 		context.sendMessageToUI(prompt.message);
 	} catch {
@@ -132,7 +133,7 @@ export async function reportStoppedSignIn(
 		await runPromptWorkflow(context, options.signInPromptWorkflowId, prompt, true);
 	} catch (error) {
 		context.logger.warn(
-			`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`,
+			escapeForLog(`The sign-in prompt workflow ${options.signInPromptWorkflowId} failed: ${describeError(error)}`),
 		);
 	}
 }

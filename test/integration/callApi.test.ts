@@ -66,7 +66,7 @@ beforeAll(async () => {
 		},
 		scopes: rig.api.scope,
 	};
-	guard = { scopes: [rig.api.scope], cloud: 'custom', allowedHosts: [] };
+	guard = { scopes: [rig.api.scope], cloud: 'custom', domains: { mode: 'all' } };
 });
 
 afterAll(async () => {

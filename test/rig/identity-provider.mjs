@@ -309,6 +309,7 @@ export async function createIdentityProvider({
 		const path = `/${rest.join('/')}`;
 		if (path === '/v2.0/.well-known/openid-configuration') {
 			state.count('discovery');
+			if (state.discoveryFault) return serveTamperedDiscovery(state.discoveryFault, req, res, url);
 			req.url = `/.well-known/openid-configuration${url.search}`;
 			return callback(req, res);
 		}
@@ -322,6 +323,29 @@ export async function createIdentityProvider({
 			state.count('interaction');
 			return handleInteraction({ req, res, url, provider, findUser, createGrant, state });
 		} else state.count('other');
+		return callback(req, res);
+	}
+
+	// Fault hook (/__rig/tamper-discovery): a discovery answer that is not JSON (`raw`), or
+	// oidc-provider's document with some fields replaced (`fields`), e.g. an endpoint elsewhere.
+	function serveTamperedDiscovery(fault, req, res, url) {
+		if (fault.raw) {
+			res.writeHead(fault.raw.status ?? 200, { 'content-type': fault.raw.contentType ?? 'text/html' });
+			return res.end(fault.raw.body ?? '');
+		}
+		const end = res.end.bind(res);
+		const chunks = [];
+		res.write = (chunk) => {
+			chunks.push(Buffer.from(chunk));
+			return true;
+		};
+		res.end = (chunk) => {
+			if (chunk) chunks.push(Buffer.from(chunk));
+			const text = JSON.stringify({ ...JSON.parse(Buffer.concat(chunks).toString('utf8')), ...fault.fields });
+			res.setHeader('content-length', Buffer.byteLength(text));
+			return end(text);
+		};
+		req.url = `/.well-known/openid-configuration${url.search}`;
 		return callback(req, res);
 	}
 

@@ -6,6 +6,7 @@
 //   POST /__rig/reset                  zero counters, clear the fail-next hook
 //   GET|POST /__rig/settings           { accessTokenTtlSeconds, deviceCodeIntervalSeconds, autoLogin }
 //   POST /__rig/fail-next-token        { status, error, error_description, error_codes, ... }
+//   POST /__rig/tamper-discovery       { fields } | { raw: { status, contentType, body } } until reset
 //   POST /__rig/mint-assertion         { clientId, audience?, ttlSeconds? } -> { assertion }
 //   POST /__rig/device/approve         { userCode, username }
 //   POST /__rig/device/deny            { userCode }
@@ -51,6 +52,9 @@ export function createRigAdmin({ state, idp, rigJson, assertionKeys }) {
 				return sendJson(res, { body: state.settings });
 			case 'POST /fail-next-token':
 				state.failNext = body;
+				return sendJson(res, { body: { armed: true } });
+			case 'POST /tamper-discovery':
+				state.discoveryFault = body;
 				return sendJson(res, { body: { armed: true } });
 			case 'POST /mint-assertion':
 				return sendJson(res, await mintAssertion(body));

@@ -24,6 +24,8 @@ export function createRigState() {
 			autoLogin: true,
 		},
 		failNext: undefined,
+		// { fields } or { raw: { status, contentType, body } }: every discovery answer until reset.
+		discoveryFault: undefined,
 		requests: zero(REQUEST_KINDS),
 		grants: zero(GRANTS),
 		tokenRequests: [],
@@ -54,6 +56,7 @@ export function createRigState() {
 		},
 		reset() {
 			state.failNext = undefined;
+			state.discoveryFault = undefined;
 			state.requests = zero(REQUEST_KINDS);
 			state.grants = zero(GRANTS);
 			state.tokenRequests = [];

@@ -115,6 +115,14 @@ export interface Rig extends RigJson {
 	settings(changes?: Partial<RigSettings>): Promise<RigSettings>;
 	setAccessTokenTtl(seconds: number): Promise<void>;
 	failNextTokenRequest(entraError: EntraErrorSpec): Promise<void>;
+	/**
+	 * Until reset(): discovery answers with oidc-provider's document with `fields` replaced, or
+	 * with `raw` (a body that is not JSON).
+	 */
+	tamperDiscovery(fault: {
+		fields?: Record<string, string>;
+		raw?: { status?: number; contentType?: string; body?: string };
+	}): Promise<void>;
 	mintClientAssertion(clientId: string, opts?: { audience?: string; ttlSeconds?: number }): Promise<string>;
 	approveDeviceCode(userCode: string, username: string): Promise<void>;
 	denyDeviceCode(userCode: string): Promise<void>;
@@ -198,6 +206,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 		},
 		failNextTokenRequest: async (entraError) => {
 			await admin(rigUrl('/fail-next-token'), entraError);
+		},
+		tamperDiscovery: async (fault) => {
+			await admin(rigUrl('/tamper-discovery'), fault);
 		},
 		mintClientAssertion: async (clientId, opts = {}) =>
 			(await admin<{ assertion: string }>(rigUrl('/mint-assertion'), { clientId, ...opts })).assertion,

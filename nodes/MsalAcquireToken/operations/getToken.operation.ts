@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { escapeForLog } from '../../core/logging';
 import { InvalidInputError } from '../../core/errors';
 import { SignInPendingError, type NodeTokenRequest } from '../../core/signIn';
 import type { TokenResult } from '../../core/tokenResult';
@@ -103,7 +104,7 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 	for (const { request, itemIndexes } of groups.values()) {
 		try {
 			const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
-			for (const warning of warnings) context.logger.warn(warning);
+			for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 			for (const itemIndex of itemIndexes)
 				output[itemIndex] = { json: tokenOutput(token), pairedItem: { item: itemIndex } };
 		} catch (error) {

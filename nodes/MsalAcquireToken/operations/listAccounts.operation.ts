@@ -1,4 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { escapeForLog } from '../../core/logging';
 import type { DelegatedAppFrom } from '../../n8n/delegatedAdapter';
 import { listAccountsOf } from '../../n8n/delegatedAdapter';
 import { failedItem } from '../../n8n/itemErrors';
@@ -14,7 +15,7 @@ export async function execute(
 	try {
 		const data = await context.getCredentials(credentialType, 0);
 		const { accounts, warnings } = await listAccountsOf(appFrom, data);
-		for (const warning of warnings) context.logger.warn(warning);
+		for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 		const pairedItem = Array.from({ length: Math.max(1, itemCount) }, (_, item) => ({ item }));
 		return [accounts.map((account) => ({ json: accountOutput(account), pairedItem }))];
 	} catch (error) {

@@ -14,6 +14,12 @@ export interface KnownApi {
 	/** Other spellings of the same resource (e.g. ARM's classic https://management.core.windows.net/). */
 	aliases?: string[];
 	hosts: string[];
+	/**
+	 * False when customers run their own code behind these hosts (Azure Relay hybrid connections
+	 * answer on *.servicebus.windows.net): a URL there never picks this API's token by itself; the
+	 * node's Scope must name it.
+	 */
+	derivedFromUrl?: false;
 }
 
 type SovereignCloud = Exclude<CloudName, 'custom'>;
@@ -40,8 +46,18 @@ export const KNOWN_APIS: Record<SovereignCloud, KnownApi[]> = {
 			],
 		},
 		{ name: 'Azure SQL Database', resource: 'https://database.windows.net', hosts: ['*.database.windows.net'] },
-		{ name: 'Azure Service Bus', resource: 'https://servicebus.azure.net', hosts: ['*.servicebus.windows.net'] },
-		{ name: 'Azure Event Hubs', resource: 'https://eventhubs.azure.net', hosts: ['*.servicebus.windows.net'] },
+		{
+			name: 'Azure Service Bus',
+			resource: 'https://servicebus.azure.net',
+			hosts: ['*.servicebus.windows.net'],
+			derivedFromUrl: false,
+		},
+		{
+			name: 'Azure Event Hubs',
+			resource: 'https://eventhubs.azure.net',
+			hosts: ['*.servicebus.windows.net'],
+			derivedFromUrl: false,
+		},
 		{
 			name: 'Log Analytics',
 			resource: 'https://api.loganalytics.io',
@@ -174,13 +190,25 @@ export function knownApiByResource(resource: string, cloud: CloudName | string |
 
 /**
  * The resource URI of the Microsoft API that serves `url`'s host, in this cloud; undefined for
- * a host that is not a known Microsoft API (a custom API needs an explicit scope).
+ * a host that is not a known Microsoft API (a custom API needs an explicit scope). Only hosts
+ * Microsoft itself operates, where no customer code receives the request, derive a scope.
  */
 export function resourceForUrl(url: URL, cloud: CloudName | string | undefined): string | undefined {
 	if (url.protocol !== 'https:') return undefined;
 	const sovereign = knownApiCloud(cloud);
 	const host = url.hostname;
 	if (ORIGIN_IS_RESOURCE[sovereign].some((pattern) => hostMatches(host, pattern))) return url.origin.toLowerCase();
-	const api = KNOWN_APIS[sovereign].find((candidate) => candidate.hosts.some((pattern) => hostMatches(host, pattern)));
+	const api = KNOWN_APIS[sovereign].find(
+		(candidate) => candidate.derivedFromUrl !== false && candidate.hosts.some((pattern) => hostMatches(host, pattern)),
+	);
 	return api?.resource;
+}
+
+/** The host patterns from which a URL derives its scope, per cloud (listed in the README). */
+export function hostsDerivingScope(cloud: CloudName | string | undefined): string[] {
+	const sovereign = knownApiCloud(cloud);
+	return [
+		...KNOWN_APIS[sovereign].filter((api) => api.derivedFromUrl !== false).flatMap((api) => api.hosts),
+		...ORIGIN_IS_RESOURCE[sovereign],
+	];
 }

@@ -3,11 +3,14 @@
  * (Graph, OData) or `{ value: [...], nextLink: "<absolute URL>" }` (Azure Resource Manager).
  */
 export interface PaginationLimits {
-	/** Pages to fetch at most (including the first); 0 = no limit. */
+	/** Pages to fetch at most (including the first); 0 = up to HARD_MAX_PAGES. */
 	maxPages: number;
 	/** Items (elements of `value`) to collect at most; 0 = no limit. */
 	maxItems: number;
 }
+
+/** The ceiling of paging when Max Pages is 0 ("no limit"): an API that never stops cannot run a workflow for ever. */
+export const HARD_MAX_PAGES = 10_000;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudName } from '../clouds';
+import { MsalNodeError } from '../errors';
 import { describeFetchFailure } from '../networkClient';
+import { outboundFetch } from '../outbound';
 import { ApiUnreachableError, apiCallErrorFrom } from './apiError';
 import type { BuiltBody } from './body';
 import { claimsFromChallenge } from './claimsChallenge';
-import { PageCollector, type PaginationLimits } from './pagination';
-import { parseResponseBody, type ParsedBody, type ResponseFormat } from './response';
+import { HARD_MAX_PAGES, PageCollector, type PaginationLimits } from './pagination';
+import { DEFAULT_MAX_RESPONSE_BYTES, parseResponseBody, type ParsedBody, type ResponseFormat } from './response';
 import { decideRetry, describeRetryStop, type RetryPolicy, type RetryState } from './retry';
-import { assertTokenMayGo, type HostPattern } from './tokenGuard';
+import { assertTokenMayGo, type DomainRestriction } from './tokenGuard';
 import type { TokenSource } from './tokenSource';
 import { redactUrl } from './url';
 
@@ -25,13 +27,16 @@ export interface ApiRequest {
 	/** Follow next links; undefined = off. */
 	pagination?: PaginationLimits;
 	retry: RetryPolicy;
+	/** Largest response body read, in bytes (per response); 0 = DEFAULT_MAX_RESPONSE_BYTES. */
+	maxResponseBytes?: number;
 }
 
 /** Where the token may go (see tokenGuard). */
 export interface GuardSettings {
 	scopes: string[];
 	cloud: CloudName | string | undefined;
-	allowedHosts: HostPattern[];
+	/** The credential's "Allowed HTTP Request Domains". */
+	domains: DomainRestriction;
 }
 
 export interface ApiResponse {
@@ -53,13 +58,17 @@ export interface SendDependencies {
 	sleep: (ms: number) => Promise<void>;
 	now: () => number;
 	random: () => number;
+	/** Pages fetched at most when Max Pages is 0 (tests lower it). */
+	pageCeiling: number;
 }
 
 const defaultDependencies: SendDependencies = {
-	fetch: (input, init) => fetch(input, init),
+	// n8n's proxy settings and SSRF protection (of the execution, when one is in reach).
+	fetch: (input, init) => outboundFetch(input as URL | string, init ?? {}),
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 	now: () => Date.now(),
 	random: Math.random,
+	pageCeiling: HARD_MAX_PAGES,
 };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -76,7 +85,7 @@ export async function sendApiRequest(
 	guard: GuardSettings,
 	dependencies: Partial<SendDependencies> = {},
 ): Promise<ApiResponse> {
-	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.allowedHosts);
+	assertTokenMayGo(request.url, guard.scopes, guard.cloud, guard.domains);
 	const exchange: Exchange = {
 		request,
 		tokens,
@@ -101,6 +110,8 @@ export async function sendApiRequest(
 	let link = collector.add(first.body.value);
 	let last = first;
 	const pageHeaders = withoutContentHeaders(request.headers);
+	// Every URL fetched so far: a next link back to one of them would page for ever.
+	const fetched = new Set([pageKey(request.url)]);
 	while (link !== undefined) {
 		let next: URL;
 		try {
@@ -108,7 +119,21 @@ export async function sendApiRequest(
 		} catch {
 			break;
 		}
-		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the next-page link');
+		if (fetched.has(pageKey(next))) {
+			throw new PaginationError(
+				`Stopped paging: page ${collector.pages} links to ${redactUrl(next)}, which was fetched before, so paging would never end. Nothing of this request is output.`,
+				'The API returned a repeating next link; check the query (e.g. $skiptoken) or turn off Follow Next Links and page in the workflow.',
+			);
+		}
+		if (request.pagination.maxPages === 0 && collector.pages >= exchange.deps.pageCeiling) {
+			throw new PaginationError(
+				`Stopped paging after ${exchange.deps.pageCeiling.toLocaleString('en-US')} pages, the ceiling when Max Pages is 0. Nothing of this request is output.`,
+				'Set Max Pages (or Max Items) to what the workflow needs, or narrow the query (e.g. $filter, $top).',
+				'Max Pages',
+			);
+		}
+		fetched.add(pageKey(next));
+		assertTokenMayGo(next, guard.scopes, guard.cloud, guard.domains, 'the next-page link');
 		last = await sendWithRetries(exchange, {
 			method: 'GET',
 			url: next,
@@ -130,6 +155,14 @@ export async function sendApiRequest(
 		retries: state.retries,
 		claimsChallenged: challenge.used,
 	};
+}
+
+/** Paging stopped because it would not end. */
+export class PaginationError extends MsalNodeError {}
+
+/** A page's identity: the URL without its fragment. */
+function pageKey(url: URL): string {
+	return url.href.replace(/#.*$/, '');
 }
 
 /** What every request made for one sendApiRequest shares: settings, retry budget, the one claims challenge. */
@@ -199,6 +232,7 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 				request.responseFormat === 'binary' ? 'auto' : request.responseFormat,
 				request.timeoutMs,
 				url,
+				request.maxResponseBytes,
 			);
 			if (request.neverError)
 				return {
@@ -218,7 +252,7 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 				describeRetryStop(decision, state, request.retry, method),
 			);
 		}
-		const parsed = await readBody(response, request.responseFormat, request.timeoutMs, url);
+		const parsed = await readBody(response, request.responseFormat, request.timeoutMs, url, request.maxResponseBytes);
 		return {
 			status: response.status,
 			statusText: response.statusText,
@@ -260,7 +294,7 @@ async function sendFollowingRedirects(
 		// The token follows a redirect only to a host it may go to; elsewhere (e.g. a pre-signed
 		// download URL) the request goes on without it.
 		try {
-			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.allowedHosts, 'the redirect target');
+			assertTokenMayGo(next, guard.scopes, guard.cloud, guard.domains, 'the redirect target');
 		} catch {
 			if (withToken) {
 				// Nor do the user's own headers (API keys, cookies) meant for the API.
@@ -310,9 +344,15 @@ async function sendOnce(
 	}
 }
 
-async function readBody(response: Response, format: ResponseFormat, timeoutMs: number, url: URL): Promise<ParsedBody> {
+async function readBody(
+	response: Response,
+	format: ResponseFormat,
+	timeoutMs: number,
+	url: URL,
+	maxBytes: number | undefined,
+): Promise<ParsedBody> {
 	try {
-		return await parseResponseBody(response, format);
+		return await parseResponseBody(response, format, undefined, maxBytes || DEFAULT_MAX_RESPONSE_BYTES);
 	} catch (error) {
 		if (isTimeout(error)) {
 			throw new ApiUnreachableError(

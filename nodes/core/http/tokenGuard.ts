@@ -5,10 +5,13 @@ import { resourceOfScope } from '../scopes';
 import { hostMatches, knownApiByResource, knownApiCloud } from './knownApis';
 
 /**
- * The token guard: a token goes only to a host that belongs to the token's resource (the
- * scope's resource URI host, or Microsoft's known hosts of that API in the cloud) or to a host
- * the credential explicitly allows. Checked before every request, including next-page links
- * and redirects, so a token for Microsoft Graph never reaches an arbitrary URL.
+ * The token guard. n8n's "Allowed HTTP Request Domains" of the credential keeps n8n's meaning:
+ * - All: a token goes only to a host that belongs to the token's resource (the scope's resource
+ *   URI host, or Microsoft's known hosts of that API in the cloud);
+ * - Specific Domains: only to the listed domains (whatever the scope, derived from the URL or not);
+ * - None: nowhere.
+ * Checked before every request, including next-page links and redirects, so a token for
+ * Microsoft Graph never reaches an arbitrary URL.
  */
 export class TokenGuardError extends InvalidInputError {}
 
@@ -22,6 +25,20 @@ export interface HostPattern {
 	host: string;
 	/** Only this port, when the entry named one. */
 	port?: string;
+}
+
+/** The credential's "Allowed HTTP Request Domains" setting, read. */
+export type DomainRestriction = { mode: 'all' } | { mode: 'domains'; hosts: HostPattern[] } | { mode: 'none' };
+
+/**
+ * Reads n8n's two domain-restriction fields. An unknown or missing mode is All (records saved
+ * before n8n added the fields); Specific Domains with an empty list allows nothing, as in n8n.
+ */
+export function domainRestriction(mode: unknown, allowedDomains: unknown): DomainRestriction {
+	if (mode === 'none') return { mode: 'none' };
+	if (mode === 'domains')
+		return { mode: 'domains', hosts: parseAllowedHosts(typeof allowedDomains === 'string' ? allowedDomains : '') };
+	return { mode: 'all' };
 }
 
 /** Parses the credential's "Allowed Domains" (n8n's domain restriction): comma, space or new-line separated host names. */
@@ -115,14 +132,15 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
- * Throws a TokenGuardError when a token for `scopes` must not be sent to `url`. `purpose` says
- * which URL it is (the request URL, a next-page link, a redirect) for the error message.
+ * Throws a TokenGuardError when a token for `scopes` must not be sent to `url` under the
+ * credential's domain restriction. `purpose` says which URL it is (the request URL, a next-page
+ * link, a redirect) for the error message.
  */
 export function assertTokenMayGo(
 	url: URL,
 	scopes: string[],
 	cloud: CloudName | string | undefined,
-	allowedHosts: HostPattern[],
+	domains: DomainRestriction,
 	purpose = 'the URL',
 	field = 'URL',
 ): void {
@@ -133,15 +151,31 @@ export function assertTokenMayGo(
 			field,
 		);
 	}
-	if (urlBelongsToScopes(url, scopes, cloud) || isAllowed(url, allowedHosts)) return;
+	if (domains.mode === 'none') {
+		throw new TokenGuardError(
+			`Refused to send the access token to ${url.hostname}: the credential's "Allowed HTTP Request Domains" is None, which blocks every request made with it. Nothing was sent.`,
+			'Set the credential\'s "Allowed HTTP Request Domains" to All (tokens then go only to their API\'s hosts) or to Specific Domains.',
+			field,
+		);
+	}
+	if (domains.mode === 'domains') {
+		if (isAllowed(url, domains.hosts)) return;
+		const listed = domains.hosts.map((entry) => (entry.port ? `${entry.host}:${entry.port}` : entry.host));
+		throw new TokenGuardError(
+			`Refused to send the access token to ${url.hostname}: ${purpose} is not in the credential's Allowed Domains (${listed.length > 0 ? listed.join(', ') : 'none listed'}). Nothing was sent.`,
+			`Add "${url.hostname}" to the credential's "Allowed Domains", or set "Allowed HTTP Request Domains" to All to let tokens go to their API's own hosts.`,
+			field,
+		);
+	}
+	if (urlBelongsToScopes(url, scopes, cloud)) return;
 	const resourceHosts = [
 		...new Set(scopes.flatMap((scope) => hostsOfScope(scope, cloud).map((host) => withResourcePort(scope, host)))),
 	];
 	const belongs =
 		resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
 	throw new TokenGuardError(
-		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}) nor in the credential's Allowed Domains. Nothing was sent.`,
-		`If ${url.hostname} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and add "${url.hostname}" to "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,
+		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}). Nothing was sent.`,
+		`If ${url.hostname} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and list "${url.hostname}" (and any other host the credential must reach) in "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,
 		field,
 	);
 }

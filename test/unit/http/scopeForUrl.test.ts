@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { hostsDerivingScope } from '../../../nodes/core/http/knownApis';
 import { chooseScopes } from '../../../nodes/core/http/scopeForUrl';
 
 const graphCredential = 'https://graph.microsoft.com/.default';
@@ -55,6 +56,22 @@ describe('choosing the scope of a request', () => {
 		expect(derive('https://management.chinacloudapi.cn/subscriptions', 'china').scopes).toEqual([
 			'https://management.chinacloudapi.cn/.default',
 		]);
+	});
+
+	it('derives no scope on hosts where customers run their own code (Azure Relay on *.servicebus.windows.net)', () => {
+		const choose = (credentialScopes?: string) => () =>
+			chooseScopes({
+				credentialScopes,
+				url: u('https://contoso-relay.servicebus.windows.net/my-hybrid-connection'),
+				cloud: 'global',
+				kind: 'app',
+			});
+		// No Service Bus token by itself: the credential's scope (which the guard then refuses there)…
+		expect(choose(graphCredential)()).toEqual({ scopes: [graphCredential], source: 'credential' });
+		// …or a request for an explicit scope.
+		expect(choose()).toThrow(/is not a known Microsoft API/);
+		expect(hostsDerivingScope('global')).not.toContain('*.servicebus.windows.net');
+		expect(hostsDerivingScope('global')).toContain('graph.microsoft.com');
 	});
 
 	it('derives the scope when the credential has none', () => {

@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { ApiCallError, ApiUnreachableError } from '../../../nodes/core/http/apiError';
 import { buildBody } from '../../../nodes/core/http/body';
 import { DEFAULT_RETRY_POLICY } from '../../../nodes/core/http/retry';
-import { sendApiRequest, type ApiRequest, type GuardSettings } from '../../../nodes/core/http/sendRequest';
+import { HARD_MAX_PAGES } from '../../../nodes/core/http/pagination';
+import { ResponseTooLargeError } from '../../../nodes/core/http/response';
+import {
+	PaginationError,
+	sendApiRequest,
+	type ApiRequest,
+	type GuardSettings,
+} from '../../../nodes/core/http/sendRequest';
 import { TokenGuardError } from '../../../nodes/core/http/tokenGuard';
 import { TokenSource } from '../../../nodes/core/http/tokenSource';
 
@@ -75,6 +82,29 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): unknow
 			const next = skip + 3 < total ? `${origin}/items?total=${total}&skip=${skip + 3}` : undefined;
 			return json(200, { '@odata.context': 'ctx', value, ...(next ? { '@odata.nextLink': next } : {}) });
 		}
+		case '/loop': {
+			// Page 3 links back to page 2.
+			const page = Number(url.searchParams.get('page') ?? 1);
+			return json(200, { value: [page], '@odata.nextLink': `${origin}/loop?page=${page === 3 ? 2 : page + 1}` });
+		}
+		case '/endless': {
+			const page = Number(url.searchParams.get('page') ?? 1);
+			return json(200, { value: [page], '@odata.nextLink': `${origin}/endless?page=${page + 1}` });
+		}
+		case '/big': {
+			const size = Number(url.searchParams.get('size'));
+			const chunked = url.searchParams.get('chunked') === '1';
+			res.writeHead(200, {
+				'content-type': 'application/octet-stream',
+				...(chunked ? {} : { 'content-length': String(size) }),
+			});
+			if (chunked) {
+				// Without a Content-Length: the reader must stop by itself.
+				for (let sent = 0; sent < size; sent += 64 * 1024) res.write(Buffer.alloc(Math.min(64 * 1024, size - sent), 1));
+				return res.end();
+			}
+			return res.end(Buffer.alloc(size, 1));
+		}
 		case '/items-elsewhere':
 			return json(200, { value: [1], '@odata.nextLink': 'https://evil.example.com/steal' });
 		case '/redirect-same':
@@ -126,7 +156,7 @@ beforeEach(() => {
 const guard: GuardSettings = {
 	scopes: ['api://test/.default'],
 	cloud: 'global',
-	allowedHosts: [{ host: '127.0.0.1' }],
+	domains: { mode: 'domains', hosts: [{ host: '127.0.0.1' }] },
 };
 const SECRET = 'secret-token-value';
 const sleeps: number[] = [];
@@ -169,9 +199,9 @@ describe('sending a request', () => {
 		await expect(sendApiRequest(request('https://evil.example.com/collect'), tokens(), guard)).rejects.toBeInstanceOf(
 			TokenGuardError,
 		);
-		await expect(sendApiRequest(request('/echo'), tokens(), { ...guard, allowedHosts: [] })).rejects.toBeInstanceOf(
-			TokenGuardError,
-		);
+		await expect(
+			sendApiRequest(request('/echo'), tokens(), { ...guard, domains: { mode: 'all' } }),
+		).rejects.toBeInstanceOf(TokenGuardError);
 		expect(seen).toHaveLength(0);
 	});
 
@@ -265,6 +295,53 @@ describe('sending a request', () => {
 		);
 		expect((two.body as { value: { value: unknown[]; '@odata.nextLink': string } }).value.value).toHaveLength(6);
 		expect((two.body as { value: { '@odata.nextLink': string } }).value['@odata.nextLink']).toMatch(/skip=6/);
+	});
+
+	it('a next link that repeats stops paging with a clear error', async () => {
+		const error = await sendApiRequest(
+			request('/loop?page=1', { pagination: { maxPages: 0, maxItems: 0 } }),
+			tokens(),
+			guard,
+		).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(PaginationError);
+		expect((error as Error).message).toMatch(
+			/page 3 links to http:\/\/127\.0\.0\.1:\d+\/loop\?…, which was fetched before/,
+		);
+		expect(seen.map((s) => s.path)).toEqual(['/loop?page=1', '/loop?page=2', '/loop?page=3']);
+	});
+
+	it('Max Pages 0 still stops at the hard ceiling (10,000 pages; 25 here)', async () => {
+		expect(HARD_MAX_PAGES).toBe(10_000);
+		const error = await sendApiRequest(
+			request('/endless?page=1', { pagination: { maxPages: 0, maxItems: 0 } }),
+			tokens(),
+			guard,
+			{ pageCeiling: 25 },
+		).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(PaginationError);
+		expect((error as PaginationError).message).toContain('after 25 pages, the ceiling when Max Pages is 0');
+		expect((error as PaginationError).field).toBe('Max Pages');
+		expect(seen).toHaveLength(25);
+	});
+
+	it('refuses a response body over the size cap, declared or not, and reads one at the cap', async () => {
+		const cap = 256 * 1024;
+		for (const chunked of ['0', '1']) {
+			const error = await sendApiRequest(
+				request(`/big?size=${cap + 1}&chunked=${chunked}`, { responseFormat: 'binary', maxResponseBytes: cap }),
+				tokens(),
+				guard,
+			).catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(ResponseTooLargeError);
+			expect((error as Error).message).toContain('larger than 262144 bytes, the Max Response Size');
+		}
+		const fits = await sendApiRequest(
+			request(`/big?size=${cap}&chunked=1`, { responseFormat: 'binary', maxResponseBytes: cap }),
+			tokens(),
+			guard,
+		);
+		expect(fits.body).toMatchObject({ kind: 'binary' });
+		expect((fits.body as { data: Buffer }).data.length).toBe(cap);
 	});
 
 	it('refuses a next link to another host', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
 	assertTokenMayGo,
+	domainRestriction,
 	hostsOfScope,
 	parseAllowedHosts,
 	TokenGuardError,
@@ -10,7 +11,7 @@ const graph = ['https://graph.microsoft.com/.default'];
 const check =
 	(url: string, scopes = graph, allowed = '', cloud = 'global') =>
 	() =>
-		assertTokenMayGo(new URL(url), scopes, cloud, parseAllowedHosts(allowed));
+		assertTokenMayGo(new URL(url), scopes, cloud, domainRestriction(allowed ? 'domains' : 'all', allowed));
 
 describe('token guard', () => {
 	it("lets a token go to its resource's host and Microsoft's known hosts of that API", () => {
@@ -50,6 +51,29 @@ describe('token guard', () => {
 		expect(check('https://acct.blob.core.chinacloudapi.cn/', ['https://storage.azure.com/.default'])).toThrow(
 			TokenGuardError,
 		);
+	});
+
+	it("keeps n8n's meaning of Allowed HTTP Request Domains: All = the API's hosts, Specific Domains = only those, None = nothing", () => {
+		const graphUrl = new URL('https://graph.microsoft.com/v1.0/me');
+		const sharePoint = new URL('https://contoso.sharepoint.com/_api/web');
+		const may =
+			(url: URL, mode: string, domains = '') =>
+			() =>
+				assertTokenMayGo(url, graph, 'global', domainRestriction(mode, domains));
+		// All: the guard of the token's API.
+		expect(may(graphUrl, 'all')).not.toThrow();
+		expect(may(sharePoint, 'all')).toThrow(/not on a host of the token's API/);
+		// Specific Domains: only the listed ones, even for the token's own API.
+		expect(may(sharePoint, 'domains', 'contoso.sharepoint.com')).not.toThrow();
+		expect(may(graphUrl, 'domains', 'contoso.sharepoint.com')).toThrow(
+			/graph\.microsoft\.com: the URL is not in the credential's Allowed Domains \(contoso\.sharepoint\.com\)/,
+		);
+		expect(may(graphUrl, 'domains', '')).toThrow(/none listed/);
+		// None: nothing at all.
+		expect(may(graphUrl, 'none')).toThrow(/"Allowed HTTP Request Domains" is None/);
+		expect(may(graphUrl, 'none', 'graph.microsoft.com')).toThrow(TokenGuardError);
+		// Records saved before n8n had the fields: All.
+		expect(may(graphUrl, undefined as unknown as string)).not.toThrow();
 	});
 
 	it("allows the credential's Allowed Domains (exact, *. subdomains, with a port)", () => {

@@ -1,0 +1,192 @@
+/**
+ * Outbound traffic and the credential's domain restriction, end to end in a real n8n:
+ * - n8n's proxy variables (HTTPS_PROXY, NO_PROXY) carry the identity-provider and API traffic
+ *   through a CONNECT proxy on loopback (n8n's rules proxy loopback too: no built-in exception);
+ * - n8n's SSRF protection (N8N_SSRF_*) applies to the identity provider and to Call API;
+ * - "Allowed HTTP Request Domains" keeps n8n's meaning (All / Specific Domains / None) on both
+ *   paths: Call API and n8n's HTTP Request node with the credential.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createN8n, type N8nInstance } from '../rig/n8n';
+import { startConnectProxy, type ConnectProxy } from '../rig/connect-proxy';
+import { startRig, type Rig } from '../rig/rig';
+import { secretClientCredentialData } from '../rig/credentialData';
+import { packagedBuild } from './support/packagedBuild';
+import {
+	acquireToken,
+	callApi,
+	chain,
+	httpWithPredefinedCredential,
+	jsonItems,
+	manualTrigger,
+} from './support/workflows';
+
+type Ref = { id: string; name: string };
+type Mode = 'all' | 'domains' | 'none';
+
+describe('outbound traffic and domain restriction in real n8n', () => {
+	let rig: Rig;
+	let n8n: N8nInstance;
+	let proxy: ConnectProxy;
+	let idpTarget: string;
+	let apiTarget: string;
+	const wf: Record<string, string> = {};
+
+	/** Runs a workflow with extra environment for that n8n process only. */
+	const executeWith = async (id: string, env: Record<string, string>) => {
+		const saved = { ...n8n.env };
+		Object.assign(n8n.env, env);
+		try {
+			return await n8n.execute(id);
+		} finally {
+			for (const key of Object.keys(env)) delete n8n.env[key];
+			Object.assign(n8n.env, saved);
+		}
+	};
+
+	beforeAll(async () => {
+		rig = await startRig();
+		proxy = await startConnectProxy();
+		idpTarget = new URL(rig.authorityHost).host;
+		apiTarget = new URL(rig.api.baseUrl).host;
+		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		const port = new URL(rig.api.baseUrl).port;
+		const credential = async (name: string, extra: Record<string, unknown>): Promise<Ref> => {
+			const [id] = await n8n.importCredentials([
+				{ name, type: 'msalClientCredentialsApi', data: secretClientCredentialData(rig, extra) },
+			]);
+			return { id, name };
+		};
+		const creds: Record<Mode, Ref> = {
+			all: await credential('all', {}),
+			domains: await credential('specific', { allowedHttpRequestDomains: 'domains', allowedDomains: 'localhost' }),
+			none: await credential('none', { allowedHttpRequestDomains: 'none' }),
+		};
+		// The API's own host (the token's resource) and another name for the same server.
+		const targets = [{ url: `${rig.api.baseUrl}/me` }, { url: `https://localhost:${port}/me` }];
+		const workflows: Array<[string, object]> = [
+			[
+				'proxied',
+				chain('proxied', [
+					manualTrigger(),
+					acquireToken(creds.all, { options: { forceRefresh: true } }),
+					callApi(creds.all, { url: `${rig.api.baseUrl}/me` }),
+				]),
+			],
+		];
+		for (const mode of ['all', 'domains', 'none'] as Mode[]) {
+			workflows.push([
+				`callApi-${mode}`,
+				chain(`callApi-${mode}`, [
+					manualTrigger(),
+					jsonItems(targets),
+					{ ...callApi(creds[mode], { url: '={{ $json.url }}' }), continueOnFail: true },
+				]),
+			]);
+			workflows.push([
+				`http-${mode}`,
+				chain(`http-${mode}`, [
+					manualTrigger(),
+					jsonItems(targets),
+					{ ...httpWithPredefinedCredential('={{ $json.url }}', creds[mode]), continueOnFail: true },
+				]),
+			]);
+		}
+		const ids = await n8n.importWorkflows(workflows.map(([, w]) => w));
+		workflows.forEach(([name], index) => (wf[name] = ids[index]));
+	});
+
+	afterAll(async () => {
+		await n8n?.dispose();
+		await proxy?.close();
+		await rig?.stop();
+	});
+
+	it('HTTPS_PROXY: the token request and the API call both go through the proxy', async () => {
+		await rig.reset();
+		await rig.resetApi();
+		proxy.reset();
+		const run = await executeWith(wf.proxied, { HTTPS_PROXY: proxy.url });
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		const tunnels = proxy.tunnels();
+		expect(tunnels[idpTarget]).toBeGreaterThanOrEqual(1);
+		expect(tunnels[apiTarget]).toBeGreaterThanOrEqual(1);
+		expect((await rig.stats()).grants.client_credentials).toBe(1);
+	});
+
+	it('NO_PROXY covering the hosts: nothing goes through the proxy', async () => {
+		await rig.reset();
+		proxy.reset();
+		const run = await executeWith(wf.proxied, { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+		expect(run.status).toBe('success');
+		expect(proxy.tunnels()[idpTarget]).toBeUndefined();
+		expect(proxy.tunnels()[apiTarget]).toBeUndefined();
+		expect((await rig.stats()).grants.client_credentials).toBe(1);
+	});
+
+	it("n8n's SSRF protection refuses the identity provider and the API on a blocked address; nothing is sent", async () => {
+		await rig.reset();
+		await rig.resetApi();
+		const run = await executeWith(wf.proxied, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain("n8n's SSRF protection refused 127.0.0.1");
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
+		expect(await rig.apiRequests()).toHaveLength(0);
+	});
+
+	it("n8n's SSRF protection with the address allowed: token and API call go through", async () => {
+		await rig.reset();
+		await rig.resetApi();
+		const run = await executeWith(wf.proxied, {
+			N8N_SSRF_PROTECTION_ENABLED: 'true',
+			N8N_SSRF_ALLOWED_IP_RANGES: '127.0.0.1/32',
+		});
+		expect(run.status).toBe('success');
+		expect(await rig.apiRequests()).toHaveLength(1);
+	});
+
+	/** What each item of a domain-mode workflow ended with: 'sent' or the error message. */
+	const outcomes = async (id: string, node: string) => {
+		await rig.resetApi();
+		const run = await n8n.execute(id);
+		expect(run.status).toBe('success');
+		const items = run.nodeOutput(node);
+		expect(items).toHaveLength(2);
+		return {
+			items: items.map((item) => {
+				const error = item.json.error as string | { message?: string; description?: string } | undefined;
+				if (error === undefined) return 'sent';
+				// n8n's HTTP Request node puts an object there, ours the message.
+				return typeof error === 'object' ? `${error.message ?? ''} ${error.description ?? ''}` : String(error);
+			}),
+			received: (await rig.apiRequests()).map((call) => String(call.headers.host).split(':')[0]),
+		};
+	};
+
+	describe.each([
+		['Call API', 'callApi', 'Call API'],
+		["n8n's HTTP Request node", 'http', 'HTTP Request'],
+	])('Allowed HTTP Request Domains on the %s path', (_path, prefix, node) => {
+		it("All: the token goes to its API's host only", async () => {
+			const { items, received } = await outcomes(wf[`${prefix}-all`], node);
+			expect(items[0]).toBe('sent');
+			expect(items[1]).toMatch(/Refused to send the access token .* to localhost/);
+			expect(received).toEqual(['127.0.0.1']);
+		});
+
+		it('Specific Domains: only the listed domains, not even the API host the scope names', async () => {
+			const { items, received } = await outcomes(wf[`${prefix}-domains`], node);
+			expect(items[0]).toMatch(/127\.0\.0\.1|not allowed|Allowed Domains/);
+			expect(items[1]).toBe('sent');
+			expect(received).toEqual(['localhost']);
+		});
+
+		it('None: nothing is sent', async () => {
+			const { items, received } = await outcomes(wf[`${prefix}-none`], node);
+			expect(items[0]).not.toBe('sent');
+			expect(items[1]).not.toBe('sent');
+			expect(received).toEqual([]);
+		});
+	});
+});

@@ -1,0 +1,77 @@
+/**
+ * A small HTTP CONNECT proxy on loopback for tests: it opens tunnels (HTTPS through a proxy)
+ * and counts them by target "host:port". Bounded: at most `maxTunnels` open at once, idle
+ * sockets closed after `idleMs`; plain-HTTP proxy requests are counted and refused (502).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+
+export interface ConnectProxy {
+	url: string;
+	port: number;
+	/** Tunnels opened so far, by target host:port. */
+	tunnels(): Record<string, number>;
+	reset(): void;
+	close(): Promise<void>;
+}
+
+export async function startConnectProxy(options: { maxTunnels?: number; idleMs?: number } = {}): Promise<ConnectProxy> {
+	const maxTunnels = options.maxTunnels ?? 64;
+	const idleMs = options.idleMs ?? 30_000;
+	const counts = new Map<string, number>();
+	const open = new Set<Socket>();
+	let active = 0;
+
+	const track = (socket: Socket) => {
+		open.add(socket);
+		socket.setTimeout(idleMs, () => socket.destroy());
+		socket.once('close', () => open.delete(socket));
+	};
+
+	const server: Server = createServer((req, res) => {
+		counts.set(`http ${req.url}`, (counts.get(`http ${req.url}`) ?? 0) + 1);
+		res.writeHead(502, { 'content-type': 'text/plain' });
+		res.end('this test proxy only tunnels (CONNECT)');
+	});
+	server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+		const target = String(req.url ?? '');
+		counts.set(target, (counts.get(target) ?? 0) + 1);
+		track(client);
+		const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(target);
+		if (!match || active >= maxTunnels) {
+			client.end(`HTTP/1.1 ${match ? 503 : 400} Refused\r\n\r\n`);
+			return;
+		}
+		active++;
+		const upstream = connect(Number(match[2]), match[1].replace(/^\[|\]$/g, ''), () => {
+			client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+			if (head.length > 0) upstream.write(head);
+			upstream.pipe(client);
+			client.pipe(upstream);
+		});
+		track(upstream);
+		let closed = false;
+		const done = () => {
+			if (closed) return;
+			closed = true;
+			active--;
+			client.destroy();
+			upstream.destroy();
+		};
+		upstream.on('error', done).on('close', done);
+		client.on('error', done).on('close', done);
+	});
+	server.on('clientError', (_error, socket) => socket.destroy());
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const port = (server.address() as AddressInfo).port;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		tunnels: () => Object.fromEntries(counts),
+		reset: () => counts.clear(),
+		close: async () => {
+			for (const socket of open) socket.destroy();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals';
+import { lookup } from 'node:dns';
+import { egressFilterOf, outboundFetch, proxyFor, EgressRefusedError } from '../../nodes/core/outbound';
+
+const url = (text: string) => new URL(text);
+
+describe("proxy choice (n8n's rules: proxy-from-env 1.x)", () => {
+	it('uses HTTPS_PROXY for https, HTTP_PROXY for http, ALL_PROXY as the fallback; lower case first', () => {
+		const vars = { HTTPS_PROXY: 'http://proxy:3128', HTTP_PROXY: 'http://plain:8080' };
+		expect(proxyFor(url('https://graph.microsoft.com/v1.0/me'), vars)).toBe('http://proxy:3128');
+		expect(proxyFor(url('http://example.com/'), vars)).toBe('http://plain:8080');
+		expect(proxyFor(url('https://x.test/'), { ALL_PROXY: 'http://all:1' })).toBe('http://all:1');
+		expect(proxyFor(url('https://x.test/'), { https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:1' })).toBe(
+			'http://lower:1',
+		);
+		expect(proxyFor(url('https://x.test/'), { HTTPS_PROXY: 'proxy:3128' })).toBe('https://proxy:3128');
+		expect(proxyFor(url('https://x.test/'), {})).toBeUndefined();
+	});
+
+	it('proxies loopback too, unless NO_PROXY names it (no built-in exception, as in n8n)', () => {
+		const vars = { HTTPS_PROXY: 'http://proxy:3128' };
+		expect(proxyFor(url('https://127.0.0.1:8443/x'), vars)).toBe('http://proxy:3128');
+		expect(proxyFor(url('https://localhost/x'), vars)).toBe('http://proxy:3128');
+		expect(proxyFor(url('https://127.0.0.1:8443/x'), { ...vars, NO_PROXY: '127.0.0.1' })).toBeUndefined();
+	});
+
+	it('NO_PROXY: exact hosts, suffixes with "." or "*.", ports, "*"', () => {
+		const withNoProxy = (noProxy: string, target: string) =>
+			proxyFor(url(target), { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: noProxy });
+		expect(withNoProxy('graph.microsoft.com', 'https://graph.microsoft.com/')).toBeUndefined();
+		expect(withNoProxy('graph.microsoft.com', 'https://x.graph.microsoft.com/')).toBe('http://proxy:3128');
+		expect(withNoProxy('.contoso.com', 'https://api.contoso.com/')).toBeUndefined();
+		expect(withNoProxy('*.contoso.com', 'https://api.contoso.com/')).toBeUndefined();
+		expect(withNoProxy('contoso.com:8443', 'https://contoso.com:8443/')).toBeUndefined();
+		expect(withNoProxy('contoso.com:8443', 'https://contoso.com/')).toBe('http://proxy:3128');
+		expect(withNoProxy('a.test, b.test', 'https://b.test/')).toBeUndefined();
+		expect(withNoProxy('*', 'https://anything.test/')).toBeUndefined();
+	});
+});
+
+describe("n8n's egress filter", () => {
+	it('is ignored when n8n hands out its pass-through filter (SSRF protection off) or none (older n8n)', () => {
+		const passthrough = { validateUrl: async () => ({ ok: true as const }), createSecureLookup: () => lookup };
+		expect(egressFilterOf({ getSecureEgressFilter: () => passthrough })).toBeUndefined();
+		expect(egressFilterOf({})).toBeUndefined();
+		expect(egressFilterOf(undefined)).toBeUndefined();
+	});
+
+	it('refuses a URL it blocks before any connection is made', async () => {
+		const blocking = {
+			validateUrl: async () => ({ ok: false as const, error: new Error('IP 10.0.0.1 is blocked') }),
+			createSecureLookup: () => () => undefined,
+		};
+		const filter = egressFilterOf({ getSecureEgressFilter: () => blocking });
+		expect(filter).toBe(blocking);
+		const error = await outboundFetch(url('https://10.0.0.1/x'), {}, filter).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(EgressRefusedError);
+		expect((error as Error).message).toBe(
+			"n8n's SSRF protection refused 10.0.0.1 (IP 10.0.0.1 is blocked). Nothing was sent. The N8N_SSRF_* settings of this n8n decide which hosts and addresses nodes may reach.",
+		);
+	});
+});
+
+describe('requests through a proxy or a filter', () => {
+	it('a multipart body arrives whole (undici does not know the global FormData)', async () => {
+		const { createServer } = await import('node:http');
+		const server = createServer((req, res) => {
+			let body = '';
+			req.on('data', (chunk) => (body += chunk));
+			req.on('end', () => res.end(JSON.stringify({ type: req.headers['content-type'], body })));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		try {
+			const allowAll = {
+				validateUrl: async () => ({ ok: true as const }),
+				createSecureLookup: () => (host: string, options: object, done: (...args: unknown[]) => void) =>
+					lookup(host, options, done as never),
+			};
+			const form = new FormData();
+			form.append('note', 'hello');
+			form.append('file', new Blob([Buffer.from('xyz')]), 'f.bin');
+			const port = (server.address() as { port: number }).port;
+			const response = await outboundFetch(url(`http://127.0.0.1:${port}/`), { method: 'POST', body: form }, allowAll);
+			const seen = (await response.json()) as { type: string; body: string };
+			expect(seen.type).toMatch(/^multipart\/form-data; boundary=/);
+			expect(seen.body).toContain('hello');
+			expect(seen.body).toContain('filename="f.bin"');
+		} finally {
+			server.close();
+		}
+	});
+});
