@@ -73,7 +73,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 		},
 		{
 			displayName: 'Certificate',
-			name: 'certificate',
+			name: 'publicCertificate',
 			type: 'string',
 			typeOptions: { rows: 5 },
 			default: '',
@@ -93,7 +93,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 		},
 		{
 			displayName: 'Client Assertion',
-			name: 'clientAssertion',
+			name: 'clientAssertionToken',
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
@@ -103,7 +103,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			displayOptions: { show: { clientAuthentication: ['assertion'] } },
 		},
 		{
-			displayName: 'Scope',
+			displayName: 'Scopes',
 			name: 'scopes',
 			type: 'string',
 			default: 'https://graph.microsoft.com/.default',

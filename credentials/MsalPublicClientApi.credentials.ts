@@ -66,7 +66,7 @@ export class MsalPublicClientApi implements ICredentialType {
 		},
 		{
 			displayName: 'Sign In With Username and Password (Deprecated)',
-			name: 'useUsernamePassword',
+			name: 'usernameFlowEnabled',
 			type: 'boolean',
 			default: false,
 			description:
@@ -75,10 +75,10 @@ export class MsalPublicClientApi implements ICredentialType {
 		{
 			displayName:
 				'Microsoft deprecates this flow and advises against it. It fails for accounts with multi-factor authentication or Conditional Access that needs interaction, for federated accounts (ADFS or another identity provider) and for personal Microsoft accounts. The app registration needs "Allow public client flows" set to Yes. Prefer the browser sign-in.',
-			name: 'usernamePasswordNotice',
+			name: 'usernameFlowNotice',
 			type: 'notice',
 			default: '',
-			displayOptions: { show: { useUsernamePassword: [true] } },
+			displayOptions: { show: { usernameFlowEnabled: [true] } },
 		},
 		{
 			displayName: 'Username',
@@ -87,7 +87,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'e.g. alice@contoso.com',
-			displayOptions: { show: { useUsernamePassword: [true] } },
+			displayOptions: { show: { usernameFlowEnabled: [true] } },
 		},
 		{
 			displayName: 'Password',
@@ -96,7 +96,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			displayOptions: { show: { useUsernamePassword: [true] } },
+			displayOptions: { show: { usernameFlowEnabled: [true] } },
 		},
 		...tokenCacheProperties,
 		{

@@ -9,7 +9,7 @@ import type { Acquirer } from './credentialStore';
 import { appSettingsFrom, text } from './credentialFields';
 import { describeForCredentialTest } from './itemErrors';
 
-/** n8n credential data → the core's plain settings. */
+/** n8n credential data → the core's plain settings (records saved by 0.1.0 use the former field names). */
 export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObject): ClientCredentialsSettings {
 	const method = text(data.clientAuthentication) || 'secret';
 	let authentication: ClientAuthentication;
@@ -17,12 +17,12 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 		authentication = {
 			method,
 			privateKey: text(data.privateKey),
-			certificate: text(data.certificate),
+			certificate: text(data.publicCertificate) || text(data.certificate),
 			passphrase: text(data.privateKeyPassphrase) || undefined,
 			sendX5c: data.sendX5c === true,
 		};
 	} else if (method === 'assertion') {
-		authentication = { method, clientAssertion: text(data.clientAssertion) };
+		authentication = { method, clientAssertion: text(data.clientAssertionToken) || text(data.clientAssertion) };
 	} else {
 		authentication = { method: 'secret', clientSecret: text(data.clientSecret) };
 	}

@@ -39,7 +39,8 @@ export interface PublicClientSettings extends DelegatedSettings {
 
 /** n8n credential data → the core's plain settings. */
 export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): PublicClientSettings {
-	const enabled = data.useUsernamePassword === true;
+	// useUsernamePassword: the field's name in records saved by 0.1.0.
+	const enabled = data.usernameFlowEnabled === true || data.useUsernamePassword === true;
 	const username = text(data.username);
 	const password = text(data.password);
 	return {

@@ -55,7 +55,7 @@ describe('client credentials in real n8n', () => {
 					clientId: rig.clients.certificate.clientId,
 					clientAuthentication: 'certificate',
 					privateKey: rig.clients.certificate.privateKeyPem,
-					certificate: rig.clients.certificate.certificatePem,
+					publicCertificate: rig.clients.certificate.certificatePem,
 				},
 			],
 			[
@@ -64,7 +64,7 @@ describe('client credentials in real n8n', () => {
 					...common,
 					clientId: rig.clients.federated.clientId,
 					clientAuthentication: 'assertion',
-					clientAssertion: assertion,
+					clientAssertionToken: assertion,
 				},
 			],
 		];

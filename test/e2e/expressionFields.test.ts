@@ -59,7 +59,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 					...common,
 					clientId: rig.clients.federated.clientId,
 					clientAuthentication: 'assertion',
-					clientAssertion: expressions.assertion,
+					clientAssertionToken: expressions.assertion,
 				},
 			],
 			['httpNode', 'msalClientCredentialsApi', secret],
@@ -143,7 +143,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 			clientAuth: 'assertion',
 		});
 		const data = await stored(cred.assertion);
-		expect(data.clientAssertion).toBe(expressions.assertion);
+		expect(data.clientAssertionToken).toBe(expressions.assertion);
 		expect(String(data.tokenCache)).toContain('"AccessToken"');
 	});
 

@@ -90,7 +90,7 @@ describe('public-client credential in real n8n', () => {
 				{
 					...common,
 					redirectUri: signInUrl,
-					useUsernamePassword: false,
+					usernameFlowEnabled: false,
 					username: alice.username,
 					password: alice.password,
 				},
@@ -100,7 +100,7 @@ describe('public-client credential in real n8n', () => {
 				{
 					...common,
 					redirectUri: signInUrl,
-					useUsernamePassword: true,
+					usernameFlowEnabled: true,
 					username: alice.username,
 					password: alice.password,
 				},

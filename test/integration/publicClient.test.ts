@@ -203,7 +203,7 @@ describe('public-client credential against the identity provider', () => {
 		it('is refused unless turned on: the stored password is not sent', async () => {
 			await rig.reset();
 			const error = await expectSignInRequired(
-				publicClientAcquirer(ropc({ useUsernamePassword: false }), undefined, {}),
+				publicClientAcquirer(ropc({ usernameFlowEnabled: false }), undefined, {}),
 			);
 			expect(error.message).toContain('"Sign In With Username and Password" is off');
 			expect(error.message).not.toContain(alice.password);
@@ -212,7 +212,7 @@ describe('public-client credential against the identity provider', () => {
 
 		it('works against the provider when turned on, then silently', async () => {
 			await rig.reset();
-			const credential = ropc({ useUsernamePassword: true, clientId: rig.clients.public.clientId });
+			const credential = ropc({ usernameFlowEnabled: true, clientId: rig.clients.public.clientId });
 			const first = await publicClientAcquirer(credential, undefined, {});
 			expect(first.token.account?.username).toBe(alice.username);
 			expect(first.cacheToStore).toContain('"RefreshToken"');
@@ -224,7 +224,7 @@ describe('public-client credential against the identity provider', () => {
 		});
 
 		it('a wrong password gives a clear error without the password and saves nothing', async () => {
-			const credential = ropc({ useUsernamePassword: true, password: 'Wrong-Passw0rd!' });
+			const credential = ropc({ useUsernamePassword: true /* 0.1.0's field name */, password: 'Wrong-Passw0rd!' });
 			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & {
 				fix: string;
 			};

@@ -33,7 +33,7 @@ function tenantTarget(env: NodeJS.ProcessEnv): Target {
 		? { clientAuthentication: 'secret', clientSecret: env.MSAL_CLIENT_SECRET }
 		: {
 				clientAuthentication: 'certificate',
-				certificate: readFileSync(env.MSAL_CERTIFICATE_FILE as string, 'utf8'),
+				publicCertificate: readFileSync(env.MSAL_CERTIFICATE_FILE as string, 'utf8'),
 				privateKey: readFileSync(env.MSAL_PRIVATE_KEY_FILE as string, 'utf8'),
 			};
 	return {

@@ -57,7 +57,7 @@ export function chooseScopes({
 	let credentialError: unknown;
 	if (credentialScopes && credentialScopes.trim()) {
 		try {
-			credential = normalize(credentialScopes, 'Scope (credential)');
+			credential = normalize(credentialScopes, 'Scopes (credential)');
 		} catch (error) {
 			credentialError = error;
 		}
