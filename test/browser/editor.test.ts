@@ -410,7 +410,7 @@ describe('the n8n editor in Chromium', () => {
     await confirmation.waitFor();
     expect(await confirmation.innerText()).toContain(`Signed in as ${ALICE.name} (${ALICE.username})`);
     expect(new URL(tab.url()).origin + new URL(tab.url()).pathname).toBe(signInUrl);
-    await tab.screenshot({ path: join(IMAGES_DIR, 'public-client-signed-in.png'), clip: { x: 0, y: 0, width: 1280, height: 260 } });
+    await tab.screenshot({ path: join(IMAGES_DIR, 'public-client-signed-in.png'), clip: { x: 296, y: 40, width: 688, height: 180 } });
     await tab.close();
     const authorize = new URL(visited.find((url) => url.startsWith(`${rig.authority}/oauth2/v2.0/authorize`))!);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');

@@ -234,7 +234,7 @@ export async function outputPanelText(page: Page, mode: 'schema' | 'table' | 'js
 export async function dismissToasts(page: Page): Promise<void> {
   const close = page.locator('.el-notification .el-notification__closeBtn:visible');
   for (let i = 0; i < 5 && (await close.count()) > 0; i++) {
-    await close.first().click().catch(() => undefined);
+    await close.first().click({ timeout: 2_000 }).catch(() => undefined);
     await page.waitForTimeout(300);
   }
   await page.locator('.el-notification:visible').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
@@ -246,10 +246,9 @@ export async function screenshotOutputPanel(page: Page, name: string): Promise<s
   const panel = page.getByTestId('output-panel');
   const box = await panel.boundingBox();
   if (!box) throw new Error('output panel not visible');
-  const bottom = await panel.evaluate((el) =>
-    Math.max(...Array.from(el.querySelectorAll('*')).map((child) => child.getBoundingClientRect()).filter((r) => r.height > 0).map((r) => r.bottom)),
-  );
-  const height = Math.min(box.height, Math.max(120, bottom + 16 - box.y));
+  // An error view ends with n8n's "Error details" box; other views keep the panel's height.
+  const details = await panel.getByText('Other info').first().boundingBox({ timeout: 2_000 }).catch(() => null);
+  const height = details ? Math.min(box.height, details.y + details.height + 24 - box.y) : box.height;
   mkdirSync(IMAGES_DIR, { recursive: true });
   const file = join(IMAGES_DIR, `${name}.png`);
   await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width, height } });
