@@ -7,7 +7,8 @@
  *
  * One n8n and one browser for the whole file (n8n's editor takes seconds to load on 2 cores).
  * On a failure, a screenshot and the text of every open tab go to test-results/browser/.
- * Screenshots of the key screens are written to docs/images/ (used by the README).
+ * Screenshots of the key screens go to test-results/browser/screens/, or with
+ * MSAL_UPDATE_SCREENSHOTS=1 to docs/images/ (shown in the README; look at them before committing).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

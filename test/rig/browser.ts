@@ -30,8 +30,14 @@ import { chromium, selectors, type BrowserContext, type Page } from 'playwright-
 selectors.setTestIdAttribute('data-test-id');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const IMAGES_DIR = resolve(__dirname, '../../docs/images');
 export const FAILURES_DIR = resolve(__dirname, '../../test-results/browser');
+/**
+ * Where screenshots of the key screens go: docs/images (committed, shown in the README) with
+ * MSAL_UPDATE_SCREENSHOTS=1, else test-results/browser/screens, so a plain run leaves the
+ * work tree clean (every run has new ports, codes and times).
+ */
+export const IMAGES_DIR =
+  process.env.MSAL_UPDATE_SCREENSHOTS === '1' ? resolve(__dirname, '../../docs/images') : resolve(FAILURES_DIR, 'screens');
 
 export const OWNER = {
   email: 'owner@example.test',
@@ -88,6 +94,8 @@ export async function launchBrowser(opts: { trustedCertificates: string[]; baseU
   });
   context.setDefaultTimeout(30_000);
   context.setDefaultNavigationTimeout(60_000);
+  // oidc-provider's device pages import a web font; the machine is offline, so do not even try.
+  await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) => route.abort());
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
