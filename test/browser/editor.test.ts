@@ -11,7 +11,7 @@
  * MSAL_UPDATE_SCREENSHOTS=1 to docs/images/ (shown in the README; look at them before committing).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -149,9 +149,11 @@ describe('the n8n editor in Chromium', () => {
     await page.screenshot({ path: join(IMAGES_DIR, `${name}.png`), clip: { x, y, width: right - x, height: bottom - y } });
   };
 
+  let dir: string;
+
   beforeAll(async () => {
     rig = await startRig();
-    const dir = mkdtempSync(join(tmpdir(), 'msal-browser-'));
+    dir = mkdtempSync(join(tmpdir(), 'msal-browser-'));
     // n8n needs the rig's CA; npm (package install) keeps the machine's CAs.
     const env = { NODE_EXTRA_CA_CERTS: caBundle(rig.caCertPath, dir) };
     const serverCertificate = readFileSync(join(rig.stateDir, 'tls', 'server.pem'), 'utf8');
@@ -171,6 +173,7 @@ describe('the n8n editor in Chromium', () => {
     await session?.close();
     await n8n?.dispose();
     await rig?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   scenario('client credentials: Test in the credential dialog explains a wrong secret, then succeeds', async () => {
@@ -424,7 +427,8 @@ describe('the n8n editor in Chromium', () => {
     await openNode(page, 'Call API');
     expect(await outputPanelText(page, 'json')).toContain(ALICE.username);
     await closeNode(page);
-    // The sign-in's access token, from the credential's cache: no token request, no new sign-in.
+    // The sign-in's access token, from the credential's cache: no token request, no new sign-in
+    // (the node's MSAL app reads the provider's discovery document once in this n8n process).
     expect((await rig.stats()).requests).toMatchObject({ token: 0, authorize: 0, devicecode: 0 });
     const calls = await apiCalls('/me');
     expect(calls).toHaveLength(1);

@@ -102,7 +102,8 @@ export async function launchBrowser(opts: { trustedCertificates: string[]; baseU
     page,
     close: async () => {
       await context.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium may still be flushing its profile as it exits.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
