@@ -207,6 +207,7 @@ describe('the n8n editor in Chromium', () => {
       "AADSTS7000215: The client secret is wrong. Copy the secret's Value (not its Secret ID) from the app registration's Certificates & secrets page into Client Secret.",
     );
     expect(await dialog.innerText()).not.toContain('not-the-secret-value');
+    await dismissToasts(page);
     await screenshot(dialog, 'credential-dialog-wrong-secret');
     expect((await rig.stats()).tokenRequests.map((r) => [r.grant, r.clientId, r.status])).toEqual([
       ['client_credentials', rig.clients.secret.clientId, 401],
@@ -217,6 +218,7 @@ describe('the n8n editor in Chromium', () => {
     const success = dialog.getByTestId('credentials-config-container-test-success');
     await success.waitFor({ timeout: 60_000 });
     expect(await success.innerText()).toContain('Connection tested successfully');
+    await dismissToasts(page);
     await screenshot(dialog, 'credential-dialog-tested');
     expect((await rig.stats()).tokenRequests.map((r) => [r.grant, r.status])).toEqual([
       ['client_credentials', 401],
