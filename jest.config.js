@@ -20,5 +20,12 @@ module.exports = {
 			testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
 			setupFilesAfterEnv: ['<rootDir>/test/e2e/jest.setup.ts'],
 		},
+		{
+			displayName: 'browser',
+			preset: 'ts-jest',
+			testEnvironment: 'node',
+			testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+			setupFilesAfterEnv: ['<rootDir>/test/browser/jest.setup.ts'],
+		},
 	],
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration (real MSAL against a real OpenID provider) and
-# end-to-end (a real n8n running workflows with the packed package). Works on a machine
-# with only Node 20 and npm: Node 24 and n8n are installed once into ~/.cache/n8n-nodes-msal.
+# The whole test suite: unit, integration (real MSAL against a real OpenID provider),
+# end-to-end (a real n8n running workflows with the packed package) and browser (that n8n's
+# editor driven in Chromium). Works on a machine with only Node 20, npm and apt: Node 24 and
+# n8n are installed once into ~/.cache/n8n-nodes-msal, Chromium from Debian's package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 bash test/rig/install-n8n.sh > /dev/null
+bash test/rig/install-chromium.sh > /dev/null
 
 # The oldest supported n8n (README "Supported n8n versions"): its install (about 5 minutes on a
 # fresh machine, mostly download) runs in the background while the main pass runs; it takes

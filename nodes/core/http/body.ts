@@ -47,7 +47,7 @@ export function buildBody(spec: RequestBodySpec, field = 'Body'): BuiltBody {
 			for (const part of spec.parts) {
 				if (!part.name) throw new InvalidInputError('A multipart part has no name.', 'Give every part a name.', field);
 				if ('data' in part) {
-					const blob = new Blob([part.data], { type: part.mimeType || 'application/octet-stream' });
+					const blob = new Blob([new Uint8Array(part.data)], { type: part.mimeType || 'application/octet-stream' });
 					form.append(part.name, blob, part.fileName || part.name);
 				} else {
 					form.append(part.name, part.value);
