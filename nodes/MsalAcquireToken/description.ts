@@ -11,10 +11,10 @@ export const description: INodeTypeDescription = {
 	group: ['transform'],
 	version: 1,
 	subtitle:
-		'={{ $parameter["operation"] === "listAccounts" ? "List accounts" : $parameter["operation"] === "signOut" ? "Sign out" : "Get token: " + ($parameter["scopes"] || "credential scope") }}',
+		'={{ $parameter["operation"] === "listAccounts" ? "List Accounts" : $parameter["operation"] === "signOut" ? "Sign Out" : "Get Token: " + ($parameter["scopes"] || "Credential Scope") }}',
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
-	defaults: { name: 'Acquire Token' },
+	defaults: { name: 'Microsoft Entra ID Token (MSAL)' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],
 	credentials: credentialDescriptions(),
@@ -30,19 +30,19 @@ export const description: INodeTypeDescription = {
 				{
 					name: 'Get Token',
 					value: 'getToken',
-					action: 'Get an access token',
+					action: 'Get access token',
 					description: 'Get an access token, from the cache when it is still valid',
 				},
 				{
 					name: 'List Accounts',
 					value: 'listAccounts',
-					action: 'List signed in accounts',
+					action: 'List signed-in accounts',
 					description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
 				},
 				{
 					name: 'Sign Out',
 					value: 'signOut',
-					action: 'Sign an account out',
+					action: 'Sign out account',
 					description: 'Remove one person, or everyone, from the token cache in the credential',
 				},
 			],

@@ -385,7 +385,7 @@ export const description: INodeTypeDescription = {
 	subtitle: '={{$parameter["method"] + " " + $parameter["url"]}}',
 	description:
 		'Call Microsoft Graph, Azure Resource Manager or any Entra ID protected API with a token from MSAL (cached in the credential), with paging, throttling retries and claims challenges handled',
-	defaults: { name: 'Call API' },
+	defaults: { name: 'Microsoft Entra ID API Call (MSAL)' },
 	usableAsTool: true,
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],

@@ -407,7 +407,7 @@ describe('the n8n editor in Chromium', () => {
 					{
 						id: 'sign-in',
 						name: 'Microsoft Sign-In',
-						type: `${PACKAGE}.msalSignIn`,
+						type: `${PACKAGE}.msalSignInTrigger`,
 						typeVersion: 1,
 						position: [0, 0],
 						webhookId: '6f0c2b9e-3d4a-4e55-8f1b-9a7c2d4e6b10',

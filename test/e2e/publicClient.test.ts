@@ -24,7 +24,7 @@ interface ExtraApis {
 function signInTrigger(credential: Ref, path: string): WorkflowNode & { webhookId: string } {
 	return {
 		name: 'Microsoft Sign-In',
-		type: `${MSAL_PACKAGE}.msalSignIn`,
+		type: `${MSAL_PACKAGE}.msalSignInTrigger`,
 		typeVersion: 1,
 		webhookId: randomUUID(),
 		parameters: { path },

@@ -19,17 +19,27 @@ import { beginSignIn, completeSignIn } from './signInSteps';
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
  */
-export class MsalSignIn implements INodeType {
+export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Sign-In (MSAL) Trigger',
-		name: 'msalSignIn',
+		name: 'msalSignInTrigger',
 		icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: 'Browser sign-in for a public-client credential',
+		subtitle: 'Browser Sign-In',
 		description:
 			'Sign-in page for the Microsoft Entra ID public-client credential: a person opens its URL, signs in at Microsoft, and the credential keeps the sign-in for later runs',
-		defaults: { name: 'Microsoft Sign-In' },
+		defaults: { name: 'Microsoft Sign-In (MSAL) Trigger' },
+		triggerPanel: {
+			header: 'Sign-in page for the public-client credential',
+			executionsHelp: {
+				inactive:
+					"Publish (activate) this workflow: its production URL is the sign-in page. Put that URL in the credential's Redirect URI and in the app registration (platform 'Mobile and desktop applications'), then open it in a browser to sign in. A test URL cannot sign anyone in: Microsoft only returns to the registered URL.",
+				active:
+					'The sign-in page is live. Each successful sign-in is kept in the credential and starts one execution with the account (username, name, home account ID, tenant) and the granted scopes; no token is in it.',
+			},
+			activationHint: 'Publish the workflow to serve the sign-in page at its production URL.',
+		},
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: PUBLIC_CLIENT_CREDENTIAL_TYPE, required: true }],
