@@ -8,6 +8,7 @@ import * as listAccounts from './operations/listAccounts.operation';
 import * as signOut from './operations/signOut.operation';
 import { searchAccounts } from '../n8n/accountSearch';
 
+// eslint-disable-next-line @n8n/community-nodes/icon-validation -- the icon is set in description.ts
 export class MsalAcquireToken implements INodeType {
 	description: INodeTypeDescription = description;
 

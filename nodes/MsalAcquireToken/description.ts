@@ -1,3 +1,4 @@
+/* eslint-disable n8n-nodes-base/node-filename-against-convention -- the description beside its node, as in n8n's Outlook v2 node */
 import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
 import { credentialDescriptions } from '../n8n/credentialKinds';
 import { authenticationProperty } from '../n8n/nodeProperties';
@@ -36,7 +37,7 @@ export const description: INodeTypeDescription = {
 				{
 					name: 'List Accounts',
 					value: 'listAccounts',
-					action: 'List signed-in accounts',
+					action: 'List signed in accounts',
 					description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
 				},
 				{

@@ -34,6 +34,7 @@ interface ExecutionSettings {
 	egress: EgressFilter | undefined;
 }
 
+// eslint-disable-next-line @n8n/community-nodes/icon-validation -- the icon is set in description.ts
 export class MsalCallApi implements INodeType {
 	description: INodeTypeDescription = description;
 

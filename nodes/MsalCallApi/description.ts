@@ -1,3 +1,4 @@
+/* eslint-disable n8n-nodes-base/node-filename-against-convention -- the description beside its node, as in n8n's Outlook v2 node */
 import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 import { credentialDescriptions, DELEGATED_KIND_NAMES } from '../n8n/credentialKinds';
 import { authenticationProperty, signInOptionsProperty } from '../n8n/nodeProperties';
@@ -69,7 +70,7 @@ const properties: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. users?$select=displayName or https://graph.microsoft.com/v1.0/users',
 		description:
-			'Path relative to the Base URL (e.g. "users/{id}/messages" for Graph, "subscriptions?api-version=2022-12-01" for ARM), or a full https:// URL. The token is only sent to hosts of the token\'s API or the credential\'s Allowed Domains.',
+			'Path relative to the Base URL (e.g. "users/{ID}/messages" for Graph, "subscriptions?api-version=2022-12-01" for ARM), or a full https:// URL. The token is only sent to hosts of the token\'s API or the credential\'s Allowed Domains.',
 	},
 	{
 		displayName: 'Scope',

@@ -19,6 +19,7 @@ import { beginSignIn, completeSignIn } from './signInSteps';
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
  */
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete -- n8n serves this page itself; there is no third-party webhook to register
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Sign-In (MSAL) Trigger',
@@ -142,6 +143,7 @@ async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 		}
 	};
 	if (!configured || path(configured) !== path(own)) {
+		// eslint-disable-next-line n8n-nodes-base/node-execute-block-wrong-error-thrown -- caught in webhook() and shown on the sign-in page with its fix
 		throw new MsalNodeError(
 			`The credential's Redirect URI (${configured || 'empty'}) is not this sign-in page (${own}).`,
 			`Set the credential's Redirect URI to ${own} (as the browser reaches it) and register the same URL in the app registration.`,

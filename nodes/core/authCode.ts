@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { AuthError, CryptoProvider, type PublicClientApplication } from '@azure/msal-node';
 import { sessionFor, type PreparedApp } from './cacheSession';
 import {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { INetworkModule, TokenCache } from '@azure/msal-node';
 import type { FailureContext } from './errorTranslation';
 import { readEnvelope, writeEnvelope, type CacheEnvelope } from './cacheEnvelope';

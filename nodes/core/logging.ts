@@ -1,3 +1,4 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { LogLevel, type Configuration } from '@azure/msal-node';
 import { processWide } from './processWide';
 
@@ -24,6 +25,7 @@ export function log(level: Parameters<LogSink>[0], message: string): void {
  * it could forge log lines or terminal escapes. They are written as visible escapes.
  */
 export function escapeForLog(text: string): string {
+	// eslint-disable-next-line no-control-regex -- control characters are what this removes
 	return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
 		if (char === '\n') return '\\n';
 		if (char === '\r') return '\\r';

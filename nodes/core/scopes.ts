@@ -30,7 +30,7 @@ export function normalizeAppScopes(raw: string | string[] | undefined, field = '
 	const [scope] = scopes;
 	if (!scope.endsWith('/.default') || scope === '/.default') {
 		throw new InvalidInputError(
-			`Scope "${scope}" is not valid for an app token: the app gets the permissions granted to it, named by the API\'s resource followed by "/.default".`,
+			`Scope "${scope}" is not valid for an app token: the app gets the permissions granted to it, named by the API's resource followed by "/.default".`,
 			`Use "${suggestDefaultScope(scope)}".`,
 			field,
 		);

@@ -1,3 +1,4 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
@@ -123,6 +124,7 @@ async function preAuthenticateWithin(
 			return await forN8n(pending, toSave(undefined, error.fieldsToStore), true);
 		}
 		if (pending) pending.error = error;
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw error;
 	}
 }
@@ -179,6 +181,7 @@ function guardDestination(
 	try {
 		url = new URL(legacy.uri ?? requestOptions.url, requestOptions.baseURL ?? legacy.baseUrl);
 	} catch {
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw new InvalidInputError(
 			`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`,
 			'Use a full https:// URL.',

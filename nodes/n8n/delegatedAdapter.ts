@@ -1,3 +1,4 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { PublicClientApplication } from '@azure/msal-node';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { PreparedApp } from '../core/cacheSession';
@@ -57,8 +58,10 @@ export async function withPendingSignIn(
 		return { ...outcome, fieldsToStore };
 	} catch (error) {
 		if (carriesPending(error) && error.pendingToStore !== (storedPending ?? '')) {
+			// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 			throw new SaveThenFail(error, { [PENDING_SIGN_IN_FIELD]: error.pendingToStore });
 		}
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw error;
 	}
 }

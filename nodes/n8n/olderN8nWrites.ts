@@ -1,4 +1,6 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import * as fs from 'node:fs';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import * as path from 'node:path';
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { MsalNodeError } from '../core/errors';
@@ -66,6 +68,7 @@ function findRunningN8nVersion(): string | undefined {
 	// n8n puts its own module paths on NODE_PATH before it loads community packages
 	// (load-nodes-and-credentials.js), so 'n8n' resolves to the running n8n.
 	try {
+		// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- reads the running n8n's version, not a dependency
 		return n8nVersionIn(require.resolve('n8n/package.json'));
 	} catch {
 		return undefined;

@@ -121,11 +121,13 @@ describe('identity-provider text in errors and logs', () => {
 			),
 		);
 		expect(error.message).toContain('invalid_request\\r\\nforged');
+		// eslint-disable-next-line no-control-regex -- the test looks for raw control characters on purpose
 		expect(error.message).not.toMatch(/[\r\n\u001b]/);
 		log('warn', `provider said: ${forged}`);
 		expect(lines.at(-1)).toBe(
 			'[n8n-nodes-msal] provider said: bad thing happened\\r\\n2026-01-01T00:00:00.000Z | info | user admin logged in\\u001b[2J',
 		);
+		// eslint-disable-next-line no-control-regex -- the test looks for raw control characters on purpose
 		expect(lines.every((line) => !/[\r\n\u001b]/.test(line))).toBe(true);
 	});
 });

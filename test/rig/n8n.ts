@@ -523,6 +523,7 @@ export class N8nInstance {
 		const flattedPath = require.resolve('flatted', {
 			paths: [path.resolve(path.dirname(this.install.n8nBin), '..')],
 		});
+		// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from another realm or n8n's own install at run time
 		const flatted = require(flattedPath) as { parse(s: string): any };
 		return rows.map((r: any) => ({
 			id: String(r.id),

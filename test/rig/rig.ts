@@ -275,7 +275,7 @@ function readReadyLine(child: ChildProcess, timeoutMs: number): Promise<RigJson>
 			child.stdout!.resume(); // keep draining; the rig writes nothing else there
 			try {
 				resolvePromise(JSON.parse(buffer.slice(0, newline)) as RigJson);
-			} catch (error) {
+			} catch {
 				reject(new Error(`test rig printed something other than rig.json: ${buffer.slice(0, 200)}`));
 			}
 		};
@@ -301,6 +301,7 @@ const TRUSTED = Symbol.for('n8n-nodes-msal.rig.trustedCas');
  * is the host realm's Function, which gives us that globalThis.
  */
 export async function trustCaInThisProcess(caPem: string): Promise<void> {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from another realm or n8n's own install at run time
 	const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
 	// undici (host realm) keeps its global dispatcher on the host realm's globalThis.
 	const host = hostFunction('return globalThis')() as Realm;

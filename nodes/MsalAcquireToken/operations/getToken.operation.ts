@@ -128,6 +128,7 @@ function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegat
 		try {
 			JSON.parse(claims);
 		} catch {
+			// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 			throw new InvalidInputError(
 				'Claims is not valid JSON.',
 				'Paste the decoded claims challenge, e.g. {"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}.',

@@ -1,3 +1,4 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { AuthError } from '@azure/msal-node';
 import { explainAadsts, findAadstsCode } from '../aadsts';
 import { IdentityProviderError } from '../errors';

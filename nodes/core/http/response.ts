@@ -118,6 +118,7 @@ export async function parseResponseBody(
 	if (!contentType) {
 		// No type given: JSON or text when it decodes as such, else bytes.
 		const text = data.toString('utf8');
+		// eslint-disable-next-line no-control-regex -- control characters are what this removes
 		if (!text.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(text)) {
 			try {
 				return { kind: 'json', value: JSON.parse(text) };

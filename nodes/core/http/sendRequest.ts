@@ -65,6 +65,7 @@ export interface SendDependencies {
 const defaultDependencies: SendDependencies = {
 	// n8n's proxy settings and SSRF protection (of the execution, when one is in reach).
 	fetch: (input, init) => outboundFetch(input as URL | string, init ?? {}),
+	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this is the retry wait
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 	now: () => Date.now(),
 	random: Math.random,
