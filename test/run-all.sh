@@ -1,45 +1,73 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, integration (real MSAL against a real OpenID provider),
-# end-to-end (a real n8n running workflows with the packed package) and browser (that n8n's
-# editor driven in Chromium). Works on a machine with only Node 20, npm and apt: Node 24 and
-# n8n are installed once into ~/.cache/n8n-nodes-msal, Chromium from Debian's package.
+# The whole test suite, as CI runs it: lint and types, unit, integration (real MSAL against a
+# real OpenID provider), end-to-end (a real n8n running workflows with the packed package),
+# browser (that n8n's editor in Debian's Chromium) and the credential-store suites again on the
+# oldest supported n8n. Works on a machine with only Node 20, npm and apt: Node 24 and each n8n
+# are installed once into ~/.cache/n8n-nodes-msal, Chromium from Debian's package.
+#
+# With arguments (jest's), only those tests run, after the installs they may need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+OLDEST_N8N_VERSION=1.123.81
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npm run build
-bash test/rig/install-n8n.sh > /dev/null
-bash test/rig/install-chromium.sh > /dev/null
 
-# The oldest supported n8n (README "Supported n8n versions"): its install (about 5 minutes on a
-# fresh machine, mostly download) runs in the background while the main pass runs; it takes
-# its own lock, so it never blocks the main pass's n8n.
-OLDEST_N8N_VERSION=1.123.81
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# The heavy installs (downloads, mostly) start first and run while the fast layers use the CPU.
+bash test/rig/install-n8n.sh > "$work/n8n.log" 2>&1 &
+n8n_install=$!
+bash test/rig/install-chromium.sh > "$work/chromium.log" 2>&1 &
+chromium_install=$!
 oldest_pass=1
 if [ "$#" -gt 0 ] || [ "${MSAL_SKIP_OLDEST_N8N:-}" = 1 ]; then oldest_pass=0; fi
 if [ "$oldest_pass" = 1 ]; then
-  oldest_log="$(mktemp)"
-  N8N_VERSION="$OLDEST_N8N_VERSION" bash test/rig/install-n8n.sh > "$oldest_log" 2>&1 &
+  N8N_VERSION="$OLDEST_N8N_VERSION" bash test/rig/install-n8n.sh > "$work/oldest.log" 2>&1 &
   oldest_install=$!
 fi
+await() { # pid log: waits for a background install, shows its log if it failed
+  if ! wait "$1"; then cat "$2" >&2; exit 1; fi
+}
+phase() { echo "[run-all] $* ($SECONDS s)" >&2; }
 
-pack_dir="$(mktemp -d)"
-trap 'rm -rf "$pack_dir" "${oldest_log:-}"' EXIT
-npm pack --silent --pack-destination "$pack_dir" > /dev/null
-export MSAL_PACKAGE_TARBALL="$(ls "$pack_dir"/*.tgz)"
+npm run build
+npm pack --silent --pack-destination "$work" > /dev/null
+export MSAL_PACKAGE_TARBALL="$(ls "$work"/*.tgz)"
 
-# One test file at a time: the e2e tests run n8n processes that want both cores.
-npx jest --runInBand "$@"
+if [ "$#" -gt 0 ]; then
+  await "$n8n_install" "$work/n8n.log"
+  await "$chromium_install" "$work/chromium.log"
+  npx jest --runInBand "$@"
+  exit 0
+fi
 
-# Second pass: the suites that write the credential store, on the oldest supported n8n (it
-# saves credentials differently before 2.34). Skipped when arguments pick tests.
+phase "lint and types"
+npm run lint
+npm run typecheck
+
+phase "unit and integration"
+npx jest --selectProjects unit integration
+
+# One test file at a time from here: each runs n8n processes that want both cores.
+await "$n8n_install" "$work/n8n.log"
+phase "end to end"
+npx jest --selectProjects e2e --runInBand
+
+await "$chromium_install" "$work/chromium.log"
+phase "browser"
+npx jest --selectProjects browser --runInBand
+
+# The suites that write the credential store, on the oldest supported n8n (it saves
+# credentials differently before 2.34). File paths alone pick them: --selectProjects would
+# take them as project names.
 if [ "$oldest_pass" = 1 ]; then
-  if ! wait "$oldest_install"; then cat "$oldest_log" >&2; exit 1; fi
-  started=$SECONDS
-  # (File paths alone pick the tests; --selectProjects would swallow them as project names.)
+  await "$oldest_install" "$work/oldest.log"
+  phase "credential-store suites on n8n $OLDEST_N8N_VERSION"
   N8N_VERSION="$OLDEST_N8N_VERSION" npx jest --runInBand \
     test/e2e/clientCredentials.test.ts test/e2e/deviceCode.test.ts test/e2e/expressionFields.test.ts
-  echo "[run-all] n8n $OLDEST_N8N_VERSION pass: $((SECONDS - started)) s" >&2
 fi
+phase "done"
