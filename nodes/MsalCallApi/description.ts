@@ -261,14 +261,6 @@ const properties: INodeProperties[] = [
 					'How many requests run at the same time (for the whole node, read from the first item). Output order is kept.',
 			},
 			{
-				displayName: 'Follow Next Links (Pagination)',
-				name: 'followNextLinks',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to follow @odata.nextLink (Graph) / nextLink (ARM) and merge the pages\' "value" arrays. Without Split Into Items the merged collection is one item.',
-			},
-			{
 				displayName: 'Full Response',
 				name: 'fullResponse',
 				type: 'boolean',
@@ -277,12 +269,12 @@ const properties: INodeProperties[] = [
 					'Whether to return status code, status message, headers and body as one item per request (no splitting)',
 			},
 			{
-				displayName: 'Max Items',
-				name: 'maxItems',
+				displayName: 'Limit',
+				name: 'limit',
 				type: 'number',
-				typeOptions: { minValue: 0 },
-				default: 0,
-				description: 'With pagination: stop after this many elements of "value" (0 = no limit)',
+				typeOptions: { minValue: 1 },
+				default: 50,
+				description: 'Max number of results to return',
 			},
 			{
 				displayName: 'Max Pages',
@@ -357,6 +349,13 @@ const properties: INodeProperties[] = [
 				default: false,
 				description:
 					'Whether POST and PATCH requests are retried after 429/503/504 too (only when repeating them is safe)',
+			},
+			{
+				displayName: 'Return All',
+				name: 'returnAll',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to return all results or only up to a given limit',
 			},
 			{
 				displayName: 'Split Into Items',

@@ -22,6 +22,9 @@ export interface CallApiOptions {
 	fullResponse?: boolean;
 	neverError?: boolean;
 	splitIntoItems?: boolean;
+	returnAll?: boolean;
+	limit?: number;
+	/** 0.1.0's names of Return All and Limit, still read. */
 	followNextLinks?: boolean;
 	maxPages?: number;
 	maxItems?: number;
@@ -141,7 +144,8 @@ export function prepareRequest(
 	const options = context.getNodeParameter('options', itemIndex, {}) as CallApiOptions;
 	const responseFormat = options.responseFormat ?? 'auto';
 	const outputBinaryPropertyName = (options.outputBinaryPropertyName ?? 'data').trim() || 'data';
-	const followNextLinks = options.followNextLinks === true;
+	const limit = nonNegativeInteger(options.limit ?? options.maxItems, 0, 'Limit');
+	const followNextLinks = options.returnAll === true || options.followNextLinks === true || limit > 0;
 	return {
 		itemIndex,
 		scope,
@@ -158,7 +162,7 @@ export function prepareRequest(
 			pagination: followNextLinks
 				? {
 						maxPages: nonNegativeInteger(options.maxPages, 100, 'Max Pages'),
-						maxItems: nonNegativeInteger(options.maxItems, 0, 'Max Items'),
+						maxItems: options.returnAll === true ? 0 : limit,
 					}
 				: undefined,
 			retry: {

@@ -82,16 +82,19 @@ describe('Call API node in real n8n', () => {
 					[
 						manualTrigger(),
 						call(
-							{ url: `${api}/items?total=25&pageSize=10`, options: { followNextLinks: true, splitIntoItems: true } },
+							{ url: `${api}/items?total=25&pageSize=10`, options: { returnAll: true, splitIntoItems: true } },
 							'Graph',
 						),
+						call({ url: `${api}/items?total=25&pageSize=10`, options: { limit: 12, splitIntoItems: true } }, 'Limit'),
 						call(
+							// 0.1.0's name of Return All, still read.
 							{ url: `${api}/arm/items?total=7&pageSize=3`, options: { followNextLinks: true, splitIntoItems: true } },
 							'ARM',
 						),
 					],
 					[
 						['Start', 'Graph'],
+						['Start', 'Limit'],
 						['Start', 'ARM'],
 					],
 				),
@@ -258,7 +261,7 @@ describe('Call API node in real n8n', () => {
 		expect(JSON.stringify(output)).not.toMatch(/Bearer|eyJ[\w-]+\.eyJ/);
 	});
 
-	it('follows @odata.nextLink (3 pages) and ARM nextLink, one item per element', async () => {
+	it('Return All follows @odata.nextLink (3 pages) and ARM nextLink, one item per element; Limit stops at its count', async () => {
 		await rig.resetApi();
 		const run = await n8n.execute(wf.paging);
 		expect(run.status).toBe('success');
@@ -266,7 +269,8 @@ describe('Call API node in real n8n', () => {
 		expect(graphItems.map((item) => item.json.index)).toEqual(Array.from({ length: 25 }, (_, i) => i));
 		expect(graphItems.every((item) => JSON.stringify(item.pairedItem) === '{"item":0}')).toBe(true);
 		expect(run.nodeOutput('ARM').map((item) => item.json.id)).toEqual(Array.from({ length: 7 }, (_, i) => `item-${i}`));
-		expect(await apiCalls('/items')).toHaveLength(3);
+		expect(run.nodeOutput('Limit').map((item) => item.json.index)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+		expect(await apiCalls('/items')).toHaveLength(3 + 2);
 		expect(await apiCalls('/arm/items')).toHaveLength(3);
 	});
 
