@@ -21,7 +21,8 @@ export class MsalAcquireToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const kind = credentialKindNamed(this.getNodeParameter('authentication', 0, 'clientCredentials') as string);
 		const operation = this.getNodeParameter('operation', 0, 'getToken') as string;
-		if (operation === 'getToken' && isOnBehalfOf(this, String(kind.option.value))) return await onBehalfOf.execute(this);
+		if (operation === 'getToken' && isOnBehalfOf(this, String(kind.option.value)))
+			return await onBehalfOf.execute(this);
 		if (operation === 'getToken') return await getToken.execute(this, kind);
 		if (kind.tokens !== 'delegated') {
 			throw toNodeError(
