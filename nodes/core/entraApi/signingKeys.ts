@@ -13,6 +13,13 @@ export interface SigningKeySetOptions {
 	minRefreshIntervalMs?: number;
 	/** Age after which the next use refreshes the keys (the cached ones keep serving meanwhile). */
 	maxAgeMs?: number;
+	/**
+	 * How many verified tokens to remember (default 1,000; 0 turns it off). A client sends the same
+	 * token for its whole lifetime: the exact same bytes, already verified against a key still
+	 * published, need no second RSA verification. Claims (lifetime, issuer, audience, permissions)
+	 * are still checked on every use; a refreshed key set forgets every verification.
+	 */
+	verifiedTokenLimit?: number;
 	/** GET a JSON document (injectable for tests); the default uses fetch with a timeout. */
 	fetchJson?: (url: string) => Promise<unknown>;
 }
@@ -51,6 +58,8 @@ export class SigningKeySet {
 	private readonly minRefreshIntervalMs: number;
 	private readonly maxAgeMs: number;
 	private readonly fetchJson: (url: string) => Promise<unknown>;
+	private readonly verifiedTokenLimit: number;
+	private verified = new Set<string>();
 
 	constructor(
 		/** e.g. https://login.microsoftonline.com/<tenant> */
@@ -60,6 +69,21 @@ export class SigningKeySet {
 		this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_MS;
 		this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
 		this.fetchJson = options.fetchJson ?? fetchJsonDocument;
+		this.verifiedTokenLimit = options.verifiedTokenLimit ?? 1000;
+	}
+
+	/** Whether exactly this token's signature was verified with the current keys. */
+	wasVerified(token: string): boolean {
+		if (this.fetchedAt !== 0 && Date.now() - this.fetchedAt > this.maxAgeMs && !this.inFlight)
+			void this.refresh().catch(() => undefined);
+		return this.verified.has(token);
+	}
+
+	rememberVerified(token: string): void {
+		if (this.verifiedTokenLimit <= 0) return;
+		if (this.verified.size >= this.verifiedTokenLimit)
+			this.verified.delete(this.verified.values().next().value as string);
+		this.verified.add(token);
 	}
 
 	/** The discovery document (issuer, jwks_uri), fetched on first use. */
@@ -121,6 +145,7 @@ export class SigningKeySet {
 			}
 		}
 		this.keys = keys;
+		this.verified = new Set();
 		this.fetchedAt = Date.now();
 	}
 }

@@ -120,10 +120,13 @@ export async function validateAccessToken(
 	const header = decodePart(parts[0], 'header');
 	const algorithm = ALGORITHMS[String(header.alg)];
 	if (!algorithm) throw invalid(`The token's signing algorithm "${String(header.alg)}" is not accepted.`);
-	const kid = typeof header.kid === 'string' ? header.kid : undefined;
-	const key = keys.lookup(kid) ?? (await keys.key(kid));
-	if (!key) throw invalid(`The token is signed with a key the authority does not publish (kid ${kid ?? 'none'}).`);
-	if (!verifySignature(parts, key, algorithm)) throw invalid('The token signature is invalid.');
+	if (!keys.wasVerified(token)) {
+		const kid = typeof header.kid === 'string' ? header.kid : undefined;
+		const key = keys.lookup(kid) ?? (await keys.key(kid));
+		if (!key) throw invalid(`The token is signed with a key the authority does not publish (kid ${kid ?? 'none'}).`);
+		if (!verifySignature(parts, key, algorithm)) throw invalid('The token signature is invalid.');
+		keys.rememberVerified(token);
+	}
 
 	const payload = decodePart(parts[1], 'payload');
 	const skew = (settings.clockSkewSeconds ?? 60) * 1000;
