@@ -218,14 +218,14 @@ function checkIssuer(
 	} else if (homeTenant && tid && tid.toLowerCase() !== homeTenant) {
 		throw invalid(`The token is from tenant ${tid}, not from ${homeTenant}.`);
 	}
-	const expected = new Set<string>([discovered]);
-	if (tid) {
-		if (discovered.includes('{tenantid}')) expected.add(discovered.replace('{tenantid}', tid));
-		if (multiTenant && homeTenant) expected.add(discovered.replace(GUID_IN_PATH, `/${tid}`));
-		const v1Host = V1_ISSUER_HOSTS[settings.cloud ?? 'custom'];
-		if (v1Host && (multiTenant || tid.toLowerCase() === homeTenant)) expected.add(`${v1Host}/${tid}/`);
-	}
-	expected.delete(discovered.includes('{tenantid}') ? discovered : '');
+	// The issuer names the token's own tenant: one tenant's issuer with another's tid is refused.
+	const expected = new Set<string>();
+	if (discovered.includes('{tenantid}')) {
+		if (tid) expected.add(discovered.replace('{tenantid}', tid));
+	} else if (homeTenant && tid) expected.add(discovered.replace(GUID_IN_PATH, `/${tid}`));
+	else expected.add(discovered);
+	const v1Host = V1_ISSUER_HOSTS[settings.cloud ?? 'custom'];
+	if (v1Host && tid) expected.add(`${v1Host}/${tid}/`);
 	if (!expected.has(iss)) throw invalid(`The token's issuer "${iss}" is not accepted.`);
 }
 
