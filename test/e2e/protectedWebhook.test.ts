@@ -12,7 +12,14 @@ import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
 import { appToken, userToken } from '../rig/userToken';
 import { packagedBuild } from './support/packagedBuild';
-import { acquireToken, chain, httpWithTokenFromInput, MSAL_PACKAGE, type WorkflowNode } from './support/workflows';
+import {
+	acquireToken,
+	callApi,
+	chain,
+	httpWithTokenFromInput,
+	MSAL_PACKAGE,
+	type WorkflowNode,
+} from './support/workflows';
 
 function forge(token: string): string {
 	const [header, payload] = token.split('.');
@@ -67,10 +74,31 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 			}),
 			httpWithTokenFromInput(`${rig.api.baseUrl}/me`, 'Downstream API'),
 		]);
-		const workflowId = await n8n.importWorkflow(workflow);
+		const secondTrigger: WorkflowNode & { webhookId: string } = {
+			...trigger,
+			webhookId: randomUUID(),
+			parameters: { ...trigger.parameters, path: 'orders-call-api' },
+		};
+		const withCallApi = chain('protected-call-api', [
+			secondTrigger,
+			callApi(credential, {
+				tokenFor: 'onBehalfOf',
+				userAssertion: '={{ $json.token }}',
+				scopes: rig.api.delegatedScopes[0],
+				url: `${rig.api.baseUrl}/me`,
+			}),
+		]);
+		const [workflowId, callApiWorkflowId] = await n8n.importWorkflows([workflow, withCallApi]);
 		await n8n.publishWorkflow(workflowId);
+		await n8n.publishWorkflow(callApiWorkflowId);
 		await n8n.startServer({ port });
 		alice = await userToken(rig, rig.n8nApi.scope);
+		// n8n activates published workflows after it reports ready: wait until both paths answer.
+		for (const url of [webhookUrl, webhookUrl.replace(/orders$/, 'orders-call-api')]) {
+			const deadline = Date.now() + 60_000;
+			while ((await fetch(url, { method: 'POST' })).status === 404 && Date.now() < deadline)
+				await new Promise((done) => setTimeout(done, 250));
+		}
 	});
 
 	afterAll(async () => {
@@ -106,6 +134,23 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 		expect(stats.tokenRequests).toHaveLength(0);
 		expect(stats.requests.jwks ?? 0).toBe(0);
 		expect(stats.requests.discovery ?? 0).toBe(0);
+	});
+
+	it('Call API On Behalf Of: the downstream API sees the caller, and the token is reused', async () => {
+		await rig.reset();
+		const send = () =>
+			fetch(webhookUrl.replace(/orders$/, 'orders-call-api'), {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+				body: '{}',
+			});
+		const first = await send();
+		expect(first.status).toBe(200);
+		expect(await first.json()).toMatchObject({ oid: rig.users[0].oid, azp: rig.n8nApi.clientId });
+		// The Acquire Token workflow above already exchanged this caller token: same process, same cache.
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
+		expect((await send()).status).toBe(200);
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
 	});
 
 	it('a forged, expired or missing token gets a 401 with WWW-Authenticate, and nothing runs', async () => {
