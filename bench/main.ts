@@ -4,9 +4,10 @@
  */
 import { createN8n, type N8nInstance } from '../test/rig/n8n';
 import { startRig, type Rig } from '../test/rig/rig';
-import { fmt, FunctionalFailure, median } from './measure';
+import { check, fmt, FunctionalFailure, median } from './measure';
 import { benchAcquireToken, benchCalls, ITEMS } from './n8nBench';
 import { benchSilentAcquisition } from './silentAcquisition';
+import { benchValidateToken, VALIDATIONS } from './validateToken';
 
 const packageTarball = process.env.MSAL_PACKAGE_TARBALL;
 
@@ -34,6 +35,18 @@ async function main(): Promise<void> {
 		console.log(`    ours, warm (same stored string):   ${fmt(silent.warmUs)} µs/op`);
 		console.log(`    ours, cold (unseen stored string): ${fmt(silent.coldUs)} µs/op`);
 		console.log(`    raw MSAL in-memory cache hit:      ${fmt(silent.rawUs)} µs/op`);
+
+		console.log(
+			`\n(d) Validate Token (Entra ID Protected Webhook Trigger): ${VALIDATIONS.toLocaleString('en')} validations against cached keys vs plain jose jwtVerify\n    (median of 7 interleaved rounds)`,
+		);
+		const validation = await benchValidateToken(rig);
+		console.log(`    ours, same caller token again:     ${fmt(validation.oursUs)} µs/token`);
+		console.log(`    ours, full RSA verification:       ${fmt(validation.oursFullUs)} µs/token`);
+		console.log(`    plain jose jwtVerify (local keys): ${fmt(validation.joseUs)} µs/token`);
+		console.log(
+			`    key fetches during the loops: ${validation.keyFetchesDuringLoops} (identity provider saw ${validation.idpKeyRequestsDuringLoops})`,
+		);
+		check(validation.keyFetchesDuringLoops === 0, 'Validate Token fetched keys during the loops');
 
 		n8n = await createN8n({ packageTarball, env: rig.childEnv() });
 		console.log(`\n(b) ${ITEMS} items through Acquire Token in real n8n`);
@@ -110,6 +123,18 @@ async function main(): Promise<void> {
 				'',
 			],
 			['(c) plain fetch one at a time', `${fmt(m.fetch1, 0)} ms`, '', ''],
+			[
+				'(d) Validate Token, repeat / full / jose',
+				`${fmt(validation.oursUs)} / ${fmt(validation.oursFullUs)} / ${fmt(validation.joseUs)} µs`,
+				`${fmt(validation.oursFullUs / validation.joseUs, 2)}× (full/jose)`,
+				`<200 µs: ${target(validation.oursUs < 200)}`,
+			],
+			[
+				'(d) Validate Token: key fetches ×1000',
+				`${validation.keyFetchesDuringLoops}`,
+				'',
+				`=0: ${target(validation.keyFetchesDuringLoops === 0)}`,
+			],
 		];
 		const widths = [0, 1, 2, 3].map((c) =>
 			Math.max(...rows.map((r) => r[c].length), ['benchmark', 'figures', 'ratio', 'target'][c].length),

@@ -4,6 +4,8 @@ import { credentialKindNamed, CREDENTIAL_TESTS } from '../n8n/credentialKinds';
 import { toNodeError } from '../n8n/itemErrors';
 import { description } from './description';
 import * as getToken from './operations/getToken.operation';
+import * as onBehalfOf from './operations/onBehalfOf.operation';
+import { isOnBehalfOf } from '../n8n/onBehalfOf';
 import * as listAccounts from './operations/listAccounts.operation';
 import * as signOut from './operations/signOut.operation';
 import { searchAccounts } from '../n8n/accountSearch';
@@ -20,6 +22,8 @@ export class MsalAcquireToken implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const kind = credentialKindNamed(this.getNodeParameter('authentication', 0, 'clientCredentials') as string);
 		const operation = this.getNodeParameter('operation', 0, 'getToken') as string;
+		if (operation === 'getToken' && isOnBehalfOf(this, String(kind.option.value)))
+			return await onBehalfOf.execute(this);
 		if (operation === 'getToken') return await getToken.execute(this, kind);
 		if (kind.tokens !== 'delegated') {
 			throw toNodeError(

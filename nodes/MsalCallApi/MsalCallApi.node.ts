@@ -15,11 +15,14 @@ import { description } from './description';
 import { toOutputItems } from './output';
 import { prepareRequest, readConcurrency, type CallApiCredentialView, type PreparedRequest } from './parameters';
 import { locatorValue } from '../n8n/parameterValues';
+import { isOnBehalfOf, onBehalfOfFailure, onBehalfOfToken } from '../n8n/onBehalfOf';
 import { searchAccounts } from '../n8n/accountSearch';
 
 /** Items whose requests need the same token. */
 interface ScopeGroup {
 	scopes: string[];
+	/** On Behalf Of: the first item of the group, whose caller's token is used. */
+	itemIndex: number;
 	tokens?: TokenSource;
 	error?: unknown;
 }
@@ -27,6 +30,8 @@ interface ScopeGroup {
 /** What one execution reads once: the credential kind, its sign-in handling and where tokens may go. */
 interface ExecutionSettings {
 	kind: CredentialKind;
+	/** Tokens On Behalf Of each item's caller (client-credentials credential). */
+	onBehalfOf: boolean;
 	signIn: NodeSignIn & { account?: string };
 	credential: CallApiCredentialView;
 	domains: GuardSettings['domains'];
@@ -66,6 +71,7 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 		const credential = await context.getCredentials(kind.credentialType, 0);
 		return {
 			kind,
+			onBehalfOf: isOnBehalfOf(context, String(kind.option.value)),
 			signIn,
 			credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) },
 			domains: domainRestrictionOf(credential),
@@ -87,11 +93,13 @@ function prepareItems(
 	const prepared: Array<{ request: PreparedRequest; group: ScopeGroup }> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
-			const request = prepareRequest(context, items[itemIndex], itemIndex, settings.credential, settings.kind.tokens);
-			const key = scopeSetKey(request.scope.scopes);
+			const tokens = settings.onBehalfOf ? 'delegated' : settings.kind.tokens;
+			const request = prepareRequest(context, items[itemIndex], itemIndex, settings.credential, tokens);
+			const caller = settings.onBehalfOf ? String(context.getNodeParameter('userAssertion', itemIndex, '')) : '';
+			const key = `${scopeSetKey(request.scope.scopes)} ${caller}`;
 			let group = groups.get(key);
 			if (!group) {
-				group = { scopes: request.scope.scopes };
+				group = { scopes: request.scope.scopes, itemIndex };
 				groups.set(key, group);
 			}
 			prepared.push({ request, group });
@@ -105,9 +113,19 @@ function prepareItems(
 /** One token per scope set, silent-first from the credential's cache; a claims challenge renews it. */
 async function acquireTokens(
 	context: IExecuteFunctions,
-	{ kind, signIn }: ExecutionSettings,
+	{ kind, signIn, onBehalfOf }: ExecutionSettings,
 	groups: ScopeGroup[],
 ): Promise<void> {
+	for (const group of onBehalfOf ? groups : []) {
+		const acquireAsCaller = async (claims?: string) =>
+			(await onBehalfOfToken(context, group.itemIndex, group.scopes, { claims })).accessToken;
+		try {
+			group.tokens = new TokenSource(await acquireAsCaller(), acquireAsCaller);
+		} catch (error) {
+			group.error = error;
+		}
+	}
+	if (onBehalfOf) return;
 	const acquire = async (scopes: string[], claims?: string) => {
 		const request: NodeTokenRequest = { scopes, claims, signIn: signIn.controls, account: signIn.account };
 		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
@@ -155,7 +173,9 @@ async function sendRequests(
 			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard, { fetch: fetchOut });
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
-			results[itemIndex] = [failedItem(context, error, itemIndex)];
+			const item = failedItem(context, error, itemIndex);
+			item.json = { ...item.json, ...onBehalfOfFailure(error) };
+			results[itemIndex] = [item];
 		}
 	});
 }

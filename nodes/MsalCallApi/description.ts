@@ -2,6 +2,7 @@
 import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 import { credentialDescriptions, DELEGATED_KIND_NAMES } from '../n8n/credentialKinds';
 import { authenticationProperty, signInOptionsProperty } from '../n8n/nodeProperties';
+import { onBehalfOfProperties } from '../n8n/onBehalfOf';
 
 const nameValue = (nameExample: string, valueExample: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: `e.g. ${nameExample}` },
@@ -11,6 +12,7 @@ const nameValue = (nameExample: string, valueExample: string): INodeProperties[]
 /** The Call API node's parameters. Display names here are the "field" names its errors cite. */
 const properties: INodeProperties[] = [
 	authenticationProperty,
+	...onBehalfOfProperties({}),
 	{
 		displayName: 'Method',
 		name: 'method',

@@ -27,13 +27,14 @@ import {
 } from './entra-adapter.mjs';
 import { createMemoryStore } from './memory-store.mjs';
 import { handleInteraction } from './interaction.mjs';
+import { createOnBehalfOf, OBO_GRANT } from './on-behalf-of.mjs';
 import { readBody, sendJson } from './http-util.mjs';
 
 const ROUTE_PREFIX = (tenant) => `/${tenant}/oauth2/v2.0`;
 
 export function clientMetadata(clients) {
 	const confidentialDelegated = {
-		grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+		grant_types: ['client_credentials', 'authorization_code', 'refresh_token', OBO_GRANT],
 		response_types: ['code'],
 		redirect_uris: clients.public.redirectUris,
 	};
@@ -251,6 +252,15 @@ export async function createIdentityProvider({
 		['username', 'password', 'scope', 'resource'],
 	);
 
+	// On-Behalf-Of (on-behalf-of.mjs): a middle-tier API exchanges a person's token.
+	const onBehalfOf = createOnBehalfOf({
+		issuer,
+		signingJwk,
+		resources,
+		findUserByOid: (oid) => userByOid.get(oid),
+	});
+	onBehalfOf.register(provider, { issueTokens, helpers: boundHelpers, createGrant, consentedScopes });
+
 	// Entra puts every consented permission of the API into a delegated token and its refresh
 	// token, not only the requested ones; oidc-provider refuses a refresh for scopes the refresh
 	// token lacks, so the sign-in grants them all.
@@ -444,6 +454,11 @@ export async function createIdentityProvider({
 		if (grant === 'authorization_code') {
 			const refused = await entraCodeChecks(body, clientId, correlationId);
 			if (refused) return sendJson(res, refused);
+		}
+		if (grant === OBO_GRANT) {
+			const checked = await onBehalfOf.check(body, clientId, correlationId);
+			if (checked.refused) return sendJson(res, checked.refused);
+			rig.oboUser = checked.user;
 		}
 		req.rig = rig;
 		// oidc-provider accepts an already-parsed body as req.body (once warned about).

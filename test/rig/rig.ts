@@ -61,6 +61,8 @@ export interface RigJson {
 	caCertPath: string;
 	stateDir: string;
 	api: { baseUrl: string; resource: string; scope: string; delegatedScopes: string[]; adminUrl: string };
+	/** The secret client's app registration as an API (n8n's protected webhook): api://<client ID>. */
+	n8nApi: { resource: string; clientId: string; scope: string };
 	clients: RigClients;
 	users: RigUser[];
 	pid: number;

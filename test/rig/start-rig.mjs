@@ -145,8 +145,13 @@ const apiOrigin = `https://127.0.0.1:${apiPort}`;
 // consent to first (incremental consent: the refresh token does not cover it until then).
 const SECOND_API = 'api://rig-second-api';
 const CONSENT_API = 'api://rig-consent-api';
+// The app registration of the secret client also exposes an API (Entra's default Application ID
+// URI api://<client ID>): n8n's webhook protected by Entra ID, which calls downstream APIs On
+// Behalf Of its caller (on-behalf-of.mjs).
+const N8N_API = `api://${clients.secret.clientId}`;
 const resources = {
 	[apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] },
+	[N8N_API]: { scopes: ['access_as_user'] },
 	[SECOND_API]: { scopes: ['Files.Read'] },
 	[CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
 };
@@ -192,6 +197,7 @@ const rig = {
 		delegatedScopes: resources[apiOrigin].scopes.map((s) => `${apiOrigin}/${s}`),
 		adminUrl: `${apiOrigin}/__api`,
 	},
+	n8nApi: { resource: N8N_API, clientId: clients.secret.clientId, scope: `${N8N_API}/access_as_user` },
 	secondApi: { resource: SECOND_API, delegatedScopes: resources[SECOND_API].scopes.map((s) => `${SECOND_API}/${s}`) },
 	consentApi: {
 		resource: CONSENT_API,

@@ -10,10 +10,12 @@ import { failedItem, toNodeError } from '../../n8n/itemErrors';
 import { signInOptionsProperty } from '../../n8n/nodeProperties';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../../n8n/signInDelivery';
 import { locatorValue } from '../../n8n/parameterValues';
+import { onBehalfOfProperties } from '../../n8n/onBehalfOf';
 
 const show = { operation: ['getToken'] };
 
 export const properties: INodeProperties[] = [
+	...onBehalfOfProperties(show),
 	{
 		displayName: 'Scope',
 		name: 'scopes',
@@ -116,7 +118,7 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 	return [output];
 }
 
-function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegated: boolean): NodeTokenRequest {
+export function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegated: boolean): NodeTokenRequest {
 	const scopes = (context.getNodeParameter('scopes', itemIndex, '') as string).trim();
 	const options = context.getNodeParameter('options', itemIndex, {}) as TokenOptions;
 	const account = delegated
@@ -144,7 +146,7 @@ function readTokenRequest(context: IExecuteFunctions, itemIndex: number, delegat
 	};
 }
 
-function tokenOutput(token: TokenResult): IDataObject {
+export function tokenOutput(token: TokenResult): IDataObject {
 	return {
 		accessToken: token.accessToken,
 		tokenType: token.tokenType,

@@ -1,0 +1,165 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { describeFetchFailure } from '../networkClient';
+import { processWide } from '../processWide';
+
+/**
+ * The signing keys of an authority, discovered once per process and kept: validating a token
+ * makes no request. The key set is fetched again only when a token names a key ID it does not
+ * hold (key rollover), at most once per `minRefreshIntervalMs` whatever the tokens say, and in
+ * the background of a use once it is older than `maxAgeMs`.
+ */
+export interface SigningKeySetOptions {
+	/** Fewest milliseconds between two fetches caused by unknown key IDs. */
+	minRefreshIntervalMs?: number;
+	/** Age after which the next use refreshes the keys (the cached ones keep serving meanwhile). */
+	maxAgeMs?: number;
+	/**
+	 * How many verified tokens to remember (default 1,000; 0 turns it off). A client sends the same
+	 * token for its whole lifetime: the exact same bytes, already verified against a key still
+	 * published, need no second RSA verification. Claims (lifetime, issuer, audience, permissions)
+	 * are still checked on every use; a refreshed key set forgets every verification.
+	 */
+	verifiedTokenLimit?: number;
+	/** GET a JSON document (injectable for tests); the default uses fetch with a timeout. */
+	fetchJson?: (url: string) => Promise<unknown>;
+}
+
+export interface OpenIdDocument {
+	issuer: string;
+	jwks_uri: string;
+}
+
+const DEFAULT_MIN_REFRESH_MS = 60_000;
+const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+const FETCH_TIMEOUT_MS = 15_000;
+
+export async function fetchJsonDocument(url: string): Promise<unknown> {
+	let response: Response;
+	try {
+		response = await fetch(url, {
+			headers: { accept: 'application/json' },
+			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+		});
+	} catch (error) {
+		throw new Error(describeFetchFailure(error, url, FETCH_TIMEOUT_MS));
+	}
+	if (!response.ok)
+		throw new Error(`${new URL(url).host} answered GET ${new URL(url).pathname} with HTTP ${response.status}.`);
+	return (await response.json()) as unknown;
+}
+
+export class SigningKeySet {
+	/** Fetches made (discovery document and key set), for tests and the benchmark. */
+	fetches = 0;
+	private document: OpenIdDocument | undefined;
+	private keys = new Map<string, KeyObject>();
+	private fetchedAt = 0;
+	private inFlight: Promise<void> | undefined;
+	private readonly minRefreshIntervalMs: number;
+	private readonly maxAgeMs: number;
+	private readonly fetchJson: (url: string) => Promise<unknown>;
+	private readonly verifiedTokenLimit: number;
+	private verified = new Set<string>();
+
+	constructor(
+		/** e.g. https://login.microsoftonline.com/<tenant> */
+		readonly authority: string,
+		options: SigningKeySetOptions = {},
+	) {
+		this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_MS;
+		this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+		this.fetchJson = options.fetchJson ?? fetchJsonDocument;
+		this.verifiedTokenLimit = options.verifiedTokenLimit ?? 1000;
+	}
+
+	/** Whether exactly this token's signature was verified with the current keys. */
+	wasVerified(token: string): boolean {
+		if (this.fetchedAt !== 0 && Date.now() - this.fetchedAt > this.maxAgeMs && !this.inFlight)
+			void this.refresh().catch(() => undefined);
+		return this.verified.has(token);
+	}
+
+	rememberVerified(token: string): void {
+		if (this.verifiedTokenLimit <= 0) return;
+		if (this.verified.size >= this.verifiedTokenLimit)
+			this.verified.delete(this.verified.values().next().value as string);
+		this.verified.add(token);
+	}
+
+	/** The discovery document (issuer, jwks_uri), fetched on first use. */
+	async openIdDocument(): Promise<OpenIdDocument> {
+		if (!this.document) await this.refresh();
+		return this.document!;
+	}
+
+	/** The key with this ID, fetching the key set when it is unknown (rate-limited). */
+	async key(kid: string | undefined): Promise<KeyObject | undefined> {
+		if (!this.document) await this.refresh();
+		const now = Date.now();
+		if (now - this.fetchedAt > this.maxAgeMs && !this.inFlight) void this.refresh().catch(() => undefined);
+		const known = this.lookup(kid);
+		if (known) return known;
+		if (now - this.fetchedAt < this.minRefreshIntervalMs) return undefined;
+		await this.refresh();
+		return this.lookup(kid);
+	}
+
+	/** The cached key, without any fetch (undefined if not held). */
+	lookup(kid: string | undefined): KeyObject | undefined {
+		if (kid !== undefined) return this.keys.get(kid);
+		// A token without kid can only be matched when the set has exactly one key.
+		return this.keys.size === 1 ? this.keys.values().next().value : undefined;
+	}
+
+	private refresh(): Promise<void> {
+		this.inFlight ??= this.load().finally(() => (this.inFlight = undefined));
+		return this.inFlight;
+	}
+
+	private async load(): Promise<void> {
+		const origin = new URL(this.authority).origin;
+		if (!this.document) {
+			const discoveryUrl = `${this.authority}/v2.0/.well-known/openid-configuration`;
+			this.fetches++;
+			const document = (await this.fetchJson(discoveryUrl)) as Partial<OpenIdDocument>;
+			if (typeof document?.issuer !== 'string' || typeof document.jwks_uri !== 'string')
+				throw new Error(`The OpenID configuration at ${discoveryUrl} has no issuer or jwks_uri.`);
+			const jwksUrl = new URL(document.jwks_uri);
+			// Keys must come from the authority itself, over https (a tampered document must not swap them).
+			if (jwksUrl.protocol !== 'https:' || jwksUrl.origin !== origin)
+				throw new Error(`The jwks_uri ${document.jwks_uri} is not https on the authority's host ${origin}.`);
+			this.document = { issuer: document.issuer, jwks_uri: document.jwks_uri };
+		}
+		this.fetches++;
+		const body = (await this.fetchJson(this.document.jwks_uri)) as { keys?: unknown };
+		if (!Array.isArray(body?.keys)) throw new Error(`${this.document.jwks_uri} returned no "keys".`);
+		const keys = new Map<string, KeyObject>();
+		for (const jwk of body.keys as Array<Record<string, unknown>>) {
+			if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+			if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') continue;
+			try {
+				const key = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
+				keys.set(typeof jwk.kid === 'string' ? jwk.kid : '', key);
+			} catch {
+				// A key this runtime cannot read signs nothing we accept.
+			}
+		}
+		this.keys = keys;
+		this.verified = new Set();
+		this.fetchedAt = Date.now();
+	}
+}
+
+const keySets = processWide('entraApiSigningKeys', () => new Map<string, SigningKeySet>());
+const KEY_SET_LIMIT = 100;
+
+/** The process-wide key set of an authority. */
+export function signingKeysFor(authority: string): SigningKeySet {
+	let set = keySets.get(authority);
+	if (!set) {
+		set = new SigningKeySet(authority);
+		keySets.set(authority, set);
+		if (keySets.size > KEY_SET_LIMIT) keySets.delete(keySets.keys().next().value as string);
+	}
+	return set;
+}

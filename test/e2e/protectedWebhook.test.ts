@@ -1,0 +1,195 @@
+/**
+ * n8n as an Entra-protected API, in a real `n8n start`: a client gets a person's token for the
+ * n8n API and calls the production webhook; the Entra ID Protected Webhook Trigger validates it,
+ * Acquire Token gets a downstream token On Behalf Of that person, n8n's HTTP Request node calls
+ * the protected API with it, and the webhook answers with what the API saw. A forged or expired
+ * token gets a 401 and nothing runs.
+ */
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { secretClientCredentialData } from '../rig/credentialData';
+import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
+import { startRig, type Rig } from '../rig/rig';
+import { appToken, userToken } from '../rig/userToken';
+import { packagedBuild } from './support/packagedBuild';
+import {
+	acquireToken,
+	callApi,
+	chain,
+	httpWithTokenFromInput,
+	MSAL_PACKAGE,
+	type WorkflowNode,
+} from './support/workflows';
+
+function forge(token: string): string {
+	const [header, payload] = token.split('.');
+	const body = `${header}.${payload}`;
+	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+	return `${body}.${sign('sha256', Buffer.from(body), privateKey).toString('base64url')}`;
+}
+
+describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
+	let rig: Rig;
+	let n8n: N8nInstance;
+	let webhookUrl: string;
+	let alice: string;
+
+	const call = (token?: string) =>
+		fetch(webhookUrl, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+			body: JSON.stringify({ order: 42 }),
+		});
+	const executionCount = async () => (await n8n.executions()).length;
+
+	beforeAll(async () => {
+		rig = await startRig();
+		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		const port = await freePort();
+		webhookUrl = `http://127.0.0.1:${port}/webhook/orders`;
+		const [credentialId] = await n8n.importCredentials([
+			{ name: 'n8n API', type: 'msalClientCredentialsApi', data: secretClientCredentialData(rig) },
+		]);
+		const credential = { id: credentialId, name: 'n8n API' };
+		const trigger: WorkflowNode & { webhookId: string } = {
+			name: 'Protected Webhook',
+			type: `${MSAL_PACKAGE}.msalProtectedWebhook`,
+			typeVersion: 1,
+			webhookId: randomUUID(),
+			parameters: {
+				httpMethod: 'POST',
+				path: 'orders',
+				responseMode: 'lastNode',
+				requiredScopes: 'access_as_user',
+				options: { includeToken: true, clockSkewSeconds: 0 },
+			},
+			credentials: { msalClientCredentialsApi: credential },
+		};
+		const workflow = chain('protected', [
+			trigger,
+			acquireToken(credential, {
+				tokenFor: 'onBehalfOf',
+				userAssertion: '={{ $json.token }}',
+				scopes: rig.api.delegatedScopes[0],
+			}),
+			httpWithTokenFromInput(`${rig.api.baseUrl}/me`, 'Downstream API'),
+		]);
+		const secondTrigger: WorkflowNode & { webhookId: string } = {
+			...trigger,
+			webhookId: randomUUID(),
+			parameters: { ...trigger.parameters, path: 'orders-call-api' },
+		};
+		const withCallApi = chain('protected-call-api', [
+			secondTrigger,
+			callApi(credential, {
+				tokenFor: 'onBehalfOf',
+				userAssertion: '={{ $json.token }}',
+				scopes: rig.api.delegatedScopes[0],
+				url: `${rig.api.baseUrl}/me`,
+			}),
+		]);
+		const [workflowId, callApiWorkflowId] = await n8n.importWorkflows([workflow, withCallApi]);
+		await n8n.publishWorkflow(workflowId);
+		await n8n.publishWorkflow(callApiWorkflowId);
+		await n8n.startServer({ port });
+		alice = await userToken(rig, rig.n8nApi.scope);
+		// n8n activates published workflows after it reports ready: wait until both paths answer.
+		for (const url of [webhookUrl, webhookUrl.replace(/orders$/, 'orders-call-api')]) {
+			const deadline = Date.now() + 60_000;
+			while ((await fetch(url, { method: 'POST' })).status === 404 && Date.now() < deadline)
+				await new Promise((done) => setTimeout(done, 250));
+		}
+	});
+
+	afterAll(async () => {
+		await rig?.setAccessTokenTtl(3600);
+		await n8n?.dispose();
+		await rig?.stop();
+	});
+
+	it('validates the caller, calls the downstream API as that person, and answers with what it saw', async () => {
+		await rig.reset();
+		await rig.resetApi();
+		const response = await call(alice);
+		const text = await response.text();
+		expect({ status: response.status, text }).toMatchObject({ status: 200 });
+		const seen = JSON.parse(text);
+		expect(seen).toMatchObject({
+			sub: rig.users[0].oid,
+			oid: rig.users[0].oid,
+			aud: rig.api.resource,
+			azp: rig.n8nApi.clientId,
+			preferred_username: rig.users[0].username,
+		});
+		const stats = await rig.stats();
+		expect(stats.tokenRequests.map((r) => r.grant)).toEqual(['urn:ietf:params:oauth:grant-type:jwt-bearer']);
+	});
+
+	it('a second call with the same caller token makes 0 token requests', async () => {
+		await rig.reset();
+		const response = await call(alice);
+		expect(response.status).toBe(200);
+		expect(((await response.json()) as { oid: string }).oid).toBe(rig.users[0].oid);
+		const stats = await rig.stats();
+		expect(stats.tokenRequests).toHaveLength(0);
+		expect(stats.requests.jwks ?? 0).toBe(0);
+		expect(stats.requests.discovery ?? 0).toBe(0);
+	});
+
+	it('Call API On Behalf Of: the downstream API sees the caller, and the token is reused', async () => {
+		await rig.reset();
+		const send = () =>
+			fetch(webhookUrl.replace(/orders$/, 'orders-call-api'), {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+				body: '{}',
+			});
+		const first = await send();
+		expect(first.status).toBe(200);
+		expect(await first.json()).toMatchObject({ oid: rig.users[0].oid, azp: rig.n8nApi.clientId });
+		// The Acquire Token workflow above already exchanged this caller token: same process, same cache.
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
+		expect((await send()).status).toBe(200);
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
+	});
+
+	it('a forged, expired or missing token gets a 401 with WWW-Authenticate, and nothing runs', async () => {
+		await rig.setAccessTokenTtl(1);
+		const shortLived = await userToken(rig, rig.n8nApi.scope);
+		await rig.setAccessTokenTtl(3600);
+		await new Promise((done) => setTimeout(done, 2100));
+		const before = await executionCount();
+		await rig.reset();
+		await rig.resetApi();
+
+		for (const [token, reason] of [
+			[forge(alice), /signature is invalid/],
+			[shortLived, /expired/],
+			[undefined, undefined],
+		] as const) {
+			const response = await call(token);
+			expect(response.status).toBe(401);
+			const challenge = response.headers.get('www-authenticate') ?? '';
+			if (reason) {
+				expect(challenge).toMatch(/^Bearer error="invalid_token"/);
+				expect(challenge).toMatch(reason);
+			} else expect(challenge).toBe('Bearer');
+		}
+		expect(await executionCount()).toBe(before);
+		expect(await rig.apiRequests()).toHaveLength(0);
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
+		const logs = n8n.logs();
+		expect(logs).toContain('Entra ID protected webhook refused a request (401 invalid_token)');
+		expect(logs).not.toContain(shortLived.split('.')[2]);
+	});
+
+	it('a token for another API gets a 401, an app token without the scope a 403 insufficient_scope', async () => {
+		const forDownstream = await userToken(rig, rig.api.delegatedScopes[0]);
+		const wrongAudience = await call(forDownstream);
+		expect(wrongAudience.status).toBe(401);
+		expect(wrongAudience.headers.get('www-authenticate')).toContain('audience');
+		const app = await call(await appToken(rig, rig.n8nApi.resource));
+		expect(app.status).toBe(403);
+		expect(app.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+	});
+});
