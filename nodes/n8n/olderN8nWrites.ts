@@ -10,19 +10,19 @@ import { MsalNodeError } from '../core/errors';
  *
  * What n8n does with the fields `preAuthentication` returns (read in n8n's built code,
  * `n8n/dist/credentials-helper.js`, CredentialsHelper.preAuthentication):
- * - n8n 1.123.81 (and every version before 2.34):
+ * - n8n 1.123.81 and 2.33.7 (and, by the same code, every version before 2.34):
  *   `updateCredentials(…, Object.assign(credentials, output))`: `credentials` is the record
  *   as the node got it, with defaults applied and every expression already resolved, so the
  *   whole resolved record replaces the stored one. The first cache write would freeze every
  *   expression-valued field (`{{ $secrets… }}`, an expression that reads a fresh client
  *   assertion) to its current value.
- * - n8n 2.34 and later (seen in 2.38.7): reads the stored record, copies each returned key
+ * - n8n 2.34.0 and later (read in 2.34.0 and 2.38.7): reads the stored record, copies each returned key
  *   into it unless the stored value of that key is an expression, and saves that.
  *
  * `preAuthentication` only receives the resolved record, so it cannot see which fields are
  * expressions. Our nodes can: the stored, unresolved record is what n8n's own
- * `credentialsHelper.getDecrypted(…, raw = true)` returns (same signature in 1.123.81 and
- * 2.38.7, reached through the execution context's `additionalData`, which is not a public
+ * `credentialsHelper.getDecrypted(…, raw = true)` returns (same signature in 1.123.81, 2.33.7
+ * and 2.38.7, reached through the execution context's `additionalData`, which is not a public
  * API; only used on n8n before 2.34). So on older n8n:
  * - when a node (Acquire Token, Call API, the sign-in webhook) writes, the stored expressions
  *   are returned with the cache: n8n then saves them unchanged;

@@ -43,6 +43,9 @@
  * - Community packages resolve `n8n-workflow` through NODE_PATH, which n8n sets to its
  *   own module paths (load-nodes-and-credentials.js), so peer dependencies need not be
  *   installed next to the package.
+ * - N8N_VERSION=1.123.81 (the oldest supported n8n, read in its dist/commands): the same CLI
+ *   commands print the same messages, except activation (`update:workflow --active=true`;
+ *   1.x has no publish:workflow). Community packages load the same way.
  * - Timings measured here (n8n CLI on Node 24, per call): first call on a fresh folder
  *   ~3.9 s (runs all migrations), import:workflow ~2.1-2.5 s, execute ~2.5-2.9 s,
  *   export:credentials ~2.2 s, `n8n start` ready ~7-9 s, SQLite query ~0.05 s, package
