@@ -115,9 +115,19 @@ export class MsalClientCredentialsApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, clientCredentialsAcquirer, this.helpers);
+		return await preAuthenticate(
+			CLIENT_CREDENTIALS_CREDENTIAL_TYPE,
+			credentials,
+			clientCredentialsAcquirer,
+			this.helpers,
+		);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, clientCredentialsAcquirer);
+		await authenticateRequest(
+			CLIENT_CREDENTIALS_CREDENTIAL_TYPE,
+			credentials,
+			requestOptions,
+			clientCredentialsAcquirer,
+		);
 }

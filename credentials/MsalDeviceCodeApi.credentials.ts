@@ -77,9 +77,9 @@ export class MsalDeviceCodeApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, deviceCodeAcquirer, this.helpers);
+		return await preAuthenticate(DEVICE_CODE_CREDENTIAL_TYPE, credentials, deviceCodeAcquirer, this.helpers);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, deviceCodeAcquirer);
+		await authenticateRequest(DEVICE_CODE_CREDENTIAL_TYPE, credentials, requestOptions, deviceCodeAcquirer);
 }

@@ -109,9 +109,9 @@ export class MsalPublicClientApi implements ICredentialType {
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await preAuthenticate(credentials, publicClientAcquirer, this.helpers);
+		return await preAuthenticate(PUBLIC_CLIENT_CREDENTIAL_TYPE, credentials, publicClientAcquirer, this.helpers);
 	}
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>
-		await authenticateRequest(credentials, requestOptions, publicClientAcquirer);
+		await authenticateRequest(PUBLIC_CLIENT_CREDENTIAL_TYPE, credentials, requestOptions, publicClientAcquirer);
 }

@@ -57,6 +57,8 @@ export type StoreWork<T> = (
 ) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore }>;
 
 interface PendingAcquisition {
+	/** Whose request this is: another credential type's preAuthentication must not take it. */
+	credentialType: string;
 	request: NodeTokenRequest;
 	outcome?: TokenOutcome;
 	error?: unknown;
@@ -82,6 +84,21 @@ const TOKEN_ONLY_URL = 'https://token-only.n8n-nodes-msal.invalid/';
 
 class TokenOnlyRequestStopped extends Error {}
 
+/** The node's pending acquisition, when it is for this credential type. */
+function pendingFor(credentialType: string): PendingAcquisition | undefined {
+	const pending = pendingContext.getStore();
+	return pending?.credentialType === credentialType ? pending : undefined;
+}
+
+/**
+ * Runs `fn` outside any pending acquisition: a workflow that a node starts (the sign-in prompt
+ * workflow) must not see the node's scopes, account or claims, nor land its own results in the
+ * node's acquisition.
+ */
+export function outsideAcquisition<T>(fn: () => T): T {
+	return pendingContext.exit(fn);
+}
+
 /** The credential's stored token cache, or undefined when there is none yet. */
 export function storedCacheOf(credentials: ICredentialDataDecryptedObject): string | undefined {
 	const value = credentials[TOKEN_CACHE_FIELD];
@@ -93,18 +110,22 @@ export function storedCacheOf(credentials: ICredentialDataDecryptedObject): stri
  * SSRF egress filter, which the identity-provider requests then honour.
  */
 export async function preAuthenticate(
+	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
 	acquire: Acquirer,
 	helpers?: unknown,
 ): Promise<IDataObject> {
-	return await withEgressFilter(egressFilterOf(helpers), async () => await preAuthenticateWithin(credentials, acquire));
+	return await withEgressFilter(
+		egressFilterOf(helpers),
+		async () => await preAuthenticateWithin(pendingFor(credentialType), credentials, acquire),
+	);
 }
 
 async function preAuthenticateWithin(
+	pending: PendingAcquisition | undefined,
 	credentials: ICredentialDataDecryptedObject,
 	acquire: Acquirer,
 ): Promise<IDataObject> {
-	const pending = pendingContext.getStore();
 	failuresForCredentials.delete(credentials);
 	try {
 		if (pending?.work) {
@@ -140,11 +161,12 @@ function toSave(cacheToStore: string | undefined, fieldsToStore: FieldsToStore |
 
 /** Body of the credential types' `authenticate`: adds the bearer token (n8n's HTTP Request node path). */
 export async function authenticateRequest(
+	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
 	requestOptions: IHttpRequestOptions,
 	acquire: Acquirer,
 ): Promise<IHttpRequestOptions> {
-	const pending = pendingContext.getStore();
+	const pending = pendingFor(credentialType);
 	if (pending && requestOptions.url === TOKEN_ONLY_URL) {
 		// preAuthentication did not run (n8n skips it when the marker is not ''): acquire without saving.
 		if (!pending.outcome && !pending.error && !pending.work) {
@@ -229,7 +251,7 @@ export async function acquireThroughCredentialStore(
 	credentialType: string,
 	request: NodeTokenRequest,
 ): Promise<TokenOutcome> {
-	const { outcome } = await throughCredentialStore(context, credentialType, { request });
+	const { outcome } = await throughCredentialStore(context, credentialType, { credentialType, request });
 	if (!outcome) throw new Error('No token was obtained (the credential type did not run).');
 	return outcome;
 }
@@ -245,6 +267,7 @@ export async function runThroughCredentialStore<T>(
 	work: StoreWork<T>,
 ): Promise<T> {
 	const { workResult } = await throughCredentialStore(context, credentialType, {
+		credentialType,
 		request: {},
 		work: work as StoreWork<unknown>,
 	});

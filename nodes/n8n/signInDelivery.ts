@@ -3,6 +3,7 @@ import { describeError, InvalidInputError } from '../core/errors';
 import { escapeForLog } from '../core/logging';
 import type { SignInControls, SignInMode, SignInPrompt } from '../core/signIn';
 import { locatorValue } from './parameterValues';
+import { outsideAcquisition } from './credentialStore';
 
 /**
  * What a node does to get a person's sign-in prompt to that person, for every delegated
@@ -63,10 +64,13 @@ async function runPromptWorkflow(
 	wait: boolean,
 ): Promise<void> {
 	const items: INodeExecutionData[] = [{ json: promptItem(prompt, context) }];
-	const run = context.executeWorkflow({ id: workflowId }, items, undefined, {
-		doNotWaitToFinish: !wait,
-		parentExecution: { executionId: context.getExecutionId(), workflowId: String(context.getWorkflow().id ?? '') },
-	});
+	// Started outside the node's pending acquisition: the prompt workflow's own nodes must not see it.
+	const run = outsideAcquisition(() =>
+		context.executeWorkflow({ id: workflowId }, items, undefined, {
+			doNotWaitToFinish: !wait,
+			parentExecution: { executionId: context.getExecutionId(), workflowId: String(context.getWorkflow().id ?? '') },
+		}),
+	);
 	if (wait) await run;
 	else
 		void run.catch((error: unknown) =>

@@ -7,6 +7,7 @@ import {
 	authenticateRequest,
 	CACHE_MARKER_FIELD,
 	preAuthenticate,
+	outsideAcquisition,
 	runThroughCredentialStore,
 	SaveThenFail,
 	TOKEN_CACHE_FIELD,
@@ -31,6 +32,7 @@ class FakeN8n {
 	constructor(
 		public stored: ICredentialDataDecryptedObject,
 		private readonly acquire: Acquirer,
+		private readonly type = TYPE,
 	) {}
 
 	readonly context = {
@@ -40,7 +42,7 @@ class FakeN8n {
 				try {
 					const data = await this.preAuthentication(credentials);
 					if (data) Object.assign(credentials, data);
-					const authenticated = await authenticateRequest(credentials, requestOptions, this.acquire);
+					const authenticated = await authenticateRequest(this.type, credentials, requestOptions, this.acquire);
 					this.sent.push(authenticated);
 					return {};
 				} catch (error) {
@@ -52,7 +54,7 @@ class FakeN8n {
 
 	private async preAuthentication(credentials: ICredentialDataDecryptedObject): Promise<IDataObject | undefined> {
 		if (credentials[CACHE_MARKER_FIELD] !== '') return undefined;
-		const output = await preAuthenticate(credentials, this.acquire);
+		const output = await preAuthenticate(this.type, credentials, this.acquire);
 		if (output[CACHE_MARKER_FIELD] === undefined) return undefined;
 		this.stored = { ...this.stored, ...(output as ICredentialDataDecryptedObject) };
 		this.writes += 1;
@@ -187,5 +189,25 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 			.catch((e: Error) => e);
 		expect(String((refused as { cause?: Error }).cause?.message)).toContain('Refused to send the access token');
 		expect(n8n.sent).toHaveLength(1);
+	});
+
+	it("a node's pending request is only its own credential type's, and a workflow it starts runs outside it", async () => {
+		const seenByOther: NodeTokenRequest[] = [];
+		const other: Acquirer = async (_data, _stored, request) => {
+			seenByOther.push(request);
+			return { token: token('at-other'), warnings: [] };
+		};
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-own'), warnings: [] }));
+		const nested: Acquirer = async (data, stored, request) => {
+			// An HTTP Request node of another credential type, and one of the same type in a started workflow.
+			await preAuthenticate('msalDeviceCodeApi', record(), other);
+			await outsideAcquisition(() => preAuthenticate(TYPE, record(), other));
+			return await acquire(data, stored, request);
+		};
+		const n8n = new FakeN8n(record(), nested);
+		const outcome = await acquireThroughCredentialStore(n8n.context, TYPE, { scopes: 'own/.default', claims: '{}' });
+		expect(outcome.token.accessToken).toBe('at-own');
+		expect(calls[0].request).toEqual({ scopes: 'own/.default', claims: '{}' });
+		expect(seenByOther).toEqual([{}, {}]);
 	});
 });
