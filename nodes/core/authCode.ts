@@ -269,19 +269,20 @@ function explainRedemptionError(raw: unknown, translated: MsalNodeError): MsalNo
 }
 
 function describeCallbackError(callback: AuthCodeCallback): SignInCallbackError {
-	const error = callback.error ?? '';
-	const description = (callback.error_description ?? '')
-		.split(/\r?\n/)[0]
-		.replace(/ Trace ID:.*$/, '')
-		.slice(0, 300);
-	if (error === 'access_denied' || error === 'consent_required' || /AADSTS65004/.test(description)) {
+	// Both fields come from the query string: anyone can put text there. Only a protocol error code
+	// and an AADSTS number are shown; the identity provider's free text never reaches the page or log.
+	const rawError = callback.error ?? '';
+	const error = /^[a-z_]{1,64}$/.test(rawError) ? rawError : 'an unrecognized error';
+	const aadsts = /\bAADSTS(\d{4,8})\b/.exec(callback.error_description ?? '')?.[0];
+	const detail = aadsts ? ` (${aadsts})` : '';
+	if (error === 'access_denied' || error === 'consent_required' || aadsts === 'AADSTS65004') {
 		return new SignInCallbackError(
-			`Sign-in cancelled: the person declined the requested permissions or cancelled the sign-in (${error}${description ? `: ${description}` : ''}).`,
+			`Sign-in cancelled: the person declined the requested permissions or cancelled the sign-in (${error}${detail}).`,
 			'Open the sign-in link again and accept the permissions, or ask an administrator to grant consent for the organization in the app registration (API permissions).',
 		);
 	}
 	return new SignInCallbackError(
-		`The identity provider ended the sign-in with ${error}${description ? `: ${description}` : ''}.`,
+		`The identity provider ended the sign-in with ${error}${detail}.`,
 		'Fix the cause named above, then open the sign-in link again.',
 	);
 }

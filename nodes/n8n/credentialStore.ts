@@ -84,6 +84,12 @@ const TOKEN_ONLY_URL = 'https://token-only.n8n-nodes-msal.invalid/';
 
 class TokenOnlyRequestStopped extends Error {}
 
+/**
+ * The request of n8n's own HTTP Request node (no node of ours around it): no cancel signal reaches
+ * a wait there, so a device-code sign-in always stops and shows the code.
+ */
+const HTTP_REQUEST_NODE_REQUEST: NodeTokenRequest = { signIn: { mode: 'stop' } };
+
 /** The node's pending acquisition, when it is for this credential type. */
 function pendingFor(credentialType: string): PendingAcquisition | undefined {
 	const pending = pendingContext.getStore();
@@ -133,7 +139,11 @@ async function preAuthenticateWithin(
 			pending.workResult = { value: result.value };
 			return await forN8n(pending, toSave(result.cacheToStore, result.fieldsToStore), false);
 		}
-		const outcome = await acquire(credentials, storedCacheOf(credentials), pending?.request ?? {});
+		const outcome = await acquire(
+			credentials,
+			storedCacheOf(credentials),
+			pending?.request ?? HTTP_REQUEST_NODE_REQUEST,
+		);
 		if (pending) pending.outcome = outcome;
 		tokensForCredentials.set(credentials, outcome.token);
 		return await forN8n(pending, toSave(outcome.cacheToStore, outcome.fieldsToStore), false);
@@ -180,11 +190,15 @@ export async function authenticateRequest(
 	}
 	if (failuresForCredentials.has(credentials)) throw failuresForCredentials.get(credentials);
 	const token =
-		tokensForCredentials.get(credentials) ?? (await acquire(credentials, storedCacheOf(credentials), {})).token;
+		tokensForCredentials.get(credentials) ??
+		(await acquire(credentials, storedCacheOf(credentials), HTTP_REQUEST_NODE_REQUEST)).token;
+	refuseAmbiguousUrl(requestOptions);
 	guardDestination(credentials, requestOptions, token.scopes);
 	return {
 		...requestOptions,
 		headers: { ...(requestOptions.headers ?? {}), Authorization: `Bearer ${token.accessToken}` },
+		// A redirect to another origin never carries the token.
+		sendCredentialsOnCrossOriginRedirect: false,
 	};
 }
 
@@ -273,4 +287,15 @@ export async function runThroughCredentialStore<T>(
 	});
 	if (!workResult) throw new Error('The credential type did not run.');
 	return workResult.value as T;
+}
+
+/** A request naming two destinations (`url` and the legacy `uri`) is refused: the guard checks one, the client might use the other. */
+function refuseAmbiguousUrl(requestOptions: IHttpRequestOptions): void {
+	const legacy = requestOptions as IHttpRequestOptions & { uri?: unknown };
+	if (legacy.uri === undefined || requestOptions.url === undefined || String(legacy.uri) === requestOptions.url) return;
+	throw new InvalidInputError(
+		`Refused to send the access token: the request names two destinations ("${String(requestOptions.url)}" and "${String(legacy.uri)}").`,
+		'Send the request to one URL.',
+		'URL',
+	);
 }

