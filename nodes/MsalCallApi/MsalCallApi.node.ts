@@ -2,7 +2,9 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { mapWithConcurrency } from '../core/http/concurrency';
 import { escapeForLog } from '../core/logging';
 import { egressFilterOf, outboundFetch, type EgressFilter } from '../core/outbound';
-import { sendApiRequest, type GuardSettings } from '../core/http/sendRequest';
+import { graphVersionRoot, sendGraphBatch } from '../core/http/graphBatch';
+import { planBatches } from './batch';
+import { sendApiRequest, type ApiRequest, type GuardSettings } from '../core/http/sendRequest';
 import { TokenSource } from '../core/http/tokenSource';
 import { scopeSetKey } from '../core/scopes';
 import { SignInPendingError, type NodeTokenRequest } from '../core/signIn';
@@ -13,7 +15,13 @@ import { failedItem, toNodeError } from '../n8n/itemErrors';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInDelivery';
 import { description } from './description';
 import { toOutputItems } from './output';
-import { prepareRequest, readConcurrency, type CallApiCredentialView, type PreparedRequest } from './parameters';
+import {
+	prepareRequest,
+	readConcurrency,
+	type CallApiCredentialView,
+	type CallApiOptions,
+	type PreparedRequest,
+} from './parameters';
 import { locatorValue } from '../n8n/parameterValues';
 import { isOnBehalfOf, onBehalfOfFailure, onBehalfOfToken } from '../n8n/onBehalfOf';
 import { searchAccounts } from '../n8n/accountSearch';
@@ -160,22 +168,63 @@ async function sendRequests(
 	} catch (error) {
 		throw toNodeError(context.getNode(), error);
 	}
-	await mapWithConcurrency(prepared, concurrency, async ({ request, group }) => {
+	const guardOf = (group: ScopeGroup): GuardSettings => ({
+		scopes: group.scopes,
+		cloud: settings.credential.cloud,
+		domains: settings.domains,
+	});
+	const sendOne = async ({ request, group }: Prepared): Promise<void> => {
 		const { itemIndex } = request;
 		try {
 			if (group.error !== undefined || !group.tokens) throw group.error;
 			const body = typeof request.api.body === 'function' ? await request.api.body() : request.api.body;
-			const guard: GuardSettings = {
-				scopes: group.scopes,
-				cloud: settings.credential.cloud,
-				domains: settings.domains,
-			};
-			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guard, { fetch: fetchOut });
+			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guardOf(group), {
+				fetch: fetchOut,
+			});
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
 			const item = failedItem(context, error, itemIndex);
 			item.json = { ...item.json, ...onBehalfOfFailure(error) };
 			results[itemIndex] = [item];
 		}
+	};
+	const options = context.getNodeParameter('options', 0, {}) as CallApiOptions;
+	if (options.batchRequests !== true) {
+		await mapWithConcurrency(prepared, concurrency, sendOne);
+		return;
+	}
+	const plan = planBatches(
+		prepared,
+		({ request, group }) =>
+			typeof request.api.body === 'function' || group.error !== undefined || !group.tokens
+				? undefined
+				: (request.api as ApiRequest),
+		({ group }) => group,
+		({ request }, api) => graphVersionRoot(api.url) ?? request.customBatchRoot,
+	);
+	await mapWithConcurrency(plan, concurrency, async (unit) => {
+		if (unit.kind === 'single') return await sendOne(unit.entry);
+		const { group } = unit.entries[0];
+		const outcomes = await sendGraphBatch(
+			unit.root,
+			unit.entries.map(({ request }) => request.api as ApiRequest),
+			group.tokens!,
+			guardOf(group),
+			{ fetch: fetchOut },
+		);
+		for (let i = 0; i < unit.entries.length; i++) {
+			const { request } = unit.entries[i];
+			const outcome = outcomes[i];
+			try {
+				if ('error' in outcome) throw outcome.error;
+				results[request.itemIndex] = await toOutputItems(context, request.itemIndex, request.output, outcome.response);
+			} catch (error) {
+				const item = failedItem(context, error, request.itemIndex);
+				item.json = { ...item.json, ...onBehalfOfFailure(error) };
+				results[request.itemIndex] = [item];
+			}
+		}
 	});
 }
+
+type Prepared = { request: PreparedRequest; group: ScopeGroup };

@@ -254,6 +254,14 @@ const properties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
+				displayName: 'Batch Requests (Microsoft Graph)',
+				name: 'batchRequests',
+				type: 'boolean',
+				default: false,
+				description:
+					"Whether to send the items' requests as sub-requests of Graph's POST /$batch, 20 per batch (Graph v1.0 and beta in every cloud, or a Custom Base URL that serves $batch). Each item still gets its own response; throttled sub-requests are retried alone. Items with a binary or multipart body, a binary response or Follow Next Links are sent on their own.",
+			},
+			{
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',

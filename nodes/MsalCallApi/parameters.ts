@@ -34,6 +34,7 @@ export interface CallApiOptions {
 	maxTotalWaitSeconds?: number;
 	retryNonIdempotent?: boolean;
 	concurrency?: number;
+	batchRequests?: boolean;
 }
 
 /** How a response becomes output items. */
@@ -50,6 +51,8 @@ export interface PreparedRequest {
 	/** The request as the HTTP client takes it; the body may be a function reading binary data first. */
 	api: Omit<ApiRequest, 'body'> & { body: BuiltBody | (() => Promise<BuiltBody>) };
 	output: OutputShape;
+	/** Batch Requests with a Custom Base URL: the base, as the batch root. */
+	customBatchRoot?: URL;
 }
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -177,6 +180,7 @@ export function prepareRequest(
 				retryNonIdempotent: options.retryNonIdempotent === true,
 			},
 		},
+		customBatchRoot: baseChoice === 'custom' && base && options.batchRequests === true ? new URL(base) : undefined,
 		output: {
 			outputBinaryPropertyName,
 			fullResponse: options.fullResponse === true,

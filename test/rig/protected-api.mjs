@@ -5,6 +5,16 @@
 //
 // Admin (no auth): GET /__api/requests, POST /__api/reset,
 //   POST /__api/route-auth {"path":"/upload","roles":["Data.Write.All"],"scopes":["Data.Write"]}
+//   POST /__api/latency {"ms":20}  (every request to the API waits this long before it is answered)
+//
+// POST /$batch behaves like Graph's JSON batching: up to 20 independent sub-requests
+// ({id, method, url relative to the API root, headers, body}), each routed as if sent alone
+// with the batch's bearer token (checked once per sub-request: permission of its route),
+// answered {responses: [{id, status, headers, body}]}. Sub-requests are recorded too
+// (with `batch: true`), after the batch itself.
+//
+// Verified tokens are cached by their string until they expire, as resource servers do, so
+// the API is not the bottleneck of a client benchmark.
 //
 // The keys are handed over in-process (createLocalJWKSet) rather than fetched from
 // the jwks_uri: same keys, and the rig process need not trust its own CA.
@@ -20,8 +30,11 @@ export function createProtectedApi({ origin, issuer, resource, publicJwks, autho
 	let throttleCounts = new Map();
 	let caeChallenges = new Map();
 	let routeAuth = new Map();
+	let latencyMs = 0;
+	const verified = new Map();
 
 	function reset() {
+		latencyMs = 0;
 		requests = [];
 		throttleCounts = new Map();
 		caeChallenges = new Map();
@@ -32,8 +45,12 @@ export function createProtectedApi({ origin, issuer, resource, publicJwks, autho
 		const header = req.headers.authorization || '';
 		const match = /^Bearer\s+(\S+)$/i.exec(header);
 		if (!match) return { valid: false, reason: 'missing bearer token' };
+		const known = verified.get(match[1]);
+		if (known && known.exp * 1000 > Date.now()) return { valid: true, payload: known };
 		try {
 			const { payload } = await jwtVerify(match[1], keySet, { issuer, audience: resource, algorithms: ['RS256'] });
+			if (verified.size > 1000) verified.clear();
+			verified.set(match[1], payload);
 			return { valid: true, payload };
 		} catch (error) {
 			let payload;
@@ -94,28 +111,110 @@ export function createProtectedApi({ origin, issuer, resource, publicJwks, autho
 			record.status = res.statusCode;
 		});
 
-		const graphError = (status, code, message, extra = {}) =>
-			sendJson(res, {
-				status,
-				headers: { ...baseHeaders, ...extra },
-				body: {
-					error: {
-						code,
-						message,
-						innerError: {
-							'request-id': requestId,
-							'client-request-id': clientRequestId,
-							date: new Date().toISOString().slice(0, 19),
-						},
+		if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+		if (!auth.valid) {
+			return sendGraphError(
+				res,
+				baseHeaders,
+				401,
+				'InvalidAuthenticationToken',
+				`Access token validation failure: ${auth.reason}`,
+				{
+					'www-authenticate': `Bearer error="invalid_token", error_description="${String(auth.reason).replace(/"/g, "'")}", authorization_uri="${authorizeEndpoint}"`,
+				},
+			);
+		}
+		if (req.method === 'POST' && url.pathname === '/$batch') return batch(res, baseHeaders, body, auth);
+		return route(req, res, url, body, auth, baseHeaders);
+	}
+
+	function sendGraphError(res, baseHeaders, status, code, message, extra = {}) {
+		return sendJson(res, {
+			status,
+			headers: { ...baseHeaders, ...extra },
+			body: {
+				error: {
+					code,
+					message,
+					innerError: {
+						'request-id': baseHeaders['request-id'],
+						'client-request-id': baseHeaders['client-request-id'],
+						date: new Date().toISOString().slice(0, 19),
 					},
 				},
-			});
+			},
+		});
+	}
 
-		if (!auth.valid) {
-			return graphError(401, 'InvalidAuthenticationToken', `Access token validation failure: ${auth.reason}`, {
-				'www-authenticate': `Bearer error="invalid_token", error_description="${String(auth.reason).replace(/"/g, "'")}", authorization_uri="${authorizeEndpoint}"`,
-			});
+	async function batch(res, baseHeaders, body, auth) {
+		let spec;
+		try {
+			spec = JSON.parse(body.toString('utf8'));
+		} catch {
+			return sendGraphError(res, baseHeaders, 400, 'BadRequest', 'Invalid batch payload.');
 		}
+		const subs = Array.isArray(spec?.requests) ? spec.requests : undefined;
+		if (!subs || subs.length === 0 || subs.length > 20)
+			return sendGraphError(res, baseHeaders, 400, 'BadRequest', 'A batch holds 1 to 20 requests.');
+		const responses = await Promise.all(
+			subs.map(async (sub) => {
+				const subUrl = new URL(String(sub.url || '/').replace(/^\/?/, '/'), origin);
+				const headers = Object.fromEntries(
+					Object.entries(sub.headers || {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+				);
+				const subBody =
+					sub.body === undefined
+						? Buffer.alloc(0)
+						: Buffer.from(typeof sub.body === 'string' ? sub.body : JSON.stringify(sub.body));
+				const requestId = randomUUID();
+				const subBase = { 'request-id': requestId, 'client-request-id': headers['client-request-id'] || requestId };
+				const capture = captureResponse();
+				const record = {
+					method: String(sub.method || 'GET').toUpperCase(),
+					path: subUrl.pathname,
+					query: Object.fromEntries(subUrl.searchParams),
+					headers: { ...headers, authorization: summary(auth) },
+					bodySha256: createHash('sha256').update(subBody).digest('hex'),
+					bodyText: subBody.subarray(0, 2048).toString('utf8'),
+					status: undefined,
+					batch: true,
+					batchId: String(sub.id),
+					at: new Date().toISOString(),
+				};
+				requests.push(record);
+				await route({ method: record.method, headers }, capture, subUrl, subBody, auth, subBase);
+				record.status = capture.status;
+				const type = capture.headers['content-type'] || '';
+				let out;
+				if (capture.body.length === 0) out = undefined;
+				else if (/json/.test(type)) out = JSON.parse(capture.body.toString('utf8'));
+				else out = capture.body.toString('base64');
+				return { id: String(sub.id), status: capture.status, headers: capture.headers, body: out };
+			}),
+		);
+		return sendJson(res, { status: 200, headers: baseHeaders, body: { responses } });
+	}
+
+	function captureResponse() {
+		const capture = {
+			status: 200,
+			headers: {},
+			body: Buffer.alloc(0),
+			writeHead(status, headers = {}) {
+				capture.status = status;
+				for (const [k, v] of Object.entries(headers)) capture.headers[k.toLowerCase()] = String(v);
+			},
+			end(data) {
+				capture.body = data === undefined ? Buffer.alloc(0) : Buffer.from(data);
+			},
+		};
+		return capture;
+	}
+
+	async function route(req, res, url, body, auth, baseHeaders) {
+		const graphError = (status, code, message, extra = {}) =>
+			sendGraphError(res, baseHeaders, status, code, message, extra);
+		const record = { bodySha256: createHash('sha256').update(body).digest('hex') };
 		if (!permitted(auth.payload, url.pathname)) {
 			return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 		}
@@ -238,6 +337,11 @@ export function createProtectedApi({ origin, issuer, resource, publicJwks, autho
 
 	async function handleAdmin(req, res, url, body) {
 		if (req.method === 'GET' && url.pathname === '/__api/requests') return sendJson(res, { body: requests });
+		if (req.method === 'POST' && url.pathname === '/__api/latency') {
+			const spec = body.length ? JSON.parse(body.toString('utf8')) : {};
+			latencyMs = Math.max(0, Number(spec.ms) || 0);
+			return sendJson(res, { body: { latencyMs } });
+		}
 		if (req.method === 'POST' && url.pathname === '/__api/reset') {
 			reset();
 			return sendJson(res, { body: { reset: true } });

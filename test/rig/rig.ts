@@ -93,6 +93,9 @@ export interface ApiRequestRecord {
 	bodySha256: string;
 	bodyText: string;
 	status?: number;
+	/** A sub-request of a POST /$batch (recorded after the batch itself). */
+	batch?: boolean;
+	batchId?: string;
 	at: string;
 }
 
@@ -132,6 +135,8 @@ export interface Rig extends RigJson {
 	apiRequests(): Promise<ApiRequestRecord[]>;
 	resetApi(): Promise<void>;
 	setApiRouteAuth(path: string, need: { roles?: string[]; scopes?: string[] }): Promise<void>;
+	/** Every request to the protected API waits this long before it is answered (reset sets 0). */
+	setApiLatency(ms: number): Promise<void>;
 	/**
 	 * Plays the user's browser for the authorization-code flow: follows the redirects
 	 * from `authorizeUrl` (keeping cookies), signs in on the rig's login page, and
@@ -228,6 +233,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 		},
 		setApiRouteAuth: async (path, need) => {
 			await admin(apiUrl('/route-auth'), { path, ...need });
+		},
+		setApiLatency: async (ms) => {
+			await admin(apiUrl('/latency'), { ms });
 		},
 		signIn: (authorizeUrl, user) => scriptedSignIn(json!.authorityHost, authorizeUrl, user),
 		childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
