@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { federatedTokenFileAssertion } from './federatedTokenFile';
 import { ConfidentialClientApplication, type AuthenticationResult } from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
 import { cacheOwner } from './cacheEnvelope';
@@ -13,7 +14,8 @@ import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResu
 export type ClientAuthentication =
 	| { method: 'secret'; clientSecret: string }
 	| { method: 'certificate'; privateKey: string; certificate: string; passphrase?: string; sendX5c: boolean }
-	| { method: 'assertion'; clientAssertion: string };
+	| { method: 'assertion'; clientAssertion: string }
+	| { method: 'assertionFile'; tokenFilePath: string };
 
 /** A client-credentials credential as the user filled it in, free of n8n types. */
 export interface ClientCredentialsSettings extends AuthoritySettings {
@@ -106,6 +108,8 @@ function msalClientAuth(authentication: ClientAuthentication) {
 			}
 			return { clientAssertion };
 		}
+		case 'assertionFile':
+			return { clientAssertion: federatedTokenFileAssertion(authentication.tokenFilePath) };
 		default:
 			throw new InvalidInputError(
 				`Unknown client authentication "${String((authentication as { method?: unknown })?.method)}".`,
