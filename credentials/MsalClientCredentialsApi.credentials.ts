@@ -92,6 +92,31 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			displayOptions: { show: { clientAuthentication: ['certificate'] } },
 		},
 		{
+			displayName: 'Assertion Source',
+			name: 'assertionSource',
+			type: 'options',
+			options: [
+				{ name: 'Value', value: 'value', description: 'A JWT typed in or given by an expression' },
+				{
+					name: 'From Token File',
+					value: 'tokenFile',
+					description: 'Read from a file (e.g. AKS workload identity) whenever a new token is needed',
+				},
+			],
+			default: 'value',
+			displayOptions: { show: { clientAuthentication: ['assertion'] } },
+		},
+		{
+			displayName: 'Token File Path',
+			name: 'assertionFilePath',
+			type: 'string',
+			default: '',
+			placeholder: '/var/run/secrets/azure/tokens/azure-identity-token',
+			description:
+				'Path of the federated token file, read again whenever a new token is needed. Empty: the path in the AZURE_FEDERATED_TOKEN_FILE environment variable.',
+			displayOptions: { show: { clientAuthentication: ['assertion'], assertionSource: ['tokenFile'] } },
+		},
+		{
 			displayName: 'Client Assertion',
 			name: 'clientAssertionToken',
 			type: 'string',
@@ -100,7 +125,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			required: true,
 			description:
 				'Signed JWT from the workload identity provider trusted by a federated credential of the app registration (e.g. a Kubernetes service account token). An expression can read a fresh one.',
-			displayOptions: { show: { clientAuthentication: ['assertion'] } },
+			displayOptions: { show: { clientAuthentication: ['assertion'], assertionSource: ['value'] } },
 		},
 		{
 			displayName: 'Scopes',

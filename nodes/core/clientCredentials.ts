@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { federatedTokenFileAssertion } from './federatedTokenFile';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { ConfidentialClientApplication, type AuthenticationResult } from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
@@ -14,7 +15,8 @@ import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResu
 export type ClientAuthentication =
 	| { method: 'secret'; clientSecret: string }
 	| { method: 'certificate'; privateKey: string; certificate: string; passphrase?: string; sendX5c: boolean }
-	| { method: 'assertion'; clientAssertion: string };
+	| { method: 'assertion'; clientAssertion: string }
+	| { method: 'assertionFile'; tokenFilePath: string };
 
 /** A client-credentials credential as the user filled it in, free of n8n types. */
 export interface ClientCredentialsSettings extends AuthoritySettings {
@@ -107,6 +109,8 @@ function msalClientAuth(authentication: ClientAuthentication) {
 			}
 			return { clientAssertion };
 		}
+		case 'assertionFile':
+			return { clientAssertion: federatedTokenFileAssertion(authentication.tokenFilePath) };
 		default:
 			throw new InvalidInputError(
 				`Unknown client authentication "${String((authentication as { method?: unknown })?.method)}".`,

@@ -21,6 +21,8 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 			passphrase: text(data.privateKeyPassphrase) || undefined,
 			sendX5c: data.sendX5c === true,
 		};
+	} else if (method === 'assertion' && data.assertionSource === 'tokenFile') {
+		authentication = { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath) };
 	} else if (method === 'assertion') {
 		authentication = { method, clientAssertion: text(data.clientAssertionToken) || text(data.clientAssertion) };
 	} else {
