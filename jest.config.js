@@ -27,5 +27,12 @@ module.exports = {
 			testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
 			setupFilesAfterEnv: ['<rootDir>/test/browser/jest.setup.ts'],
 		},
+		{
+			displayName: 'queue',
+			preset: 'ts-jest',
+			testEnvironment: 'node',
+			testMatch: ['<rootDir>/test/queue/**/*.test.ts'],
+			setupFilesAfterEnv: ['<rootDir>/test/e2e/jest.setup.ts'],
+		},
 	],
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: lint and types, unit, integration (real MSAL against a
 # real OpenID provider), end-to-end (a real n8n running workflows with the packed package),
-# browser (that n8n's editor in Debian's Chromium) and the credential-store suites again on the
+# browser (that n8n's editor in Debian's Chromium), queue mode (PostgreSQL, Redis, workers) and the credential-store suites again on the
 # oldest supported n8n. Works on a machine with only Node 20, npm and apt: Node 24 and each n8n
 # are installed once into ~/.cache/n8n-nodes-msal, Chromium from Debian's package.
 #
@@ -60,6 +60,9 @@ npx jest --selectProjects e2e --runInBand
 await "$chromium_install" "$work/chromium.log"
 phase "browser"
 npx jest --selectProjects browser --runInBand
+
+phase "queue mode (PostgreSQL, Redis, main and two workers)"
+npx jest --selectProjects queue --runInBand
 
 # The suites that write the credential store, on the oldest supported n8n (it saves
 # credentials differently before 2.34). File paths alone pick them: --selectProjects would

@@ -1,0 +1,171 @@
+/**
+ * PostgreSQL and Redis for queue-mode n8n, from Debian's packages, started by the test
+ * suite itself so that `.ci/run` on a fresh machine needs nothing prepared. Each runs on a
+ * free loopback port with its data in a temporary folder, and is stopped (and the folder
+ * removed) by `stop()`.
+ *
+ * Why `runuser -u postgres`: PostgreSQL refuses to run as root, and the suite runs as root
+ * in CI. Why install on demand: the image may carry PostgreSQL 15's server binaries
+ * (`/usr/lib/postgresql/15/bin`) but never Redis; `apt-get update` runs at most once.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../rig/n8n';
+
+let aptUpdated = false;
+function aptInstall(packages: string[]): void {
+	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+	if (!aptUpdated) {
+		execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore', env });
+		aptUpdated = true;
+	}
+	execFileSync('apt-get', ['install', '-y', '-q', ...packages], { stdio: 'ignore', env });
+}
+
+function postgresBin(): string {
+	const root = '/usr/lib/postgresql';
+	const find = () =>
+		fs.existsSync(root)
+			? fs
+					.readdirSync(root)
+					.map((v) => path.join(root, v, 'bin'))
+					.filter((b) => fs.existsSync(path.join(b, 'postgres')))
+					.sort()
+					.pop()
+			: undefined;
+	let bin = find();
+	if (!bin) {
+		aptInstall(['postgresql']);
+		bin = find();
+	}
+	if (!bin) throw new Error('PostgreSQL server binaries not found after installing Debian package postgresql');
+	return bin;
+}
+
+function redisBin(): string {
+	const candidates = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+	let bin = candidates.find((c) => fs.existsSync(c));
+	if (!bin) {
+		aptInstall(['redis-server']);
+		bin = candidates.find((c) => fs.existsSync(c));
+	}
+	if (!bin) throw new Error('redis-server not found after installing Debian package redis-server');
+	return bin;
+}
+
+async function waitForPort(port: number, proc: ChildProcess, what: string, timeoutMs = 30_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+		const ok = await new Promise<boolean>((resolve) => {
+			const s = net.connect(port, '127.0.0.1');
+			s.once('connect', () => (s.destroy(), resolve(true)));
+			s.once('error', () => resolve(false));
+		});
+		if (ok) return;
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export interface QueueServices {
+	postgres: { host: string; port: number; user: string; password: string; database: string };
+	redis: { host: string; port: number };
+	/** Environment for n8n processes: DB_TYPE=postgresdb, QUEUE_BULL_REDIS_*. */
+	n8nEnv(): Record<string, string>;
+	stop(): Promise<void>;
+}
+
+export async function startQueueServices(): Promise<QueueServices> {
+	const pgBin = postgresBin();
+	const redis = redisBin();
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msal-queue-'));
+	fs.chmodSync(dir, 0o755);
+	const pgData = path.join(dir, 'pg');
+	fs.mkdirSync(pgData);
+	const asRoot = process.getuid?.() === 0;
+	if (asRoot) execFileSync('chown', ['postgres:postgres', pgData]);
+	const asPostgres = (bin: string, args: string[]): [string, string[]] =>
+		asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+
+	// Password auth over TCP only; the password is a throw-away for this temp cluster.
+	const password = 'n8n-queue-test';
+	const pwFile = path.join(dir, 'pw');
+	fs.writeFileSync(pwFile, password);
+	if (asRoot) execFileSync('chown', ['postgres:postgres', pwFile]);
+	const [initCmd, initArgs] = asPostgres(path.join(pgBin, 'initdb'), [
+		'-D',
+		pgData,
+		'-U',
+		'n8n',
+		'--pwfile',
+		pwFile,
+		'-A',
+		'scram-sha-256',
+		'-E',
+		'UTF8',
+	]);
+	execFileSync(initCmd, initArgs, { stdio: 'ignore' });
+
+	const pgPort = await freePort();
+	const [pgCmd, pgArgs] = asPostgres(path.join(pgBin, 'postgres'), [
+		'-D',
+		pgData,
+		'-p',
+		String(pgPort),
+		'-c',
+		'listen_addresses=127.0.0.1',
+		'-c',
+		`unix_socket_directories=${pgData}`,
+		'-c',
+		'fsync=off',
+		'-c',
+		'max_connections=200',
+	]);
+	const pg = spawn(pgCmd, pgArgs, { stdio: 'ignore', detached: false });
+	await waitForPort(pgPort, pg, 'postgres');
+	// The database n8n uses; createdb over TCP with the password.
+	execFileSync(path.join(pgBin, 'createdb'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'n8n', 'n8n'], {
+		env: { ...process.env, PGPASSWORD: password },
+		stdio: 'ignore',
+	});
+
+	const redisPort = await freePort();
+	const rd = spawn(
+		redis,
+		['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+		{ stdio: 'ignore' },
+	);
+	await waitForPort(redisPort, rd, 'redis-server');
+
+	const services: QueueServices = {
+		postgres: { host: '127.0.0.1', port: pgPort, user: 'n8n', password, database: 'n8n' },
+		redis: { host: '127.0.0.1', port: redisPort },
+		n8nEnv: () => ({
+			DB_TYPE: 'postgresdb',
+			DB_POSTGRESDB_HOST: '127.0.0.1',
+			DB_POSTGRESDB_PORT: String(pgPort),
+			DB_POSTGRESDB_USER: 'n8n',
+			DB_POSTGRESDB_PASSWORD: password,
+			DB_POSTGRESDB_DATABASE: 'n8n',
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+			QUEUE_BULL_REDIS_PORT: String(redisPort),
+		}),
+		stop: async () => {
+			const stopOne = (p: ChildProcess) =>
+				new Promise<void>((resolve) => {
+					if (p.exitCode !== null || p.signalCode !== null) return resolve();
+					p.once('exit', () => resolve());
+					p.kill('SIGTERM');
+					setTimeout(() => p.kill('SIGKILL'), 10_000).unref();
+				});
+			await Promise.all([stopOne(pg), stopOne(rd)]);
+			fs.rmSync(dir, { recursive: true, force: true });
+		},
+	};
+	return services;
+}
