@@ -271,6 +271,14 @@ const properties: INodeProperties[] = [
 					'How many requests run at the same time (for the whole node, read from the first item). Output order is kept.',
 			},
 			{
+				displayName: 'Follow Next Links (Deprecated)',
+				name: 'followNextLinks',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to follow next links, as Return All does; kept so that workflows made with 0.1.0 keep paging',
+			},
+			{
 				displayName: 'Full Response',
 				name: 'fullResponse',
 				type: 'boolean',
@@ -285,6 +293,15 @@ const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1 },
 				default: 50,
 				description: 'Max number of results to return',
+			},
+			{
+				displayName: 'Max Items (Deprecated)',
+				name: 'maxItems',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					'Stop paging after this many elements, as Limit does; kept so that workflows made with 0.1.0 keep their limit',
 			},
 			{
 				displayName: 'Max Pages',
