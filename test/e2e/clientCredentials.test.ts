@@ -297,7 +297,15 @@ describe('client credentials in real n8n', () => {
 			'n8n-nodes-msal/token-cache@1',
 			'"AccessToken":{',
 		];
-		for (const cache of stored.filter(Boolean)) secrets.push(JSON.parse(cache).lineage);
+		// A record may still hold the corrupt text it was imported with (n8n before 2.34 saves nothing
+		// from its HTTP Request node): it has no lineage to leak.
+		for (const cache of stored.filter(Boolean)) {
+			try {
+				secrets.push(JSON.parse(cache).lineage);
+			} catch {
+				expect(cache).toContain('broken');
+			}
+		}
 		for (const secret of secrets) {
 			expect(logs).not.toContain(secret);
 			expect(executions).not.toContain(secret);
