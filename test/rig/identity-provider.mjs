@@ -83,7 +83,7 @@ export async function createIdentityProvider({
 }) {
 	const issuer = `${origin}/${tenant}/v2.0`;
 	const prefix = ROUTE_PREFIX(tenant);
-	const store = createMemoryStore();
+	const store = createMemoryStore(state);
 	const clientById = new Map(Object.values(clients).map((c) => [c.clientId, c]));
 	const userByOid = new Map(users.map((u) => [u.oid, u]));
 	const findUser = (name) => users.find((u) => u.username.toLowerCase() === String(name || '').toLowerCase());

@@ -10,7 +10,7 @@
 // would answer "client assertion tokens must only be used once"), and redeemed
 // refresh tokens are not marked consumed (see consume()).
 
-export function createMemoryStore() {
+export function createMemoryStore(state) {
 	const entries = new Map(); // `${model}:${id}` -> { payload, expiresAt }
 
 	const live = (key) => {
@@ -67,7 +67,8 @@ export function createMemoryStore() {
 		async consume(id) {
 			// Entra: a refresh token stays valid after it was redeemed (a rotated one too);
 			// oidc-provider would treat reuse as theft and revoke the whole grant.
-			if (this.model === 'RefreshToken') return;
+			// With the rig setting strictRefreshTokenRotation, oidc-provider's own behaviour.
+			if (this.model === 'RefreshToken' && !state?.settings.strictRefreshTokenRotation) return;
 			const payload = live(this.key(id));
 			if (payload) payload.consumed = Math.floor(Date.now() / 1000);
 		}

@@ -22,6 +22,9 @@ export function createRigState() {
 			// Entra says 5; 1 keeps device-code tests fast (MSAL sleeps `interval` seconds).
 			deviceCodeIntervalSeconds: 1,
 			autoLogin: true,
+			// oidc-provider's strict refresh-token rotation (off: Entra's behaviour): a refresh
+			// token is consumed on use, and using a consumed one revokes the whole grant.
+			strictRefreshTokenRotation: false,
 		},
 		failNext: undefined,
 		// { fields } or { raw: { status, contentType, body } }: every discovery answer until reset.

@@ -111,6 +111,8 @@ export interface RigSettings {
 	accessTokenTtlSeconds: number;
 	deviceCodeIntervalSeconds: number;
 	autoLogin: boolean;
+	/** oidc-provider's strict rotation: a refresh token used twice revokes the whole grant. */
+	strictRefreshTokenRotation: boolean;
 }
 
 export interface Rig extends RigJson {
