@@ -4,6 +4,7 @@ import { credentialDescriptions } from '../n8n/credentialKinds';
 import { authenticationProperty } from '../n8n/nodeProperties';
 import * as getToken from './operations/getToken.operation';
 import * as signOut from './operations/signOut.operation';
+import * as validateToken from './operations/validateToken.operation';
 
 export const description: INodeTypeDescription = {
 	displayName: 'Microsoft Entra ID Token (MSAL)',
@@ -12,7 +13,7 @@ export const description: INodeTypeDescription = {
 	group: ['transform'],
 	version: 1,
 	subtitle:
-		'={{ $parameter["operation"] === "listAccounts" ? "List Accounts" : $parameter["operation"] === "signOut" ? "Sign Out" : "Get Token: " + ($parameter["scopes"] || "Credential Scope") }}',
+		'={{ $parameter["operation"] === "listAccounts" ? "List Accounts" : $parameter["operation"] === "signOut" ? "Sign Out" : $parameter["operation"] === "validateToken" ? "Validate Token" : "Get Token: " + ($parameter["scopes"] || "Credential Scope") }}',
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
 	defaults: { name: 'Microsoft Entra ID Token (MSAL)' },
@@ -41,6 +42,13 @@ export const description: INodeTypeDescription = {
 					description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
 				},
 				{
+					name: 'Validate Token',
+					value: 'validateToken',
+					action: 'Validate an incoming access token',
+					description:
+						"Check a caller's token for this API (signature, issuer, audience, lifetime, scopes or roles) and output the caller's claims",
+				},
+				{
 					name: 'Sign Out',
 					value: 'signOut',
 					action: 'Sign out account',
@@ -55,7 +63,16 @@ export const description: INodeTypeDescription = {
 			default: '',
 			displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: ['clientCredentials'] } },
 		},
+		{
+			displayName:
+				"Validate Token needs the API's own app registration: choose Client Credentials as Authentication, with the credential of the app that exposes the API",
+			name: 'validateNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { operation: ['validateToken'] }, hide: { authentication: ['clientCredentials'] } },
+		},
 		...signOut.properties,
 		...getToken.properties,
+		...validateToken.properties,
 	],
 };

@@ -183,9 +183,7 @@ async function sendRequests(
 			});
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
-			const item = failedItem(context, error, itemIndex);
-			item.json = { ...item.json, ...onBehalfOfFailure(error) };
-			results[itemIndex] = [item];
+			results[itemIndex] = [failedItem(context, error, itemIndex, onBehalfOfFailure(error))];
 		}
 	};
 	const options = context.getNodeParameter('options', 0, {}) as CallApiOptions;
@@ -219,9 +217,7 @@ async function sendRequests(
 				if ('error' in outcome) throw outcome.error;
 				results[request.itemIndex] = await toOutputItems(context, request.itemIndex, request.output, outcome.response);
 			} catch (error) {
-				const item = failedItem(context, error, request.itemIndex);
-				item.json = { ...item.json, ...onBehalfOfFailure(error) };
-				results[request.itemIndex] = [item];
+				results[request.itemIndex] = [failedItem(context, error, request.itemIndex, onBehalfOfFailure(error))];
 			}
 		}
 	});

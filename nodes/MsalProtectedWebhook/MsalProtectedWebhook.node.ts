@@ -10,7 +10,12 @@ import { signingKeysFor } from '../core/entraApi/signingKeys';
 import { bearerTokenOf, TokenRejectedError, validateAccessToken } from '../core/entraApi/validateToken';
 import { describeError, MsalNodeError } from '../core/errors';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
-import { validationFrom, type ValidationParameters } from './validation';
+import {
+	permissionProperties,
+	validationFrom,
+	validationOptions,
+	type ValidationParameters,
+} from '../n8n/tokenValidation';
 
 interface TriggerOptions {
 	audiences?: string;
@@ -38,7 +43,7 @@ export class MsalProtectedWebhook implements INodeType {
 		subtitle: '={{ $parameter["httpMethod"] + " /" + $parameter["path"] }}',
 		description:
 			'Starts the workflow when a request with a valid Microsoft Entra ID access token for this API arrives; refuses any other with 401 or 403 before anything runs',
-		defaults: { name: 'Entra ID Protected Webhook' },
+		defaults: { name: 'Microsoft Entra ID Protected Webhook Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: CLIENT_CREDENTIALS_CREDENTIAL_TYPE, required: true }],
@@ -90,24 +95,7 @@ export class MsalProtectedWebhook implements INodeType {
 					{ name: 'Immediately', value: 'onReceived', description: 'Answers as soon as the token is accepted' },
 				],
 			},
-			{
-				displayName: 'Required Scopes',
-				name: 'requiredScopes',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. access_as_user',
-				description:
-					"A person's token must carry at least one of these delegated permissions (scp), separated by spaces or commas",
-			},
-			{
-				displayName: 'Required App Roles',
-				name: 'requiredRoles',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. Orders.Write.All',
-				description:
-					"An app's token must carry at least one of these app roles (roles). Empty with Required Scopes empty: any valid token for this API is accepted.",
-			},
+			...permissionProperties,
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -115,40 +103,7 @@ export class MsalProtectedWebhook implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					{
-						displayName: 'Allowed Tenants',
-						name: 'allowedTenants',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47, *',
-						description:
-							"Multi-tenant APIs: tenant IDs whose users and apps may call, besides the credential's tenant (* for any)",
-					},
-					{
-						displayName: 'Audiences',
-						name: 'audiences',
-						type: 'string',
-						default: '',
-						placeholder: 'e.g. api://contoso-n8n',
-						description:
-							'Accepted token audiences besides the client ID and api://&lt;client ID&gt;, e.g. a custom Application ID URI',
-					},
-					{
-						displayName: 'Clock Skew (Seconds)',
-						name: 'clockSkewSeconds',
-						type: 'number',
-						default: 60,
-						typeOptions: { minValue: 0, maxValue: 600 },
-						description: 'Tolerance for the token lifetime checks',
-					},
-					{
-						displayName: 'Include Token',
-						name: 'includeToken',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether to output the caller\'s token (field "token"), e.g. for an On Behalf Of call. It then appears in the execution data.',
-					},
+					...validationOptions,
 					{
 						displayName: 'Response Code',
 						name: 'responseCode',

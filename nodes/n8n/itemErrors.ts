@@ -44,21 +44,34 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
 
 /**
  * An item that failed: with "Continue On Fail" it carries the error as data (and, for a
- * sign-in waiting for a person, the prompt, so the next node can mail or post it); otherwise
- * the execution stops with the error.
+ * sign-in waiting for a person, the prompt, so the next node can mail or post it; `extra`: what
+ * the caller of a webhook must be answered); otherwise the execution stops with the error.
  */
-export function failedItem(context: IExecuteFunctions, error: unknown, itemIndex: number): INodeExecutionData {
+export function failedItem(
+	context: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	extra: IDataObject = {},
+): INodeExecutionData {
 	const nodeError = toNodeError(context.getNode(), error, itemIndex);
 	if (!context.continueOnFail()) throw nodeError;
-	const json: IDataObject = { error: nodeError.message };
-	if (nodeError.description) json.description = nodeError.description;
+	const details: IDataObject = {};
+	if (nodeError.description) details.description = nodeError.description;
 	if (error instanceof ApiCallError) {
-		json.statusCode = error.status;
-		if (error.code) json.code = error.code;
-		if (error.requestId) json.requestId = error.requestId;
-		if (error.clientRequestId) json.clientRequestId = error.clientRequestId;
+		details.statusCode = error.status;
+		if (error.code) details.code = error.code;
+		if (error.requestId) details.requestId = error.requestId;
+		if (error.clientRequestId) details.clientRequestId = error.clientRequestId;
 	}
-	if (error instanceof SignInPendingError) json.signInPrompt = promptItem(error.prompt, context);
+	if (error instanceof SignInPendingError) details.signInPrompt = promptItem(error.prompt, context);
+	Object.assign(details, extra);
+	// n8n sends an item to the error output ("On Error: Continue (using error output)") only when
+	// its json holds nothing but error, message and details (an item's `error` field would make
+	// n8n replace the json with the message alone, losing the details).
+	const json: IDataObject =
+		context.getNode().onError === 'continueErrorOutput'
+			? { error: nodeError.message, details }
+			: { error: nodeError.message, ...details };
 	return { json, pairedItem: { item: itemIndex } };
 }
 

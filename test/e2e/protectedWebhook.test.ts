@@ -16,6 +16,7 @@ import {
 	acquireToken,
 	callApi,
 	chain,
+	graph,
 	httpWithTokenFromInput,
 	MSAL_PACKAGE,
 	type WorkflowNode,
@@ -26,6 +27,70 @@ function forge(token: string): string {
 	const body = `${header}.${payload}`;
 	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 	return `${body}.${sign('sha256', Buffer.from(body), privateKey).toString('base64url')}`;
+}
+
+/**
+ * n8n's own Webhook (Respond: Using 'Respond to Webhook' Node) → Validate Token → Get Token On
+ * Behalf Of → the downstream API → Respond to Webhook. Both MSAL nodes send failures to their
+ * error output, where a second Respond to Webhook answers with the status and WWW-Authenticate
+ * their details carry: how a refused token or an On Behalf Of challenge reaches the caller.
+ */
+function validateThenAnswer(
+	credential: { id: string; name: string },
+	downstream: { scope: string; url: string },
+): object {
+	const respond = (name: string, options: Record<string, unknown>, body: string): WorkflowNode => ({
+		name,
+		type: 'n8n-nodes-base.respondToWebhook',
+		typeVersion: 1.1,
+		parameters: { respondWith: 'json', responseBody: body, options },
+	});
+	return graph(
+		'validate-then-answer',
+		[
+			{
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				webhookId: randomUUID(),
+				parameters: { httpMethod: 'POST', path: 'orders-validate', responseMode: 'responseNode', options: {} },
+			} as WorkflowNode,
+			{
+				...acquireToken(
+					credential,
+					{ operation: 'validateToken', requiredScopes: 'access_as_user', validationOptions: { includeToken: true } },
+					'Validate Token',
+				),
+				onError: 'continueErrorOutput',
+			},
+			{
+				...acquireToken(
+					credential,
+					{ tokenFor: 'onBehalfOf', userAssertion: '={{ $json.token }}', scopes: downstream.scope },
+					'On Behalf Of',
+				),
+				onError: 'continueErrorOutput',
+			},
+			httpWithTokenFromInput(downstream.url, 'Downstream API'),
+			respond('Answer', {}, '={{ JSON.stringify($json) }}'),
+			respond(
+				'Refuse',
+				{
+					responseCode: '={{ $json.details.statusCode }}',
+					responseHeaders: { entries: [{ name: 'WWW-Authenticate', value: '={{ $json.details.wwwAuthenticate }}' }] },
+				},
+				'={{ JSON.stringify({ error: $json.error }) }}',
+			),
+		],
+		[
+			['Webhook', 'Validate Token'],
+			['Validate Token', 'On Behalf Of'],
+			['Validate Token', 'Refuse', 1],
+			['On Behalf Of', 'Downstream API'],
+			['On Behalf Of', 'Refuse', 1],
+			['Downstream API', 'Answer'],
+		],
+	);
 }
 
 describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
@@ -88,13 +153,21 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 				url: `${rig.api.baseUrl}/me`,
 			}),
 		]);
-		const [workflowId, callApiWorkflowId] = await n8n.importWorkflows([workflow, withCallApi]);
+		const [workflowId, callApiWorkflowId, validateWorkflowId] = await n8n.importWorkflows([
+			workflow,
+			withCallApi,
+			validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }),
+		]);
 		await n8n.publishWorkflow(workflowId);
 		await n8n.publishWorkflow(callApiWorkflowId);
+		await n8n.publishWorkflow(validateWorkflowId);
 		await n8n.startServer({ port });
 		alice = await userToken(rig, rig.n8nApi.scope);
 		// n8n activates published workflows after it reports ready: wait until both paths answer.
-		for (const url of [webhookUrl, webhookUrl.replace(/orders$/, 'orders-call-api')]) {
+		for (const url of [
+			webhookUrl,
+			...['orders-call-api', 'orders-validate'].map((p) => webhookUrl.replace(/orders$/, p)),
+		]) {
 			const deadline = Date.now() + 60_000;
 			while ((await fetch(url, { method: 'POST' })).status === 404 && Date.now() < deadline)
 				await new Promise((done) => setTimeout(done, 250));
@@ -191,5 +264,66 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 		const app = await call(await appToken(rig, rig.n8nApi.resource));
 		expect(app.status).toBe(403);
 		expect(app.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+	});
+
+	describe("Validate Token with n8n's Webhook and Respond to Webhook", () => {
+		const send = (token?: string) =>
+			fetch(webhookUrl.replace(/orders$/, 'orders-validate'), {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+				body: '{}',
+			});
+
+		it('a valid caller token: the downstream API sees the caller, the answer is 200', async () => {
+			const caller = await userToken(rig, rig.n8nApi.scope);
+			await rig.reset();
+			await rig.resetApi();
+			const response = await send(caller);
+			expect(response.status).toBe(200);
+			expect(await response.json()).toMatchObject({ oid: rig.users[0].oid, azp: rig.n8nApi.clientId });
+			expect((await rig.apiRequests()).length).toBe(1);
+			expect((await rig.stats()).tokenRequests.map((r) => r.grant)).toEqual([
+				'urn:ietf:params:oauth:grant-type:jwt-bearer',
+			]);
+		});
+
+		it('a forged or missing token: 401 with WWW-Authenticate from the error output, nothing sent on', async () => {
+			await rig.reset();
+			await rig.resetApi();
+			const forged = await send(forge(alice));
+			expect(forged.status).toBe(401);
+			expect(forged.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token".*signature is invalid/);
+			expect(JSON.stringify(await forged.json())).not.toContain(alice.split('.')[2]);
+			const missing = await send();
+			expect(missing.status).toBe(401);
+			expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+			expect(await rig.apiRequests()).toHaveLength(0);
+			expect((await rig.stats()).tokenRequests).toHaveLength(0);
+		});
+
+		it('an app token without the scope: 403 insufficient_scope', async () => {
+			const response = await send(await appToken(rig, rig.n8nApi.resource));
+			expect(response.status).toBe(403);
+			expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+		});
+
+		it('On Behalf Of needs the caller to sign in again: the caller gets the claims challenge', async () => {
+			const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+			const carol = await userToken(rig, rig.n8nApi.scope, rig.users[1].username);
+			await rig.resetApi();
+			await rig.failNextTokenRequest({
+				error: 'interaction_required',
+				error_codes: [50076],
+				error_description: 'AADSTS50076: you must use multi-factor authentication.',
+				claims,
+				suberror: 'basic_action',
+			});
+			const response = await send(carol);
+			expect(response.status).toBe(401);
+			const challenge = response.headers.get('www-authenticate') ?? '';
+			expect(challenge).toContain('error="insufficient_claims"');
+			expect(challenge).toContain(`claims="${Buffer.from(claims).toString('base64')}"`);
+			expect(await rig.apiRequests()).toHaveLength(0);
+		});
 	});
 });

@@ -13,9 +13,7 @@ export async function execute(context: IExecuteFunctions): Promise<INodeExecutio
 			const token = await onBehalfOfToken(context, itemIndex, request.scopes, request);
 			output.push({ json: tokenOutput(token), pairedItem: { item: itemIndex } });
 		} catch (error) {
-			const item = failedItem(context, error, itemIndex);
-			item.json = { ...item.json, ...onBehalfOfFailure(error) };
-			output.push(item);
+			output.push(failedItem(context, error, itemIndex, onBehalfOfFailure(error)));
 		}
 	}
 	return [output];

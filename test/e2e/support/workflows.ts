@@ -6,6 +6,7 @@ export interface WorkflowNode {
 	parameters: Record<string, unknown>;
 	credentials?: Record<string, { id: string; name: string }>;
 	continueOnFail?: boolean;
+	onError?: 'continueRegularOutput' | 'continueErrorOutput' | 'stopWorkflow';
 }
 
 export const MSAL_PACKAGE = 'n8n-nodes-msal';
@@ -121,11 +122,13 @@ export function jsonItems(objects: object[], name = 'Items'): WorkflowNode {
 }
 
 /** A workflow with explicit edges [from, to] (output 0 → input 0), for fan-out. */
-export function graph(name: string, nodes: WorkflowNode[], edges: Array<[string, string]>): object {
+/** Edges are [from, to] or [from, to, output of `from`] (1: the error output of "On Error: Continue (using error output)"). */
+export function graph(name: string, nodes: WorkflowNode[], edges: Array<[string, string, number?]>): object {
 	const connections: Record<string, { main: Array<Array<{ node: string; type: string; index: number }>> }> = {};
-	for (const [from, to] of edges) {
-		const main = (connections[from] ??= { main: [[]] }).main;
-		main[0].push({ node: to, type: 'main', index: 0 });
+	for (const [from, to, output = 0] of edges) {
+		const main = (connections[from] ??= { main: [] }).main;
+		while (main.length <= output) main.push([]);
+		main[output].push({ node: to, type: 'main', index: 0 });
 	}
 	return {
 		name,

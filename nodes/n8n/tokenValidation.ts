@@ -1,0 +1,104 @@
+import type { ICredentialDataDecryptedObject, INodeProperties } from 'n8n-workflow';
+import { resolveAuthority, validateClientId } from '../core/authority';
+import type { TokenValidationSettings } from '../core/entraApi/validateToken';
+import { appSettingsFrom } from './credentialFields';
+
+/** The parameters that shape validation (Protected Webhook Trigger, Validate Token), as read from n8n. */
+export interface ValidationParameters {
+	requiredScopes: string;
+	requiredRoles: string;
+	audiences?: string;
+	allowedTenants?: string;
+	clockSkewSeconds?: number;
+}
+
+const list = (value: string | undefined): string[] =>
+	(value ?? '')
+		.split(/[\s,]+/)
+		.map((item) => item.trim())
+		.filter(Boolean);
+
+/**
+ * The API's app registration (the client-credentials credential) and the node's parameters →
+ * the authority whose keys sign the tokens, and what to check. A multi-tenant API may name
+ * `organizations` or `common` as tenant for validation.
+ */
+export function validationFrom(
+	credential: ICredentialDataDecryptedObject,
+	parameters: ValidationParameters,
+): { authority: string; settings: TokenValidationSettings } {
+	const app = appSettingsFrom(credential);
+	const { authority } = resolveAuthority(app, ['organizations', 'common']);
+	return {
+		authority,
+		settings: {
+			clientId: validateClientId(app.clientId, app.cloud !== 'custom'),
+			audiences: list(parameters.audiences),
+			allowedTenants: list(parameters.allowedTenants),
+			requiredScopes: list(parameters.requiredScopes),
+			requiredRoles: list(parameters.requiredRoles),
+			clockSkewSeconds: parameters.clockSkewSeconds ?? 60,
+			cloud: app.cloud,
+		},
+	};
+}
+
+/** What the caller's token must carry: the same fields in the trigger and in Validate Token. */
+export const permissionProperties: INodeProperties[] = [
+	{
+		displayName: 'Required Scopes',
+		name: 'requiredScopes',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. access_as_user',
+		description:
+			"A person's token must carry at least one of these delegated permissions (scp), separated by spaces or commas",
+	},
+	{
+		displayName: 'Required App Roles',
+		name: 'requiredRoles',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. Orders.Write.All',
+		description:
+			"An app's token must carry at least one of these app roles (roles). Empty with Required Scopes empty: any valid token for this API is accepted.",
+	},
+];
+
+/** The validation options shared by the trigger and Validate Token (each adds its own). */
+export const validationOptions: INodeProperties[] = [
+	{
+		displayName: 'Allowed Tenants',
+		name: 'allowedTenants',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47, *',
+		description:
+			"Multi-tenant APIs: tenant IDs whose users and apps may call, besides the credential's tenant (* for any)",
+	},
+	{
+		displayName: 'Audiences',
+		name: 'audiences',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. api://contoso-n8n',
+		description:
+			'Accepted token audiences besides the client ID and api://&lt;client ID&gt;, e.g. a custom Application ID URI',
+	},
+	{
+		displayName: 'Clock Skew (Seconds)',
+		name: 'clockSkewSeconds',
+		type: 'number',
+		default: 60,
+		typeOptions: { minValue: 0, maxValue: 600 },
+		description: 'Tolerance for the token lifetime checks',
+	},
+	{
+		displayName: 'Include Token',
+		name: 'includeToken',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to output the caller\'s token (field "token"), e.g. for an On Behalf Of call. It then appears in the execution data.',
+	},
+];
