@@ -183,7 +183,7 @@ async function sendRequests(
 			});
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
-			const item = failedItem(context, error, itemIndex);
+			const item = failedItem(context, settings.kind.explainApiError?.(error) ?? error, itemIndex);
 			item.json = { ...item.json, ...onBehalfOfFailure(error) };
 			results[itemIndex] = [item];
 		}
@@ -219,7 +219,7 @@ async function sendRequests(
 				if ('error' in outcome) throw outcome.error;
 				results[request.itemIndex] = await toOutputItems(context, request.itemIndex, request.output, outcome.response);
 			} catch (error) {
-				const item = failedItem(context, error, request.itemIndex);
+				const item = failedItem(context, settings.kind.explainApiError?.(error) ?? error, request.itemIndex);
 				item.json = { ...item.json, ...onBehalfOfFailure(error) };
 				results[request.itemIndex] = [item];
 			}
