@@ -40,8 +40,6 @@ const directAgent = processWide(
  */
 export class ManagedIdentityEndpointClient implements INetworkModule {
 	lastFailure: EndpointFailure | undefined;
-	/** Requests sent, for the credential test and diagnostics. */
-	requestCount = 0;
 
 	constructor(private readonly timeoutMs = REQUEST_TIMEOUT_MS) {}
 
@@ -56,7 +54,6 @@ export class ManagedIdentityEndpointClient implements INetworkModule {
 	private async send<T>(url: string, method: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
 		const target = new URL(url);
 		const host = target.host;
-		this.requestCount += 1;
 		let response: Awaited<ReturnType<typeof undiciFetch>>;
 		try {
 			response = await undiciFetch(target, {

@@ -62,39 +62,38 @@ function managedIdentityIdParams(settings: ManagedIdentitySettings): ManagedIden
 	return { [spec.param]: id };
 }
 
-interface IdentityApp {
-	app: ManagedIdentityApplication;
-	network: ManagedIdentityEndpointClient;
-	/** One acquisition at a time: items waiting behind the first one find its token in MSAL's cache. */
-	queue: SerialQueue;
-}
-
 /**
- * One MSAL application per identity and process. MSAL keeps managed identity tokens in one
- * process-wide in-memory cache (a static of ManagedIdentityApplication), keyed by identity and
- * resource; keeping the application also keeps its network client's diagnostics.
+ * MSAL keeps one managed identity source per process (a static of its ManagedIdentityClient),
+ * built with the network client of the first application that sends a request, and one
+ * in-memory token cache (a static of ManagedIdentityApplication), keyed by identity and resource.
+ * So: one network client for every identity, and one acquisition at a time, which keeps the
+ * client's `lastFailure` that of the acquisition that reads it, and lets items waiting behind the
+ * first one find its token in MSAL's cache instead of asking the endpoint again.
  */
-const apps = processWide('managedIdentityApps', () => new Map<string, IdentityApp>());
+const shared = processWide('managedIdentity', () => ({
+	network: new ManagedIdentityEndpointClient(),
+	queue: new SerialQueue(),
+	/** One MSAL application per identity. */
+	apps: new Map<string, ManagedIdentityApplication>(),
+}));
 
-function appFor(settings: ManagedIdentitySettings): IdentityApp {
+function appFor(settings: ManagedIdentitySettings): ManagedIdentityApplication {
 	const idParams = managedIdentityIdParams(settings);
 	const key = JSON.stringify(idParams ?? 'system');
-	let entry = apps.get(key);
-	if (!entry) {
-		const network = new ManagedIdentityEndpointClient();
-		const app = new ManagedIdentityApplication({
+	let app = shared.apps.get(key);
+	if (!app) {
+		app = new ManagedIdentityApplication({
 			managedIdentityIdParams: idParams,
-			system: { networkClient: network, loggerOptions: msalLoggerOptions },
+			system: { networkClient: shared.network, loggerOptions: msalLoggerOptions },
 		});
-		entry = { app, network, queue: new SerialQueue() };
-		apps.set(key, entry);
+		shared.apps.set(key, app);
 	}
-	return entry;
+	return app;
 }
 
 /** The source MSAL detects on this host (from the process environment), as a person calls it. */
 export function detectedSource(settings: ManagedIdentitySettings): string {
-	return describeSource(appFor(settings).app.getManagedIdentitySource()).name;
+	return describeSource(appFor(settings).getManagedIdentitySource()).name;
 }
 
 /**
@@ -106,7 +105,8 @@ export async function acquireManagedIdentityToken(
 	settings: ManagedIdentitySettings,
 	request: TokenRequest,
 ): Promise<TokenOutcome> {
-	const { app, network, queue } = appFor(settings);
+	const app = appFor(settings);
+	const { network, queue } = shared;
 	const scopes = normalizeAppScopes(
 		request.scopes ?? settings.scopes,
 		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
