@@ -139,7 +139,10 @@ export function translateManagedIdentityError(
 	const userAssigned = settings.identityType !== 'system';
 	const idField = identityIdField(settings.identityType);
 	const errorCode = (error as { errorCode?: unknown })?.errorCode;
-	if (failure?.status === undefined) {
+	// Azure's IMDS answers 400 for an identity it does not have; a bare 404 there is another
+	// cloud's metadata service (or none), after MSAL's retries.
+	const notAzureImds = msalSource === 'DefaultToImds' && failure?.status === 404 && failure.code === undefined;
+	if (failure?.status === undefined || notAzureImds) {
 		if (msalSource === 'DefaultToImds') {
 			return new IdentityProviderUnreachableError(
 				`No managed identity found on this host. Looked for: ${whatWasLookedFor()}.${failure ? ` IMDS: ${failure.description}` : ''}`,
