@@ -1,6 +1,6 @@
 /* eslint-disable n8n-nodes-base/node-filename-against-convention -- the description beside its node, as in n8n's Outlook v2 node */
 import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
-import { credentialDescriptions } from '../n8n/credentialKinds';
+import { APP_KIND_NAMES, credentialDescriptions } from '../n8n/credentialKinds';
 import { authenticationProperty } from '../n8n/nodeProperties';
 import * as getToken from './operations/getToken.operation';
 import * as signOut from './operations/signOut.operation';
@@ -61,7 +61,7 @@ export const description: INodeTypeDescription = {
 			name: 'appOnlyNotice',
 			type: 'notice',
 			default: '',
-			displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: ['clientCredentials'] } },
+			displayOptions: { show: { operation: ['listAccounts', 'signOut'], authentication: APP_KIND_NAMES } },
 		},
 		{
 			displayName:

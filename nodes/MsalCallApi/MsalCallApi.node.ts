@@ -183,7 +183,9 @@ async function sendRequests(
 			});
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
-			results[itemIndex] = [failedItem(context, error, itemIndex, onBehalfOfFailure(error))];
+			results[itemIndex] = [
+				failedItem(context, settings.kind.explainApiError?.(error) ?? error, itemIndex, onBehalfOfFailure(error)),
+			];
 		}
 	};
 	const options = context.getNodeParameter('options', 0, {}) as CallApiOptions;
@@ -217,7 +219,14 @@ async function sendRequests(
 				if ('error' in outcome) throw outcome.error;
 				results[request.itemIndex] = await toOutputItems(context, request.itemIndex, request.output, outcome.response);
 			} catch (error) {
-				results[request.itemIndex] = [failedItem(context, error, request.itemIndex, onBehalfOfFailure(error))];
+				results[request.itemIndex] = [
+					failedItem(
+						context,
+						settings.kind.explainApiError?.(error) ?? error,
+						request.itemIndex,
+						onBehalfOfFailure(error),
+					),
+				];
 			}
 		}
 	});

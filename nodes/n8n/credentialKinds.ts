@@ -10,10 +10,12 @@ import type { Acquirer } from './credentialStore';
 import {
 	CLIENT_CREDENTIALS_CREDENTIAL_TYPE,
 	DEVICE_CODE_CREDENTIAL_TYPE,
+	MANAGED_IDENTITY_CREDENTIAL_TYPE,
 	PUBLIC_CLIENT_CREDENTIAL_TYPE,
 } from './credentialTypes';
 import type { DelegatedAppFrom } from './delegatedAdapter';
 import { deviceCodeAcquirer, deviceCodeAppFrom, deviceCodeTest } from './deviceCodeAdapter';
+import { explainManagedIdentityApiError, managedIdentityAcquirer, managedIdentityTest } from './managedIdentityAdapter';
 import { publicClientAcquirer, publicClientAppFrom, publicClientTest } from './publicClientAdapter';
 
 type CredentialTest = (
@@ -31,6 +33,8 @@ interface KindBase {
 	testedBy: string;
 	/** The Authentication parameter's option. */
 	option: INodePropertyOptions;
+	/** Says an API's error answer in this kind's terms (e.g. who lacks a permission), when it has its own. */
+	explainApiError?: (error: unknown) => unknown;
 }
 
 /** App tokens: the app acts as itself, one "<resource>/.default" scope. */
@@ -87,6 +91,19 @@ export const CREDENTIAL_KINDS = {
 				'The app acts for a person who signed in once in the browser (or, deprecated, with username and password)',
 		},
 	},
+	managedIdentity: {
+		credentialType: MANAGED_IDENTITY_CREDENTIAL_TYPE,
+		tokens: 'app',
+		acquire: managedIdentityAcquirer,
+		test: managedIdentityTest,
+		testedBy: 'msalManagedIdentityTest',
+		explainApiError: explainManagedIdentityApiError,
+		option: {
+			name: 'Managed Identity (App Only, on Azure)',
+			value: 'managedIdentity',
+			description: "The Azure host's managed identity: no secret at all",
+		},
+	},
 } as const satisfies Record<string, CredentialKind>;
 
 export type CredentialKindName = keyof typeof CREDENTIAL_KINDS;
@@ -96,6 +113,9 @@ const KIND_NAMES = Object.keys(CREDENTIAL_KINDS) as CredentialKindName[];
 export function credentialKindNamed(name: string): CredentialKind {
 	return name in CREDENTIAL_KINDS ? CREDENTIAL_KINDS[name as CredentialKindName] : CREDENTIAL_KINDS.clientCredentials;
 }
+
+/** Names of the kinds whose tokens are the app's own (one "<resource>/.default" scope). */
+export const APP_KIND_NAMES = KIND_NAMES.filter((name) => CREDENTIAL_KINDS[name].tokens === 'app');
 
 /** Names of the kinds that act for a person. */
 export const DELEGATED_KIND_NAMES = KIND_NAMES.filter((name) => CREDENTIAL_KINDS[name].tokens === 'delegated');

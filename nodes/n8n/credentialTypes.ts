@@ -2,3 +2,4 @@
 export const CLIENT_CREDENTIALS_CREDENTIAL_TYPE = 'msalClientCredentialsApi';
 export const DEVICE_CODE_CREDENTIAL_TYPE = 'msalDeviceCodeApi';
 export const PUBLIC_CLIENT_CREDENTIAL_TYPE = 'msalPublicClientApi';
+export const MANAGED_IDENTITY_CREDENTIAL_TYPE = 'msalManagedIdentityApi';

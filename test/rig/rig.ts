@@ -45,6 +45,33 @@ export interface RigUser {
 	oid: string;
 }
 
+export interface RigManagedIdentity {
+	name: string;
+	clientId: string;
+	objectId: string;
+	resourceId: string;
+	roles: string[];
+}
+
+/** The rig's managed identity endpoints (test/rig/managed-identity.mjs). */
+export interface RigManagedIdentityJson {
+	appService: { endpoint: string; header: string; env: Record<string, string> };
+	imds: { authorityHost: string; env: Record<string, string> };
+	identities: { system: RigManagedIdentity; user: RigManagedIdentity; noAccess: RigManagedIdentity };
+	adminUrl: string;
+	/** A marker in every error body of the endpoints, which no error of the package may repeat. */
+	neverQuoted: string;
+}
+
+export interface ManagedIdentityRequestRecord {
+	source: 'appService' | 'imds';
+	method: string;
+	path: string;
+	query: Record<string, string>;
+	status?: number;
+	identity?: string;
+}
+
 export interface RigJson {
 	authority: string;
 	authorityHost: string;
@@ -65,6 +92,7 @@ export interface RigJson {
 	n8nApi: { resource: string; clientId: string; scope: string };
 	clients: RigClients;
 	users: RigUser[];
+	managedIdentity: RigManagedIdentityJson;
 	pid: number;
 }
 
@@ -146,6 +174,10 @@ export interface Rig extends RigJson {
 	 * With `login_hint=<user>` in the URL the rig signs in without the form.
 	 */
 	signIn(authorizeUrl: string, user?: { username: string; password: string }): Promise<URL>;
+	/** Requests the managed identity endpoints received since their last reset. */
+	managedIdentityRequests(): Promise<ManagedIdentityRequestRecord[]>;
+	resetManagedIdentity(): Promise<void>;
+	managedIdentitySettings(changes: { systemAssigned?: boolean; accessTokenTtlSeconds?: number }): Promise<void>;
 	/** Environment for child processes (n8n) that must trust the rig. */
 	childEnv(): Record<string, string>;
 	stop(): Promise<void>;
@@ -240,6 +272,13 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 			await admin(apiUrl('/latency'), { ms });
 		},
 		signIn: (authorizeUrl, user) => scriptedSignIn(json!.authorityHost, authorizeUrl, user),
+		managedIdentityRequests: () => admin<ManagedIdentityRequestRecord[]>(`${json!.managedIdentity.adminUrl}/requests`),
+		resetManagedIdentity: async () => {
+			await admin(`${json!.managedIdentity.adminUrl}/reset`, {});
+		},
+		managedIdentitySettings: async (changes) => {
+			await admin(`${json!.managedIdentity.adminUrl}/settings`, changes);
+		},
 		childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
 		stop: async () => {
 			if (!child || child.exitCode !== null) return;

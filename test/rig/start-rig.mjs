@@ -46,6 +46,7 @@ const { createIdentityProvider } = await import('./identity-provider.mjs');
 const { createProtectedApi } = await import('./protected-api.mjs');
 const { createRigAdmin } = await import('./rig-admin.mjs');
 const { createRigState } = await import('./rig-state.mjs');
+const { createManagedIdentityEndpoints } = await import('./managed-identity.mjs');
 const { sendJson } = await import('./http-util.mjs');
 
 const TENANT = 'tenant1';
@@ -174,6 +175,13 @@ const api = createProtectedApi({
 	authorizeEndpoint: idp.authorizeEndpoint,
 });
 
+const managedIdentity = await createManagedIdentityEndpoints({
+	issuer: idp.issuer,
+	tenantId: TENANT_ID,
+	signingJwk: signing.privateJwk,
+	resources: [apiOrigin],
+});
+
 const publicClient = ({ kind, publicJwk, servicePrincipalId, ...rest }) => rest;
 const rig = {
 	authority: `${origin}/${TENANT}`,
@@ -210,6 +218,7 @@ const rig = {
 		public: publicClient(clients.public),
 	},
 	users: USERS.map(({ username, password, name, oid }) => ({ username, password, name, oid })),
+	managedIdentity: managedIdentity.json,
 	pid: process.pid,
 };
 
@@ -232,6 +241,7 @@ function shutdown() {
 	apiServer.closeAllConnections?.();
 	idpServer.close();
 	apiServer.close();
+	managedIdentity.close();
 	setTimeout(() => process.exit(0), 200).unref();
 }
 process.on('SIGTERM', shutdown);

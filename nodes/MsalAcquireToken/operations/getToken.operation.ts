@@ -4,7 +4,7 @@ import { InvalidInputError } from '../../core/errors';
 import { SignInPendingError, type NodeTokenRequest } from '../../core/signIn';
 import type { TokenResult } from '../../core/tokenResult';
 import type { CredentialKind } from '../../n8n/credentialKinds';
-import { DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
+import { APP_KIND_NAMES, DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
 import { acquireThroughCredentialStore } from '../../n8n/credentialStore';
 import { failedItem, toNodeError } from '../../n8n/itemErrors';
 import { signInOptionsProperty } from '../../n8n/nodeProperties';
@@ -24,7 +24,7 @@ export const properties: INodeProperties[] = [
 		placeholder: 'e.g. https://graph.microsoft.com/.default',
 		description:
 			"Scope of the token; empty uses the credential's. App tokens take one scope: the API's resource followed by /.default, e.g. https://management.azure.com/.default.",
-		displayOptions: { show: { ...show, authentication: ['clientCredentials'] } },
+		displayOptions: { show: { ...show, authentication: APP_KIND_NAMES } },
 	},
 	{
 		displayName: 'Scopes',
