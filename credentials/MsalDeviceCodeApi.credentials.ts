@@ -10,7 +10,12 @@ import type {
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { DEVICE_CODE_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { deviceCodeAcquirer } from '../nodes/n8n/deviceCodeAdapter';
-import { accountProperty, delegatedScopesProperty, pendingSignInProperty } from './common/delegatedProperties';
+import {
+	accountProperty,
+	allowedAccountsProperty,
+	delegatedScopesProperty,
+	pendingSignInProperty,
+} from './common/delegatedProperties';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
 /**
@@ -40,6 +45,7 @@ export class MsalDeviceCodeApi implements ICredentialType {
 		),
 		clientIdProperty,
 		delegatedScopesProperty,
+		allowedAccountsProperty('with a code (the code is shown in errors, logs and prompts)'),
 		accountProperty,
 		{
 			displayName: 'When Sign-In Is Needed',

@@ -11,6 +11,7 @@ import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialSto
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import { allowedAccountsProperty } from './common/delegatedProperties';
 
 export class MsalPublicClientApi implements ICredentialType {
 	name = PUBLIC_CLIENT_CREDENTIAL_TYPE;
@@ -45,16 +46,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			description:
 				"The production URL of the 'Microsoft Sign-In (MSAL)' trigger in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
 		},
-		{
-			displayName: 'Allowed Accounts',
-			name: 'allowedAccounts',
-			type: 'string',
-			default: '',
-			required: true,
-			placeholder: 'e.g. alice@contoso.com',
-			description:
-				'Comma-separated usernames that may sign in through the link. The link is public, so sign-ins of anyone else are refused and nothing of them is stored.',
-		},
+		allowedAccountsProperty('through the link (it is public)'),
 		{
 			displayName: 'Account',
 			name: 'account',

@@ -1,3 +1,4 @@
+import { isAllowedAccount } from './allowedAccounts';
 import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { AuthError, CryptoProvider, type PublicClientApplication } from '@azure/msal-node';
@@ -212,8 +213,8 @@ export async function completeAuthCodeSignIn(
 	}
 	if (!result.account)
 		throw new SignInCallbackError('The identity provider returned no account for this sign-in.', again);
-	const allowed = (options.allowedAccounts ?? []).map((a) => a.trim().toLowerCase()).filter(Boolean);
-	if (allowed.length > 0 && !allowed.includes(result.account.username.toLowerCase())) {
+	const allowed = options.allowedAccounts ?? [];
+	if (allowed.length > 0 && !isAllowedAccount(result.account, allowed)) {
 		throw new SignInCallbackError(
 			`${result.account.username} may not sign in to this credential.`,
 			"Sign in with an account listed in the credential's Allowed Accounts, or ask its owner to add this one.",

@@ -4,6 +4,7 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
+import { parseAllowedAccounts } from '../core/allowedAccounts';
 import { cachedTokenStatus, selectAccount } from '../core/delegated';
 import { acquireDeviceCodeToken, prepareDeviceCodeApp, type DeviceCodeSettings } from '../core/deviceCode/signInFlow';
 import type { SignInMode } from '../core/signIn';
@@ -18,6 +19,7 @@ export function deviceCodeSettingsFrom(data: ICredentialDataDecryptedObject): De
 	return {
 		...delegatedSettingsFrom(data),
 		signInMode: (text(data.signInMode) || 'stop') as SignInMode,
+		allowedAccounts: parseAllowedAccounts(text(data.allowedAccounts)),
 		signInTimeoutSeconds: Number.isFinite(minutes) && minutes > 0 ? minutes * 60 : undefined,
 	};
 }

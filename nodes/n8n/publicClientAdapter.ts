@@ -1,3 +1,4 @@
+import { parseAllowedAccounts } from '../core/allowedAccounts';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialsDecrypted,
@@ -15,7 +16,6 @@ import {
 	type SignInFlow,
 } from '../core/delegated';
 import { MULTI_TENANT_ALIASES } from '../core/authority';
-import { parseScopes } from '../core/scopes';
 import { usernamePasswordSignIn } from '../core/usernamePassword';
 import { storedCacheOf, type Acquirer } from './credentialStore';
 import { delegatedSettingsFrom, type DelegatedAppFrom } from './delegatedAdapter';
@@ -46,7 +46,7 @@ export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): 
 	return {
 		...delegatedSettingsFrom(data),
 		redirectUri: text(data.redirectUri).trim(),
-		allowedAccounts: parseScopes(text(data.allowedAccounts)),
+		allowedAccounts: parseAllowedAccounts(text(data.allowedAccounts)),
 		usernamePassword: enabled ? { username, password } : undefined,
 		usernamePasswordIgnored: !enabled && (username !== '' || password !== ''),
 	};

@@ -320,6 +320,7 @@ describe('the n8n editor in Chromium', () => {
 				authorityUrl: rig.authority,
 				clientId: rig.clients.public.clientId,
 				scopes: rig.api.delegatedScopes[0],
+				allowedAccounts: rig.users[0].username,
 			});
 			const workflowId = await createWorkflow(
 				chain('Device code sign-in', [

@@ -119,12 +119,15 @@ describe('device-code credential in real n8n', () => {
 			authorityUrl: rig.authority,
 			clientId: rig.clients.public.clientId,
 			scopes: rig.api.delegatedScopes[0],
+			allowedAccounts: rig.users.map((user) => user.username).join(', '),
 		};
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['main', common],
 			['two', common],
 			['waitCancel', { ...common, signInMode: 'wait' }],
 			['waitPrompt', common],
+			// Alice alone, by object ID (which a person cannot change).
+			['guarded', { ...common, allowedAccounts: rig.users[0].oid }],
 		];
 		const ids = await n8n.importCredentials(
 			definitions.map(([name, data]) => ({ name, type: 'msalDeviceCodeApi', data })),
@@ -142,6 +145,7 @@ describe('device-code credential in real n8n', () => {
 				chain('mainForced', [manualTrigger(), acquireWithDeviceCode(cred.main, { options: { forceRefresh: true } })]),
 			],
 			['httpNode', chain('httpNode', [manualTrigger(), httpWithPredefinedDeviceCode(me, cred.main)])],
+			['guarded', chain('guarded', [manualTrigger(), acquireWithDeviceCode(cred.guarded)])],
 			[
 				'twoAlice',
 				chain('twoAlice', [
@@ -224,6 +228,31 @@ describe('device-code credential in real n8n', () => {
 			'alice@contoso.test',
 		]);
 		expect(refreshTokenOf(String(data.tokenCache))).toHaveLength(1);
+	});
+
+	it('Allowed Accounts: someone else who enters the code is refused, nothing of them is stored, and a new code follows', async () => {
+		const { code } = await expectPrompt(wf.guarded, cred.guarded);
+		await rig.approveDeviceCode(code, rig.users[1].username);
+		const refused = await n8n.execute(wf.guarded);
+		expect(refused.status).toBe('error');
+		expect(refused.error?.message).toContain(
+			`The code was used to sign in as ${rig.users[1].username}, who is not in the credential's Allowed Accounts`,
+		);
+		const next = userCodeIn(refused.error?.message);
+		expect(next).toBeTruthy();
+		expect(next).not.toBe(code);
+		const record = await stored(cred.guarded);
+		expect(record.tokenCache ?? '').toBe('');
+		expect(String(record.pendingSignIn)).toContain(next as string);
+		expect(String(record.pendingSignIn)).not.toContain(code);
+
+		await rig.approveDeviceCode(next as string, rig.users[0].username);
+		const allowed = await n8n.execute(wf.guarded);
+		expect(allowed.status).toBe('success');
+		expect(allowed.nodeOutput('Acquire Token')[0].json).toMatchObject({ account: { username: rig.users[0].username } });
+		const cache = String((await stored(cred.guarded)).tokenCache);
+		expect(cache).toContain(rig.users[0].username);
+		expect(cache).not.toContain(rig.users[1].username);
 	});
 
 	it('second run, and a run after an n8n restart: no request to the identity provider', async () => {

@@ -71,6 +71,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 					authorityUrl: rig.authority,
 					clientId: rig.clients.public.clientId,
 					scopes: rig.api.delegatedScopes[0],
+					allowedAccounts: rig.users[0].username,
 				},
 			],
 		];

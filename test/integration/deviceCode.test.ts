@@ -34,11 +34,55 @@ describe('device-code sign-in against the identity provider', () => {
 			authorityUrl: rig.authority,
 			clientId: rig.clients.public.clientId,
 			scopes: rig.api.delegatedScopes[0],
+			allowedAccounts: rig.users.map((user) => user.username.toLowerCase()),
 		};
 	});
 	afterAll(async () => {
 		await rig.settings({ deviceCodeIntervalSeconds: 1 });
 		await rig.stop();
+	});
+
+	it('Allowed Accounts empty: no code is asked for (whoever saw it could sign in), the error names the field', async () => {
+		await rig.reset();
+		const error = await acquireDeviceCodeToken({ ...settings, allowedAccounts: [] }, undefined, undefined, {}).catch(
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(SignInFailedError);
+		expect((error as Error).message).toContain("field 'Allowed Accounts'");
+		expect((await rig.stats()).requests.devicecode ?? 0).toBe(0);
+	});
+
+	it('a home account ID in Allowed Accounts admits its person; another person who redeems the code leaves no trace', async () => {
+		const first = await pendingFrom(
+			acquireDeviceCodeToken({ ...settings, allowedAccounts: ['nobody@contoso.test'] }, undefined, undefined, {}),
+		);
+		await rig.approveDeviceCode(first.prompt.userCode, 'alice@contoso.test');
+		const refused = await pendingFrom(
+			acquireDeviceCodeToken(
+				{ ...settings, allowedAccounts: ['nobody@contoso.test'] },
+				undefined,
+				first.pendingToStore,
+				{},
+			),
+		);
+		expect(refused.message).toContain("alice@contoso.test, who is not in the credential's Allowed Accounts");
+		expect(refused.prompt.userCode).not.toBe(first.prompt.userCode);
+		expect(refused.pendingToStore).not.toContain(JSON.parse(first.pendingToStore).deviceCode);
+
+		await rig.approveDeviceCode(refused.prompt.userCode, 'alice@contoso.test');
+		const signedIn = await acquireDeviceCodeToken(settings, undefined, refused.pendingToStore, {});
+		const homeAccountId = signedIn.token.account?.homeAccountId as string;
+		expect(homeAccountId).toMatch(/\./);
+		const next = await pendingFrom(acquireDeviceCodeToken(settings, undefined, undefined, {}));
+		await rig.approveDeviceCode(next.prompt.userCode, 'alice@contoso.test');
+		const byId = await acquireDeviceCodeToken(
+			{ ...settings, allowedAccounts: [homeAccountId.toLowerCase()] },
+			undefined,
+			next.pendingToStore,
+			{},
+		);
+		expect(byId.token.account?.username).toBe('alice@contoso.test');
+		expect(byId.cacheToStore).toBeDefined();
 	});
 
 	it('stop: the first call fails at once with URL, code and expiry; the next call redeems the code; then silent', async () => {

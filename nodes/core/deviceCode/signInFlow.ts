@@ -1,5 +1,6 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { AuthenticationResult, PublicClientApplication } from '@azure/msal-node';
+import { isAllowedAccount, parseAllowedAccounts } from '../allowedAccounts';
 import {
 	acquireDelegatedToken,
 	prepareDelegatedApp,
@@ -55,6 +56,8 @@ export interface DeviceCodeSettings extends DelegatedSettings {
 	signInTimeoutSeconds?: number;
 	/** Default behaviour when a sign-in is needed. */
 	signInMode?: SignInMode;
+	/** Who may sign in with a code (parseAllowedAccounts); empty: nobody may start a sign-in. */
+	allowedAccounts: string[];
 }
 
 export interface DeviceCodeOutcome extends TokenOutcome {
@@ -89,6 +92,7 @@ export async function acquireDeviceCodeToken(
 		signal: controls.signal,
 		onPrompt: controls.onPrompt,
 		account,
+		allowedAccounts: settings.allowedAccounts,
 	});
 	const outcome: DeviceCodeOutcome = await acquireDelegatedToken(prepared, settings, storedCache, request, flow);
 	// Signed in (or silent): a pending sign-in left in the credential has no use any more.
@@ -104,6 +108,7 @@ interface FlowOptions {
 	signal?: AbortSignal;
 	onPrompt?: SignInControls['onPrompt'];
 	account?: string;
+	allowedAccounts: string[];
 }
 
 /** The device-code SignInFlow for the delegated core. */
@@ -111,6 +116,14 @@ export function deviceCodeFlow(options: FlowOptions): SignInFlow {
 	let network: DeviceCodeNetwork | undefined;
 	const flow: SignInFlow = async (app, scopes, reason, claims) => {
 		if (!network) throw new Error('device-code network not set up');
+		if (options.allowedAccounts.length === 0) {
+			// The code is shown wherever the prompt goes; whoever enters it first would sign in.
+			throw new SignInFailedError(
+				"Nobody may sign in with this credential yet: its Allowed Accounts is empty (field 'Allowed Accounts').",
+				"Enter who may sign in in the credential's Allowed Accounts (usernames, object IDs or home account IDs), then run the workflow again.",
+				reason,
+			);
+		}
 		let notice: string | undefined;
 		const pending = options.pending;
 		if (pending && !claims) {
@@ -152,7 +165,7 @@ async function newSignIn(
 		},
 	});
 	const outcome = await poll;
-	if (outcome.kind === 'token') return checkAccount(outcome.result, options.account);
+	if (outcome.kind === 'token') return await checkAccount(app, outcome.result, options);
 	if (!issued) throw new Error('the identity provider returned no device code');
 	return stillPending(issued, true, options.mode, outcome, notice);
 }
@@ -177,7 +190,7 @@ async function redeem(
 		},
 	});
 	if (outcome.kind !== 'token') return stillPending(pending, false, options.mode, outcome);
-	const signedIn = checkAccount(outcome.result, options.account);
+	const signedIn = await checkAccount(app, outcome.result, options);
 	if (sameScopes(pending.scopes, scopes)) return signedIn;
 	// The refresh token just obtained serves the scopes asked for now.
 	return await app.acquireTokenSilent({ account: signedIn.account!, scopes });
@@ -208,13 +221,32 @@ function stillPending(
 	throw new SignInPendingError(prompt, serializePending(pending), fix);
 }
 
-function checkAccount(result: AuthenticationResult, wanted: string | undefined): AuthenticationResult {
-	const username = result.account?.username ?? '';
-	if (wanted && username.toLowerCase() !== wanted.toLowerCase()) {
-		throw new SignInFailedError(
-			`The code was used to sign in as ${username || 'another account'}, but the credential (or node) asks for ${wanted}.`,
+/**
+ * The person who entered the code must be allowed (and be the Account asked for). Checked before
+ * the sign-in's cache is adopted: a refused person's tokens are removed from the sign-in's
+ * application, so nothing of them is stored.
+ */
+async function checkAccount(
+	app: PublicClientApplication,
+	result: AuthenticationResult,
+	options: FlowOptions,
+): Promise<AuthenticationResult> {
+	const username = result.account?.username || 'another account';
+	const refuse = async (message: string, fix: string): Promise<never> => {
+		if (result.account) await app.getTokenCache().removeAccount(result.account);
+		throw new SignInFailedError(`${message}.`, fix, 'no-account');
+	};
+	if (!result.account || !isAllowedAccount(result.account, options.allowedAccounts)) {
+		return await refuse(
+			`The code was used to sign in as ${username}, who is not in the credential's Allowed Accounts; nothing of this sign-in was kept`,
+			"Run the workflow again for a new code and sign in with an allowed account, or add this one to the credential's Allowed Accounts.",
+		);
+	}
+	const wanted = options.account;
+	if (wanted && !isAllowedAccount(result.account, parseAllowedAccounts(wanted))) {
+		return await refuse(
+			`The code was used to sign in as ${username}, but the credential (or node) asks for ${wanted}`,
 			`Run the workflow again and sign in as ${wanted}, or change Account.`,
-			'no-account',
 		);
 	}
 	return result;
