@@ -32,6 +32,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 		...appSettingsFrom(data),
 		authentication,
 		scopes: text(data.scopes),
+		allowedTenants: text(data.allowedTenants),
 	};
 }
 
