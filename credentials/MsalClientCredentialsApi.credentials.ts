@@ -136,6 +136,15 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			description:
 				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it.',
 		},
+		{
+			displayName: 'Allowed Tenants',
+			name: 'allowedTenants',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. fabrikam.onmicrosoft.com, 72f988bf-86f1-41af-91ab-2d7cd011db47',
+			description:
+				"Customer tenants a node's Tenant Override may name (tenant IDs or verified domains, separated by commas), for a multi-tenant app consented in each. Empty: no override is accepted. * accepts any tenant.",
+		},
 		...tokenCacheProperties,
 	];
 
