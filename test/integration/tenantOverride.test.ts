@@ -79,6 +79,26 @@ describe('Tenant Override (client credentials)', () => {
 		expect(await tokenRequestsByTenant()).toEqual({ tenant1: 1, tenant2: 2, tenant3: 1 });
 	});
 
+	it('renews the token of a tenant that nears expiry, and only that one', async () => {
+		await rig.reset();
+		const allowed = settings('tenant2, tenant3');
+		await rig.setAccessTokenTtl(3600);
+		// Forced: this process's MSAL application may still hold tokens from the test above.
+		let cache = (await acquireAppToken(allowed, undefined, { tenant: 'tenant3', forceRefresh: true })).cacheToStore;
+		// tenant2's token is issued inside MSAL's 5-minute renewal window: every use renews it.
+		await rig.setAccessTokenTtl(200);
+		try {
+			cache = (await acquireAppToken(allowed, cache, { tenant: 'tenant2', forceRefresh: true })).cacheToStore ?? cache;
+			const renewed = await acquireAppToken(allowed, cache, { tenant: 'tenant2' });
+			expect(renewed.token.fromCache).toBe(false);
+			const stillCached = await acquireAppToken(allowed, renewed.cacheToStore ?? cache, { tenant: 'tenant3' });
+			expect(stillCached.token.fromCache).toBe(true);
+			expect(await tokenRequestsByTenant()).toEqual({ tenant2: 2, tenant3: 1 });
+		} finally {
+			await rig.setAccessTokenTtl(3600);
+		}
+	});
+
 	it('refuses an override with empty Allowed Tenants, or a tenant not listed, before any request', async () => {
 		await rig.reset();
 		for (const [allowedTenants, message] of [
