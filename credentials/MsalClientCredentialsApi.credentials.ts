@@ -12,6 +12,18 @@ import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialSto
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
+/** Workload Identity From Environment takes the tenant and client ID from AZURE_TENANT_ID / AZURE_CLIENT_ID. */
+function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): INodeProperties {
+	if (property.name !== 'tenant' && property.name !== 'clientId') return property;
+	return {
+		...property,
+		displayOptions: {
+			...property.displayOptions,
+			hide: { ...property.displayOptions?.hide, clientAuthentication: ['workloadIdentity'] },
+		},
+	};
+}
+
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
@@ -24,8 +36,8 @@ export class MsalClientCredentialsApi implements ICredentialType {
 	properties: INodeProperties[] = [
 		...authorityProperties(
 			'Directory (tenant) ID or a verified domain. An app acting as itself needs its tenant: common, organizations and consumers are refused.',
-		),
-		clientIdProperty,
+		).map(hiddenWithWorkloadIdentityFromEnvironment),
+		hiddenWithWorkloadIdentityFromEnvironment(clientIdProperty),
 		{
 			displayName: 'Client Authentication',
 			name: 'clientAuthentication',
@@ -38,6 +50,12 @@ export class MsalClientCredentialsApi implements ICredentialType {
 					name: 'Federated Client Assertion',
 					value: 'assertion',
 					description: 'A signed JWT from a trusted workload identity provider (workload identity federation)',
+				},
+				{
+					name: 'Workload Identity From Environment',
+					value: 'workloadIdentity',
+					description:
+						'Tenant, client ID and token file from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity)',
 				},
 			],
 		},
@@ -115,6 +133,16 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			description:
 				'Path of the federated token file, read again whenever a new token is needed. Empty: the path in the AZURE_FEDERATED_TOKEN_FILE environment variable.',
 			displayOptions: { show: { clientAuthentication: ['assertion'], assertionSource: ['tokenFile'] } },
+		},
+		{
+			displayName: 'Token File Path',
+			name: 'assertionFilePath',
+			type: 'string',
+			default: '',
+			placeholder: '/var/run/secrets/azure/tokens/azure-identity-token',
+			description:
+				'Empty (usual): the path in AZURE_FEDERATED_TOKEN_FILE. The file is read again whenever a new token is needed. Tenant and client ID come from AZURE_TENANT_ID and AZURE_CLIENT_ID; with a custom authority, its host is used with that tenant.',
+			displayOptions: { show: { clientAuthentication: ['workloadIdentity'] } },
 		},
 		{
 			displayName: 'Client Assertion',
