@@ -163,26 +163,31 @@ export async function acquireAppToken(
 		});
 		return { token: outcome.value, cacheToStore: outcome.cacheToStore, warnings: outcome.warnings };
 	} catch (error) {
-		throw inTenant(translateMsalError(error, session.failureContext()), target, prepared.clientId);
+		throw inTenant(translateMsalError(error, session.failureContext()), target, overridden, prepared.clientId);
 	}
 }
 
 // The app is not (fully) consented in this tenant: each customer tenant's administrator consents once.
 const CONSENT_CODES = new Set(['700016', '7000229', '65001']);
 
-/** Names the tenant an identity-provider error happened in, with its admin-consent link when consent is missing. */
-function inTenant(error: MsalNodeError, target: TenantAuthority, clientId: string): MsalNodeError {
+/**
+ * Names the tenant an identity-provider error happened in (a Tenant Override, or missing consent),
+ * with the admin-consent link of that tenant when consent is what is missing.
+ */
+function inTenant(error: MsalNodeError, target: TenantAuthority, overridden: boolean, clientId: string): MsalNodeError {
 	if (!(error instanceof IdentityProviderError) || !target.tenant) return error;
 	const consent = error.aadstsCode !== undefined && CONSENT_CODES.has(error.aadstsCode);
-	const named = new IdentityProviderError(
+	if (!overridden && !consent) return error;
+	return new IdentityProviderError(
 		`${error.message.replace(/\.$/, '')} (tenant ${target.tenant}).`,
-		consent
-			? `The app is not consented in tenant ${target.tenant}: an administrator of that tenant grants consent at ${adminConsentUrl(target.authority, clientId)}`
-			: error.fix,
+		!consent
+			? error.fix
+			: overridden
+				? `The app is not consented in tenant ${target.tenant}: an administrator of that tenant grants consent at ${adminConsentUrl(target.authority, clientId)}`
+				: `${error.fix} Admin consent for tenant ${target.tenant}: ${adminConsentUrl(target.authority, clientId)}`,
 		error.errorCode,
 		error.aadstsCode,
 		error.correlationId,
 		error.field,
 	);
-	return named;
 }

@@ -131,4 +131,19 @@ describe('Tenant Override (client credentials)', () => {
 			),
 		});
 	});
+
+	it.each([
+		[7000229, 'invalid_client', 'AADSTS7000229: The client application is missing service principal in the tenant.'],
+		[65001, 'invalid_grant', 'AADSTS65001: The user or administrator has not consented to use the application.'],
+	])('AADSTS%s in an override tenant names it and links its admin consent', async (code, error, description) => {
+		await rig.failNextTokenRequest({ status: 400, error, error_description: description, error_codes: [code] });
+		const failure = acquireAppToken(settings('tenant2'), undefined, { tenant: 'tenant2', forceRefresh: true });
+		await expect(failure).rejects.toMatchObject({
+			aadstsCode: String(code),
+			message: expect.stringContaining('(tenant tenant2)'),
+			fix: expect.stringContaining(
+				`The app is not consented in tenant tenant2: an administrator of that tenant grants consent at ${rig.otherTenants.tenant2.authority}/adminconsent?client_id=${rig.clients.secret.clientId}`,
+			),
+		});
+	});
 });
