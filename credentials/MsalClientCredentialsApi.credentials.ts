@@ -12,6 +12,18 @@ import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialSto
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
 
+/** Workload Identity From Environment takes the tenant and client ID from AZURE_TENANT_ID / AZURE_CLIENT_ID. */
+function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): INodeProperties {
+	if (property.name !== 'tenant' && property.name !== 'clientId') return property;
+	return {
+		...property,
+		displayOptions: {
+			...property.displayOptions,
+			hide: { ...property.displayOptions?.hide, clientAuthentication: ['workloadIdentity'] },
+		},
+	};
+}
+
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
@@ -24,8 +36,8 @@ export class MsalClientCredentialsApi implements ICredentialType {
 	properties: INodeProperties[] = [
 		...authorityProperties(
 			'Directory (tenant) ID or a verified domain. An app acting as itself needs its tenant: common, organizations and consumers are refused.',
-		),
-		clientIdProperty,
+		).map(hiddenWithWorkloadIdentityFromEnvironment),
+		hiddenWithWorkloadIdentityFromEnvironment(clientIdProperty),
 		{
 			displayName: 'Client Authentication',
 			name: 'clientAuthentication',
@@ -38,6 +50,12 @@ export class MsalClientCredentialsApi implements ICredentialType {
 					name: 'Federated Client Assertion',
 					value: 'assertion',
 					description: 'A signed JWT from a trusted workload identity provider (workload identity federation)',
+				},
+				{
+					name: 'Workload Identity From Environment',
+					value: 'workloadIdentity',
+					description:
+						'Tenant, client ID and token file from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity)',
 				},
 			],
 		},
@@ -117,6 +135,16 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			displayOptions: { show: { clientAuthentication: ['assertion'], assertionSource: ['tokenFile'] } },
 		},
 		{
+			displayName: 'Token File Path',
+			name: 'assertionFilePath',
+			type: 'string',
+			default: '',
+			placeholder: '/var/run/secrets/azure/tokens/azure-identity-token',
+			description:
+				'Empty (usual): the path in AZURE_FEDERATED_TOKEN_FILE. The file is read again whenever a new token is needed. Tenant and client ID come from AZURE_TENANT_ID and AZURE_CLIENT_ID; with a custom authority, its host is used with that tenant.',
+			displayOptions: { show: { clientAuthentication: ['workloadIdentity'] } },
+		},
+		{
 			displayName: 'Client Assertion',
 			name: 'clientAssertionToken',
 			type: 'string',
@@ -135,6 +163,15 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			required: true,
 			description:
 				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it.',
+		},
+		{
+			displayName: 'Allowed Tenants',
+			name: 'allowedTenants',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. fabrikam.onmicrosoft.com, 72f988bf-86f1-41af-91ab-2d7cd011db47',
+			description:
+				"Customer tenants a node's Tenant Override may name (tenant IDs or verified domains, separated by commas), for a multi-tenant app consented in each. Empty: no override is accepted. * accepts any tenant.",
 		},
 		...tokenCacheProperties,
 	];

@@ -25,10 +25,14 @@ import {
 import { locatorValue } from '../n8n/parameterValues';
 import { isOnBehalfOf, onBehalfOfFailure, onBehalfOfToken } from '../n8n/onBehalfOf';
 import { searchAccounts } from '../n8n/accountSearch';
+import { tenantOverrideOf } from '../n8n/tenantOverride';
+import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
 
 /** Items whose requests need the same token. */
 interface ScopeGroup {
 	scopes: string[];
+	/** Tenant Override of the group's items (client credentials), undefined for the credential's tenant. */
+	tenant?: string;
 	/** On Behalf Of: the first item of the group, whose caller's token is used. */
 	itemIndex: number;
 	tokens?: TokenSource;
@@ -104,10 +108,14 @@ function prepareItems(
 			const tokens = settings.onBehalfOf ? 'delegated' : settings.kind.tokens;
 			const request = prepareRequest(context, items[itemIndex], itemIndex, settings.credential, tokens);
 			const caller = settings.onBehalfOf ? String(context.getNodeParameter('userAssertion', itemIndex, '')) : '';
-			const key = `${scopeSetKey(request.scope.scopes)} ${caller}`;
+			const tenant =
+				settings.kind.credentialType === CLIENT_CREDENTIALS_CREDENTIAL_TYPE && !settings.onBehalfOf
+					? tenantOverrideOf(context, itemIndex)
+					: undefined;
+			const key = JSON.stringify([scopeSetKey(request.scope.scopes), caller, tenant?.toLowerCase() ?? null]);
 			let group = groups.get(key);
 			if (!group) {
-				group = { scopes: request.scope.scopes, itemIndex };
+				group = { scopes: request.scope.scopes, tenant, itemIndex };
 				groups.set(key, group);
 			}
 			prepared.push({ request, group });
@@ -134,8 +142,8 @@ async function acquireTokens(
 		}
 	}
 	if (onBehalfOf) return;
-	const acquire = async (scopes: string[], claims?: string) => {
-		const request: NodeTokenRequest = { scopes, claims, signIn: signIn.controls, account: signIn.account };
+	const acquire = async (scopes: string[], tenant: string | undefined, claims?: string) => {
+		const request: NodeTokenRequest = { scopes, claims, tenant, signIn: signIn.controls, account: signIn.account };
 		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
 		for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 		return token.accessToken;
@@ -143,8 +151,8 @@ async function acquireTokens(
 	for (const group of groups) {
 		try {
 			group.tokens = new TokenSource(
-				await acquire(group.scopes),
-				async (claims) => await acquire(group.scopes, claims),
+				await acquire(group.scopes, group.tenant),
+				async (claims) => await acquire(group.scopes, group.tenant, claims),
 			);
 		} catch (error) {
 			if (error instanceof SignInPendingError && error.prompt.mode === 'stop')

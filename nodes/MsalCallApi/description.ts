@@ -3,6 +3,7 @@ import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } 
 import { credentialDescriptions, DELEGATED_KIND_NAMES } from '../n8n/credentialKinds';
 import { authenticationProperty, signInOptionsProperty } from '../n8n/nodeProperties';
 import { onBehalfOfProperties } from '../n8n/onBehalfOf';
+import { tenantOverrideProperty } from '../n8n/tenantOverride';
 
 const nameValue = (nameExample: string, valueExample: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: `e.g. ${nameExample}` },
@@ -83,6 +84,7 @@ const properties: INodeProperties[] = [
 		description:
 			"Scope of the token. Empty: the credential's scope when the URL is on that API, else derived from the URL for Microsoft APIs (Graph, ARM, Key Vault, Storage, SharePoint, Dataverse…). App tokens take one scope: the API's resource followed by /.default, e.g. api://my-api/.default.",
 	},
+	tenantOverrideProperty({}),
 	{ ...signInOptionsProperty, displayOptions: { show: { authentication: DELEGATED_KIND_NAMES } } },
 	{
 		displayName: 'Send Query Parameters',

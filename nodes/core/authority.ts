@@ -18,9 +18,9 @@ export interface AuthoritySettings {
 	authorityUrl?: string;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A DNS name with at least one dot, e.g. contoso.onmicrosoft.com.
-const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+export const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 export const MULTI_TENANT_ALIASES = ['common', 'organizations', 'consumers'] as const;
 
 /** Tenant for a Microsoft cloud: GUID, verified domain, or (if allowed) an alias. */

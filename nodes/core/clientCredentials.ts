@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { federatedTokenFileAssertion } from './federatedTokenFile';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { ConfidentialClientApplication, type AuthenticationResult } from '@azure/msal-node';
-import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
+import { resolveAuthority, validateClientId, type AuthoritySettings, type ResolvedAuthority } from './authority';
 import { cacheOwner } from './cacheEnvelope';
 import { sessionFor, type PreparedApp } from './cacheSession';
 import { parseCertificateCredential } from './certificate';
-import { InvalidInputError } from './errors';
+import { IdentityProviderError, InvalidInputError, type MsalNodeError } from './errors';
 import { translateMsalError } from './errorTranslation';
 import { msalConfiguration } from './msalConfiguration';
 import { normalizeAppScopes } from './scopes';
+import { adminConsentUrl, tenantAuthority, type TenantAuthority } from './tenantOverride';
 import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResult';
 
 export type ClientAuthentication =
@@ -24,18 +25,21 @@ export interface ClientCredentialsSettings extends AuthoritySettings {
 	authentication: ClientAuthentication;
 	/** Default scope, e.g. https://graph.microsoft.com/.default */
 	scopes: string;
+	/** Tenants a Tenant Override may name (IDs or domains, `*` for any); empty refuses every override. */
+	allowedTenants?: string;
 }
 
-const preparedBySettings = new Map<string, PreparedApp<ConfidentialClientApplication>>();
+/** A confidential client ready to be built, with the authority a Tenant Override is derived from. */
+export type PreparedConfidentialClient = PreparedApp<ConfidentialClientApplication> & { resolved: ResolvedAuthority };
+
+const preparedBySettings = new Map<string, PreparedConfidentialClient>();
 const PREPARED_LIMIT = 200;
 
 /**
  * Validates every field and returns what is needed to build the MSAL application. Memoised:
  * every item of every execution passes through here, and parsing a certificate is not free.
  */
-export function prepareClientCredentials(
-	settings: ClientCredentialsSettings,
-): PreparedApp<ConfidentialClientApplication> {
+export function prepareClientCredentials(settings: ClientCredentialsSettings): PreparedConfidentialClient {
 	const memoKey = JSON.stringify([
 		settings.cloud,
 		settings.tenant,
@@ -52,7 +56,7 @@ export function prepareClientCredentials(
 	return prepared;
 }
 
-function validateAndPrepare(settings: ClientCredentialsSettings): PreparedApp<ConfidentialClientApplication> {
+function validateAndPrepare(settings: ClientCredentialsSettings): PreparedConfidentialClient {
 	const resolved = resolveAuthority(settings, []);
 	const clientId = validateClientId(settings.clientId, settings.cloud !== 'custom');
 	const auth = msalClientAuth(settings.authentication);
@@ -64,6 +68,7 @@ function validateAndPrepare(settings: ClientCredentialsSettings): PreparedApp<Co
 		owner: cacheOwner(resolved.authority, clientId),
 		clientId,
 		authority: resolved.authority,
+		resolved,
 		shareableAcrossRecords: true,
 		create: (networkClient, authorityMetadata) =>
 			new ConfidentialClientApplication(msalConfiguration(resolved, clientId, networkClient, authorityMetadata, auth)),
@@ -134,11 +139,21 @@ export async function acquireAppToken(
 		request.scopes ?? settings.scopes,
 		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
 	);
+	const target = tenantAuthority(
+		prepared.resolved,
+		settings.cloud === 'custom',
+		request.tenant,
+		settings.allowedTenants,
+	);
+	const overridden = target.authority !== prepared.authority;
 	const session = sessionFor(prepared, storedCache);
 	try {
 		const outcome = await session.use(storedCache, async (app) => {
+			// One application and one cache for every tenant: MSAL keys app tokens by the request
+			// authority's tenant (realm), so each tenant has its own token and its own renewal.
 			const result: AuthenticationResult | null = await app.acquireTokenByClientCredential({
 				scopes,
+				authority: overridden ? target.authority : undefined,
 				skipCache: request.forceRefresh === true,
 				claims: request.claims || undefined,
 			});
@@ -148,6 +163,31 @@ export async function acquireAppToken(
 		});
 		return { token: outcome.value, cacheToStore: outcome.cacheToStore, warnings: outcome.warnings };
 	} catch (error) {
-		throw translateMsalError(error, session.failureContext());
+		throw inTenant(translateMsalError(error, session.failureContext()), target, overridden, prepared.clientId);
 	}
+}
+
+// The app is not (fully) consented in this tenant: each customer tenant's administrator consents once.
+const CONSENT_CODES = new Set(['700016', '7000229', '65001']);
+
+/**
+ * Names the tenant an identity-provider error happened in (a Tenant Override, or missing consent),
+ * with the admin-consent link of that tenant when consent is what is missing.
+ */
+function inTenant(error: MsalNodeError, target: TenantAuthority, overridden: boolean, clientId: string): MsalNodeError {
+	if (!(error instanceof IdentityProviderError) || !target.tenant) return error;
+	const consent = error.aadstsCode !== undefined && CONSENT_CODES.has(error.aadstsCode);
+	if (!overridden && !consent) return error;
+	return new IdentityProviderError(
+		`${error.message.replace(/\.$/, '')} (tenant ${target.tenant}).`,
+		!consent
+			? error.fix
+			: overridden
+				? `The app is not consented in tenant ${target.tenant}: an administrator of that tenant grants consent at ${adminConsentUrl(target.authority, clientId)}`
+				: `${error.fix} Admin consent for tenant ${target.tenant}: ${adminConsentUrl(target.authority, clientId)}`,
+		error.errorCode,
+		error.aadstsCode,
+		error.correlationId,
+		error.field,
+	);
 }

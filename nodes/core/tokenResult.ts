@@ -8,6 +8,8 @@ export interface TokenRequest {
 	forceRefresh?: boolean;
 	/** A claims request (JSON), e.g. from a Continuous Access Evaluation challenge. */
 	claims?: string;
+	/** Client credentials only: another tenant of a multi-tenant app (checked against Allowed Tenants). */
+	tenant?: string;
 }
 
 /** A token and what a workflow may want to know about it. Never a refresh token or the cache. */

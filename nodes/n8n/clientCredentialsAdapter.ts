@@ -8,6 +8,7 @@ import { acquireAppToken, type ClientAuthentication, type ClientCredentialsSetti
 import type { Acquirer } from './credentialStore';
 import { appSettingsFrom, text } from './credentialFields';
 import { describeForCredentialTest } from './itemErrors';
+import { workloadIdentityFromEnvironment } from '../core/workloadIdentityEnvironment';
 
 /** n8n credential data → the core's plain settings (records saved by 0.1.0 use the former field names). */
 export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObject): ClientCredentialsSettings {
@@ -21,6 +22,13 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 			passphrase: text(data.privateKeyPassphrase) || undefined,
 			sendX5c: data.sendX5c === true,
 		};
+	} else if (method === 'workloadIdentity') {
+		return {
+			...workloadIdentityFromEnvironment(appSettingsFrom(data)),
+			authentication: { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath) },
+			scopes: text(data.scopes),
+			allowedTenants: text(data.allowedTenants),
+		};
 	} else if (method === 'assertion' && data.assertionSource === 'tokenFile') {
 		authentication = { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath) };
 	} else if (method === 'assertion') {
@@ -32,6 +40,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 		...appSettingsFrom(data),
 		authentication,
 		scopes: text(data.scopes),
+		allowedTenants: text(data.allowedTenants),
 	};
 }
 

@@ -80,6 +80,8 @@ export async function createIdentityProvider({
 	resources,
 	signingJwk,
 	state,
+	// A tenant where no app of the rig is consented: every token request gets AADSTS700016.
+	appsConsented = true,
 }) {
 	const issuer = `${origin}/${tenant}/v2.0`;
 	const prefix = ROUTE_PREFIX(tenant);
@@ -403,6 +405,7 @@ export async function createIdentityProvider({
 				? state.recordTokenRequest({
 						grant,
 						clientId,
+						tenant,
 						scope: body.scope,
 						claims: body.claims,
 						clientAuth,
@@ -419,7 +422,8 @@ export async function createIdentityProvider({
 			state.failNext = undefined;
 			return sendJson(res, injected);
 		}
-		if (!clientById.has(clientId)) return sendJson(res, unknownClient(clientId, tenant, correlationId));
+		if (!appsConsented || !clientById.has(clientId))
+			return sendJson(res, unknownClient(clientId, tenant, correlationId));
 		if (route === 'token' && grant) state.countGrant(grant);
 
 		const rig = {

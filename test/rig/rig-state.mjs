@@ -40,10 +40,11 @@ export function createRigState() {
 		},
 		// One entry per token-endpoint request: what MSAL sent (assertionHeader shows
 		// alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
-		recordTokenRequest({ grant, clientId, scope, claims, clientAuth, assertionHeader }) {
+		recordTokenRequest({ grant, clientId, tenant, scope, claims, clientAuth, assertionHeader }) {
 			const record = {
 				grant,
 				clientId,
+				tenant,
 				scope,
 				...(claims ? { claims } : {}),
 				clientAuth,

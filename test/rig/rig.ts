@@ -93,12 +93,23 @@ export interface RigJson {
 	clients: RigClients;
 	users: RigUser[];
 	managedIdentity: RigManagedIdentityJson;
+	/** Customer tenants of the same apps: tenant2 and tenant3 consented, "unconsented" not (AADSTS700016). */
+	otherTenants: Record<'tenant2' | 'tenant3' | 'unconsented', RigTenant>;
 	pid: number;
+}
+
+export interface RigTenant {
+	tenantId: string;
+	authority: string;
+	issuer: string;
+	appsConsented: boolean;
 }
 
 export interface TokenRequestRecord {
 	grant: string;
 	clientId?: string;
+	/** The tenant path segment the request was sent to. */
+	tenant?: string;
 	scope?: string;
 	claims?: string;
 	clientAuth: 'secret' | 'assertion' | 'none';

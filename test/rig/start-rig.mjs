@@ -167,9 +167,34 @@ const idp = await createIdentityProvider({
 	signingJwk: signing.privateJwk,
 	state,
 });
+// More customer tenants of a multi-tenant app (Tenant Override): the same apps, consented in
+// tenant2 and tenant3, and in no app's tenant "unconsented". Entra signs every tenant's tokens
+// with the same keys; each tenant has its own issuer and tid.
+const otherTenants = {};
+for (const [name, tenantId, appsConsented] of [
+	['tenant2', '8d0c2b63-1e2f-4a8b-8b54-4d2a1f7c3b22', true],
+	['tenant3', '9e1d3c74-2f3a-4b9c-9c65-5e3b2a8d4c33', true],
+	['unconsented', 'a0f2e4d5-3a4b-4cad-8d76-6f4c3b9e5d44', false],
+]) {
+	otherTenants[name] = {
+		tenantId,
+		appsConsented,
+		idp: await createIdentityProvider({
+			origin,
+			tenant: name,
+			tenantId,
+			clients,
+			users: USERS,
+			resources,
+			signingJwk: signing.privateJwk,
+			state,
+			appsConsented,
+		}),
+	};
+}
 const api = createProtectedApi({
 	origin: apiOrigin,
-	issuer: idp.issuer,
+	issuer: [idp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)],
 	resource: apiOrigin,
 	publicJwks: { keys: [signing.publicJwk] },
 	authorizeEndpoint: idp.authorizeEndpoint,
@@ -219,6 +244,12 @@ const rig = {
 	},
 	users: USERS.map(({ username, password, name, oid }) => ({ username, password, name, oid })),
 	managedIdentity: managedIdentity.json,
+	otherTenants: Object.fromEntries(
+		Object.entries(otherTenants).map(([name, t]) => [
+			name,
+			{ tenantId: t.tenantId, authority: `${origin}/${name}`, issuer: t.idp.issuer, appsConsented: t.appsConsented },
+		]),
+	),
 	pid: process.pid,
 };
 
@@ -228,7 +259,9 @@ const admin = createRigAdmin({
 	rigJson: () => rig,
 	assertionKeys: { [clients.federated.clientId]: federatedKey.privateJwk },
 });
-idpHandler = (req, res, url) => (url.pathname.startsWith('/__rig/') ? admin(req, res, url) : idp.handle(req, res, url));
+const idpOfTenant = (url) => otherTenants[url.pathname.split('/')[1]]?.idp ?? idp;
+idpHandler = (req, res, url) =>
+	url.pathname.startsWith('/__rig/') ? admin(req, res, url) : idpOfTenant(url).handle(req, res, url);
 apiHandler = api.handle;
 
 const line = JSON.stringify(rig);

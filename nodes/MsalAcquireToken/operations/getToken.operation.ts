@@ -6,11 +6,13 @@ import type { TokenResult } from '../../core/tokenResult';
 import type { CredentialKind } from '../../n8n/credentialKinds';
 import { APP_KIND_NAMES, DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
 import { acquireThroughCredentialStore } from '../../n8n/credentialStore';
+import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../../n8n/credentialTypes';
 import { failedItem, toNodeError } from '../../n8n/itemErrors';
 import { signInOptionsProperty } from '../../n8n/nodeProperties';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../../n8n/signInDelivery';
 import { locatorValue } from '../../n8n/parameterValues';
 import { onBehalfOfProperties } from '../../n8n/onBehalfOf';
+import { tenantOverrideOf, tenantOverrideProperty } from '../../n8n/tenantOverride';
 
 const show = { operation: ['getToken'] };
 
@@ -26,6 +28,7 @@ export const properties: INodeProperties[] = [
 			"Scope of the token; empty uses the credential's. App tokens take one scope: the API's resource followed by /.default, e.g. https://management.azure.com/.default.",
 		displayOptions: { show: { ...show, authentication: APP_KIND_NAMES } },
 	},
+	tenantOverrideProperty(show),
 	{
 		displayName: 'Scopes',
 		name: 'scopes',
@@ -88,6 +91,8 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 		let request: NodeTokenRequest;
 		try {
 			request = { ...readTokenRequest(context, itemIndex, delegated), signIn: signIn.controls };
+			if (kind.credentialType === CLIENT_CREDENTIALS_CREDENTIAL_TYPE)
+				request.tenant = tenantOverrideOf(context, itemIndex);
 		} catch (error) {
 			output[itemIndex] = failedItem(context, error, itemIndex);
 			continue;
@@ -97,6 +102,7 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 			request.forceRefresh ?? false,
 			request.claims ?? null,
 			request.account ?? null,
+			request.tenant?.toLowerCase() ?? null,
 		]);
 		const group = groups.get(key) ?? { request, itemIndexes: [] };
 		group.itemIndexes.push(itemIndex);
