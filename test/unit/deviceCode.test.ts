@@ -50,6 +50,16 @@ describe('device-flow errors', () => {
 		expect((translated as Error).message).toMatch(message);
 	});
 
+	it("MSAL's device_code_expired (its clock passed the code's lifetime while waiting) ends with 'run again', never another wait", () => {
+		const translated = translateDeviceCodeError(
+			new AuthError('device_code_expired', 'Device code is expired.'),
+			undefined,
+		);
+		expect(translated).toBeInstanceOf(SignInFailedError);
+		expect((translated as SignInFailedError).message).toMatch(/expired before anyone signed in/);
+		expect((translated as SignInFailedError).fix).toMatch(/^Run the workflow again for a new code/);
+	});
+
 	it.each([
 		[7000218, 'Allow public client flows'],
 		[65001, 'consent'],

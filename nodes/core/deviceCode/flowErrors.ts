@@ -18,6 +18,11 @@ const DEVICE_FLOW_ERRORS: Record<string, { message: string; fix: string }> = {
 		message: 'The sign-in code expired before anyone signed in with it (expired_token).',
 		fix: 'Run the workflow again for a new code, and enter it within its lifetime (usually 15 minutes).',
 	},
+	// MSAL's own: its clock passed the code's expires_in while polling.
+	device_code_expired: {
+		message: 'The sign-in code expired before anyone signed in with it (device_code_expired).',
+		fix: 'Run the workflow again for a new code, and enter it within its lifetime (usually 15 minutes).',
+	},
 	bad_verification_code: {
 		message: 'The identity provider does not know the saved sign-in code (bad_verification_code).',
 		fix: 'Run the workflow again for a new code.',
@@ -28,7 +33,8 @@ const DEVICE_FLOW_ERRORS: Record<string, { message: string; fix: string }> = {
 export function translateDeviceCodeError(error: unknown, pollError: PollErrorBody | undefined): unknown {
 	const code =
 		pollError?.error ??
-		(error instanceof AuthError && error.errorCode === 'post_request_failed' ? error.errorMessage : undefined);
+		(error instanceof AuthError && error.errorCode === 'post_request_failed' ? error.errorMessage : undefined) ??
+		(error instanceof AuthError && error.errorCode === 'device_code_expired' ? error.errorCode : undefined);
 	if (code && DEVICE_FLOW_ERRORS[code]) {
 		const known = DEVICE_FLOW_ERRORS[code];
 		return new SignInFailedError(known.message, known.fix, 'no-account');
