@@ -1,3 +1,4 @@
+import { boundTenantId } from '../core/delegated';
 import type { ICredentialDataDecryptedObject, IWebhookFunctions } from 'n8n-workflow';
 import {
 	beginAuthCodeSignIn,
@@ -57,6 +58,7 @@ export async function completeSignIn(
 		const pending = livePendingSignIns(credentials[PENDING_SIGN_INS_FIELD]);
 		const completed = await completeAuthCodeSignIn(publicClientAppFrom(credentials), storedCache, pending, callback, {
 			allowedAccounts: settings.allowedAccounts,
+			tenantId: boundTenantId(settings),
 		});
 		const { cacheToStore, pending: remaining, ...summary } = completed;
 		return { value: summary, cacheToStore, fieldsToStore: { [PENDING_SIGN_INS_FIELD]: JSON.stringify(remaining) } };

@@ -24,3 +24,26 @@ export function isAllowedAccount(account: AccountInfo, allowed: string[]): boole
 		.map((value) => value.toLowerCase());
 	return allowed.some((entry) => identities.includes(entry));
 }
+
+/**
+ * Why a completed sign-in must not be kept, if it must not: a second identity under a username
+ * the credential already holds (a look-alike: the first person to sign in with a username keeps
+ * it — their home account ID is what later selection by that username finds), or, for a
+ * credential bound to one tenant by its ID, a person whose token names another tenant (`tid`).
+ */
+export function identityRefusal(
+	signedIn: AccountInfo,
+	accountsInCache: AccountInfo[],
+	tenantId: string | undefined,
+): string | undefined {
+	const username = signedIn.username.toLowerCase();
+	const lookAlike = accountsInCache.find(
+		(a) => a.username.toLowerCase() === username && a.homeAccountId !== signedIn.homeAccountId,
+	);
+	if (lookAlike)
+		return `${signedIn.username} signed in as another identity (${signedIn.homeAccountId}) than the one already signed in with that username (${lookAlike.homeAccountId}); nothing of this sign-in was kept.`;
+	const tid = typeof signedIn.idTokenClaims?.tid === 'string' ? signedIn.idTokenClaims.tid : signedIn.tenantId;
+	if (tenantId && tid && tid.toLowerCase() !== tenantId.toLowerCase())
+		return `${signedIn.username} signed in through tenant ${tid}, but the credential is bound to tenant ${tenantId}; nothing of this sign-in was kept.`;
+	return undefined;
+}

@@ -1,4 +1,4 @@
-import { isAllowedAccount } from './allowedAccounts';
+import { identityRefusal, isAllowedAccount } from './allowedAccounts';
 import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { AuthError, CryptoProvider, type PublicClientApplication } from '@azure/msal-node';
@@ -173,7 +173,7 @@ export async function completeAuthCodeSignIn(
 	storedCache: string | undefined,
 	pendingSignIns: PendingSignIn[],
 	callback: AuthCodeCallback,
-	options: { allowedAccounts?: string[]; now?: number } = {},
+	options: { allowedAccounts?: string[]; tenantId?: string; now?: number } = {},
 ): Promise<CompletedSignIn> {
 	const now = options.now ?? Date.now();
 	const again = 'Open the sign-in link again and complete the sign-in in the same browser tab within 15 minutes.';
@@ -221,6 +221,14 @@ export async function completeAuthCodeSignIn(
 			'Allowed Accounts',
 		);
 	}
+	const others = (await app.getAllAccounts()).filter((a) => a.homeAccountId !== result.account?.homeAccountId);
+	const refusal = identityRefusal(result.account, others, options.tenantId);
+	if (refusal)
+		throw new SignInCallbackError(
+			refusal,
+			'Sign in with the account the credential is for, or sign the other one out first.',
+			'Allowed Accounts',
+		);
 	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
 	return {
 		token: toTokenResult(result),

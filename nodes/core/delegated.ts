@@ -6,7 +6,7 @@ import {
 	type AuthenticationResult,
 	type INetworkModule,
 } from '@azure/msal-node';
-import { resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
+import { GUID, resolveAuthority, validateClientId, type AuthoritySettings } from './authority';
 import { cacheOwner, readEnvelope } from './cacheEnvelope';
 import { sessionFor, type CacheSession, type PreparedApp } from './cacheSession';
 import { InvalidInputError, MsalNodeError } from './errors';
@@ -55,6 +55,11 @@ export type SignInFlow = ((
 ) => Promise<AuthenticationResult>) & {
 	network?: (shared: MsalNetworkClient) => INetworkModule;
 };
+
+/** The tenant a sign-in must belong to: the credential's, when it names one by ID on a Microsoft cloud. */
+export function boundTenantId(settings: AuthoritySettings): string | undefined {
+	return settings.cloud !== 'custom' && GUID.test(settings.tenant ?? '') ? settings.tenant : undefined;
+}
 
 /** The person must sign in and nothing can be done silently; `prompt` says how. */
 export class SignInRequiredError extends MsalNodeError {
@@ -116,9 +121,20 @@ export function summarizeAccount(account: AccountInfo): AccountSummary {
 export function selectAccount(accounts: AccountInfo[], wanted: string | undefined): AccountInfo | undefined {
 	const preference = (wanted ?? '').trim().toLowerCase();
 	if (preference) {
-		return accounts.find(
-			(a) => a.username.toLowerCase() === preference || a.homeAccountId.toLowerCase() === preference,
+		// IDs a person cannot change first; a username only when it names one identity.
+		const byId = accounts.find(
+			(a) => a.homeAccountId.toLowerCase() === preference || a.localAccountId.toLowerCase() === preference,
 		);
+		if (byId) return byId;
+		const byUsername = accounts.filter((a) => a.username.toLowerCase() === preference);
+		if (byUsername.length > 1) {
+			throw new InvalidInputError(
+				`${byUsername.length} signed-in identities share the username ${wanted} (${byUsername.map((a) => a.homeAccountId).join(', ')}).`,
+				'Set Account to the home account ID to act as (List Accounts shows it), and sign the other one out.',
+				'Account',
+			);
+		}
+		return byUsername[0];
 	}
 	if (accounts.length > 1) {
 		throw new InvalidInputError(
@@ -169,7 +185,13 @@ export async function acquireDelegatedToken(
 		});
 		if (silent.value)
 			return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
-		return await signInAndAdopt(session, storedCache, scopes, reason, request.claims, signIn, silent.warnings);
+		return await signInAndAdopt(
+			session,
+			storedCache,
+			{ scopes, reason, claims: request.claims },
+			signIn,
+			silent.warnings,
+		);
 	} catch (error) {
 		throw fail(error);
 	}
@@ -178,14 +200,12 @@ export async function acquireDelegatedToken(
 async function signInAndAdopt(
 	session: CacheSession<PublicClientApplication>,
 	storedCache: string | undefined,
-	scopes: string[],
-	reason: SignInReason,
-	claims: string | undefined,
+	wish: { scopes: string[]; reason: SignInReason; claims?: string },
 	signIn: SignInFlow,
 	warnings: string[],
 ): Promise<TokenOutcome> {
 	const app = session.detachedApp(storedCache, signIn.network?.(session.network));
-	const result = await signIn(app, scopes, reason, claims);
+	const result = await signIn(app, wish.scopes, wish.reason, wish.claims);
 	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
 	return { token: toTokenResult(result), cacheToStore, warnings };
 }

@@ -1,8 +1,9 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { AuthenticationResult, PublicClientApplication } from '@azure/msal-node';
-import { isAllowedAccount, parseAllowedAccounts } from '../allowedAccounts';
+import { identityRefusal, isAllowedAccount, parseAllowedAccounts } from '../allowedAccounts';
 import {
 	acquireDelegatedToken,
+	boundTenantId,
 	prepareDelegatedApp,
 	type DelegatedSettings,
 	type SignInFlow,
@@ -93,6 +94,7 @@ export async function acquireDeviceCodeToken(
 		onPrompt: controls.onPrompt,
 		account,
 		allowedAccounts: settings.allowedAccounts,
+		tenantId: boundTenantId(settings),
 	});
 	const outcome: DeviceCodeOutcome = await acquireDelegatedToken(prepared, settings, storedCache, request, flow);
 	// Signed in (or silent): a pending sign-in left in the credential has no use any more.
@@ -109,6 +111,8 @@ interface FlowOptions {
 	onPrompt?: SignInControls['onPrompt'];
 	account?: string;
 	allowedAccounts: string[];
+	/** The tenant every sign-in must belong to (a credential bound to one tenant by ID). */
+	tenantId?: string;
 }
 
 /** The device-code SignInFlow for the delegated core. */
@@ -242,6 +246,13 @@ async function checkAccount(
 			"Run the workflow again for a new code and sign in with an allowed account, or add this one to the credential's Allowed Accounts.",
 		);
 	}
+	const others = (await app.getAllAccounts()).filter((a) => a.homeAccountId !== result.account?.homeAccountId);
+	const refusal = identityRefusal(result.account, others, options.tenantId);
+	if (refusal)
+		return await refuse(
+			refusal.replace(/\.$/, ''),
+			'Run the workflow again for a new code and sign in with the account the credential is for.',
+		);
 	const wanted = options.account;
 	if (wanted && !isAllowedAccount(result.account, parseAllowedAccounts(wanted))) {
 		return await refuse(
