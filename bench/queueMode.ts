@@ -1,5 +1,5 @@
 /**
- * `npm run bench:queue` (bench/run-queue.sh packs first): throughput of Call API executions in
+ * `npm run bench:queue` (bench/run.sh packs first): throughput of Call API executions in
  * queue mode — one main, two workers, PostgreSQL and Redis (test/queue/cluster.ts) — against a
  * warm cache, beside n8n's own HTTP Request node with n8n's OAuth2 credential (client credentials
  * grant) in the same cluster and run. Each execution is one production-webhook request with one
@@ -7,24 +7,13 @@
  * alternating halves so that neither side gets the warmer machine. Token requests are counted at
  * the identity provider during the measured runs (target for ours: 0).
  */
-import { randomUUID } from 'node:crypto';
 import { startQueueCluster, type QueueCluster } from '../test/queue/cluster';
-import { callApi, graph, type WorkflowNode } from '../test/e2e/support/workflows';
+import { callApi, graph, webhook, type WorkflowNode } from '../test/e2e/support/workflows';
 import { startRig, type Rig } from '../test/rig/rig';
 import { check, fmt, FunctionalFailure } from './measure';
 
 const EXECUTIONS = 1000;
 const IN_FLIGHT = 20;
-
-function webhook(path: string): WorkflowNode & { webhookId: string } {
-	return {
-		name: 'Webhook',
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
-	};
-}
 
 /** Sends `count` webhook requests, `IN_FLIGHT` at a time; returns the milliseconds taken. */
 async function drive(baseUrl: string, path: string, count: number): Promise<number> {

@@ -6,13 +6,12 @@ import {
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
-import { signingKeysFor } from '../core/entraApi/signingKeys';
-import { bearerTokenOf, TokenRejectedError, validateAccessToken } from '../core/entraApi/validateToken';
+import { TokenRejectedError } from '../core/entraApi/validateToken';
 import { describeError, MsalNodeError } from '../core/errors';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
 import {
 	permissionProperties,
-	validationFrom,
+	validateCaller,
 	validationOptions,
 	type ValidationParameters,
 } from '../n8n/tokenValidation';
@@ -130,12 +129,13 @@ export class MsalProtectedWebhook implements INodeType {
 				allowedTenants: options.allowedTenants,
 				clockSkewSeconds: options.clockSkewSeconds,
 			};
-			const { authority, settings } = validationFrom(
+			const validated = await validateCaller(
 				await this.getCredentials(CLIENT_CREDENTIALS_CREDENTIAL_TYPE),
 				parameters,
+				req.headers.authorization,
 			);
-			token = bearerTokenOf(req.headers.authorization);
-			claims = { ...(await validateAccessToken(token, signingKeysFor(authority), settings)) };
+			token = validated.token;
+			claims = { ...validated.caller };
 		} catch (error) {
 			if (error instanceof TokenRejectedError) {
 				this.logger.warn(

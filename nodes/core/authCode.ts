@@ -221,8 +221,7 @@ export async function completeAuthCodeSignIn(
 			'Allowed Accounts',
 		);
 	}
-	const others = (await app.getAllAccounts()).filter((a) => a.homeAccountId !== result.account?.homeAccountId);
-	const refusal = identityRefusal(result.account, others, options.tenantId);
+	const refusal = identityRefusal(result.account, await app.getAllAccounts(), options.tenantId);
 	if (refusal)
 		throw new SignInCallbackError(
 			refusal,

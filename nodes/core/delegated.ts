@@ -185,13 +185,7 @@ export async function acquireDelegatedToken(
 		});
 		if (silent.value)
 			return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
-		return await signInAndAdopt(
-			session,
-			storedCache,
-			{ scopes, reason, claims: request.claims },
-			signIn,
-			silent.warnings,
-		);
+		return await signInAndAdopt(session, storedCache, scopes, reason, request.claims, signIn, silent.warnings);
 	} catch (error) {
 		throw fail(error);
 	}
@@ -200,12 +194,14 @@ export async function acquireDelegatedToken(
 async function signInAndAdopt(
 	session: CacheSession<PublicClientApplication>,
 	storedCache: string | undefined,
-	wish: { scopes: string[]; reason: SignInReason; claims?: string },
+	scopes: string[],
+	reason: SignInReason,
+	claims: string | undefined,
 	signIn: SignInFlow,
 	warnings: string[],
 ): Promise<TokenOutcome> {
 	const app = session.detachedApp(storedCache, signIn.network?.(session.network));
-	const result = await signIn(app, wish.scopes, wish.reason, wish.claims);
+	const result = await signIn(app, scopes, reason, claims);
 	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
 	return { token: toTokenResult(result), cacheToStore, warnings };
 }

@@ -1,6 +1,12 @@
 import type { ICredentialDataDecryptedObject, INodeProperties } from 'n8n-workflow';
 import { resolveAuthority, validateClientId } from '../core/authority';
-import type { TokenValidationSettings } from '../core/entraApi/validateToken';
+import { signingKeysFor } from '../core/entraApi/signingKeys';
+import {
+	bearerTokenOf,
+	validateAccessToken,
+	type CallerClaims,
+	type TokenValidationSettings,
+} from '../core/entraApi/validateToken';
 import { appSettingsFrom } from './credentialFields';
 
 /** The parameters that shape validation (Protected Webhook Trigger, Validate Token), as read from n8n. */
@@ -41,6 +47,20 @@ export function validationFrom(
 			cloud: app.cloud,
 		},
 	};
+}
+
+/**
+ * The caller's token, from an `Authorization` header or bare, validated for the API whose app
+ * registration the credential holds (Protected Webhook Trigger and Validate Token alike).
+ */
+export async function validateCaller(
+	credential: ICredentialDataDecryptedObject,
+	parameters: ValidationParameters,
+	authorization: string | undefined,
+): Promise<{ token: string; caller: CallerClaims }> {
+	const { authority, settings } = validationFrom(credential, parameters);
+	const token = bearerTokenOf(authorization);
+	return { token, caller: await validateAccessToken(token, signingKeysFor(authority), settings) };
 }
 
 /** What the caller's token must carry: the same fields in the trigger and in Validate Token. */

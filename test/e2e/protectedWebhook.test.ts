@@ -19,6 +19,7 @@ import {
 	graph,
 	httpWithTokenFromInput,
 	MSAL_PACKAGE,
+	webhook,
 	type WorkflowNode,
 } from './support/workflows';
 
@@ -48,13 +49,7 @@ function validateThenAnswer(
 	return graph(
 		'validate-then-answer',
 		[
-			{
-				name: 'Webhook',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				webhookId: randomUUID(),
-				parameters: { httpMethod: 'POST', path: 'orders-validate', responseMode: 'responseNode', options: {} },
-			} as WorkflowNode,
+			webhook('orders-validate', 'responseNode'),
 			{
 				...acquireToken(
 					credential,

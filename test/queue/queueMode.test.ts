@@ -5,24 +5,13 @@
  * webhook, many at once, so both workers run them concurrently. One cluster serves every
  * scenario of this file; each scenario has its own credential.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
-import { acquireToken, graph, type WorkflowNode } from '../e2e/support/workflows';
+import { acquireToken, graph, webhook } from '../e2e/support/workflows';
 import { startQueueCluster, type QueueCluster } from './cluster';
 
 type Ref = { id: string; name: string };
-
-function webhook(path: string): WorkflowNode & { webhookId: string } {
-	return {
-		name: 'Webhook',
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		webhookId: randomUUID(),
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
-	};
-}
 
 /** Posts `count` requests at once to a production webhook; returns the HTTP statuses. */
 async function fire(baseUrl: string, path: string, count: number): Promise<number[]> {

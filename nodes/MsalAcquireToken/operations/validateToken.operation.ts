@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { signingKeysFor } from '../../core/entraApi/signingKeys';
-import { bearerTokenOf, TokenRejectedError, validateAccessToken } from '../../core/entraApi/validateToken';
+import { TokenRejectedError } from '../../core/entraApi/validateToken';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../../n8n/credentialTypes';
 import { failedItem } from '../../n8n/itemErrors';
-import { permissionProperties, validationFrom, validationOptions } from '../../n8n/tokenValidation';
+import { permissionProperties, validateCaller, validationOptions } from '../../n8n/tokenValidation';
 
 const show = { operation: ['validateToken'], authentication: ['clientCredentials'] };
 
@@ -49,16 +48,15 @@ export async function execute(context: IExecuteFunctions): Promise<INodeExecutio
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const options = context.getNodeParameter('validationOptions', itemIndex, {}) as ValidationOptionValues;
-			const { authority, settings } = validationFrom(
+			const { token, caller } = await validateCaller(
 				await context.getCredentials(CLIENT_CREDENTIALS_CREDENTIAL_TYPE, itemIndex),
 				{
 					requiredScopes: context.getNodeParameter('requiredScopes', itemIndex, '') as string,
 					requiredRoles: context.getNodeParameter('requiredRoles', itemIndex, '') as string,
 					...options,
 				},
+				String(context.getNodeParameter('incomingToken', itemIndex, '') ?? ''),
 			);
-			const token = bearerTokenOf(String(context.getNodeParameter('incomingToken', itemIndex, '') ?? ''));
-			const caller = await validateAccessToken(token, signingKeysFor(authority), settings);
 			const json: IDataObject = { caller: { ...caller } };
 			if (options.includeToken === true) json.token = token;
 			output.push({ json, pairedItem: { item: itemIndex } });

@@ -246,8 +246,7 @@ async function checkAccount(
 			"Run the workflow again for a new code and sign in with an allowed account, or add this one to the credential's Allowed Accounts.",
 		);
 	}
-	const others = (await app.getAllAccounts()).filter((a) => a.homeAccountId !== result.account?.homeAccountId);
-	const refusal = identityRefusal(result.account, others, options.tenantId);
+	const refusal = identityRefusal(result.account, await app.getAllAccounts(), options.tenantId);
 	if (refusal)
 		return await refuse(
 			refusal.replace(/\.$/, ''),

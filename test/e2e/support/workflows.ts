@@ -1,4 +1,5 @@
 /** Small builders for the n8n workflows the end-to-end tests import. */
+import { randomUUID } from 'node:crypto';
 export interface WorkflowNode {
 	name: string;
 	type: string;
@@ -11,6 +12,20 @@ export interface WorkflowNode {
 
 export const MSAL_PACKAGE = 'n8n-nodes-msal';
 export const ACQUIRE_TOKEN = `${MSAL_PACKAGE}.msalAcquireToken`;
+
+/** n8n's Webhook node on POST /webhook/<path>, answering when the last node finishes (or through Respond to Webhook). */
+export function webhook(
+	path: string,
+	responseMode: 'lastNode' | 'responseNode' = 'lastNode',
+): WorkflowNode & { webhookId: string } {
+	return {
+		name: 'Webhook',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		webhookId: randomUUID(),
+		parameters: { httpMethod: 'POST', path, responseMode, options: {} },
+	};
+}
 
 export function manualTrigger(): WorkflowNode {
 	return { name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} };
