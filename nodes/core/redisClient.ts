@@ -4,7 +4,9 @@
  * lease needs only AUTH, SELECT, SET NX PX, GET and a compare-and-delete (EVAL).
  * Commands are pipelined in order on one socket; replies are matched first-in, first-out.
  */
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n's own Redis in queue mode; the package adds no npm client (self-hosted only, README: n8n Cloud)
 import * as net from 'node:net';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n's own Redis in queue mode; the package adds no npm client (self-hosted only, README: n8n Cloud)
 import * as tls from 'node:tls';
 
 export type RespValue = string | number | null | RespValue[];
@@ -95,15 +97,18 @@ export class RedisClient {
 			const s = options.tls
 				? tls.connect({ host: options.host, port: options.port, servername: options.host })
 				: net.connect({ host: options.host, port: options.port });
+			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this is the connect timeout
 			const timer = setTimeout(() => {
 				s.destroy();
 				reject(new Error(`Redis at ${options.host}:${options.port} did not answer within ${timeout} ms`));
 			}, timeout);
 			s.once(options.tls ? 'secureConnect' : 'connect', () => {
+				// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- pairs with the connect timeout
 				clearTimeout(timer);
 				resolve(s);
 			});
 			s.once('error', (error) => {
+				// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- pairs with the connect timeout
 				clearTimeout(timer);
 				reject(new Error(`Redis at ${options.host}:${options.port} unreachable: ${error.message}`));
 			});
