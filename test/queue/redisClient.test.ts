@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { existsSync } from 'node:fs';
 
 import { RedisClient, RedisReplyError } from '../../nodes/core/redisClient';
+import { RenewalCoordinator, RenewedElsewhereError } from '../../nodes/core/renewalLease';
 
 const COMPARE_AND_DELETE =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
@@ -86,5 +87,47 @@ describe('RedisClient against a real redis-server', () => {
 		expect(replies).toEqual(['OK', big, null, 1]);
 		c.close();
 		await expect(c.command(['PING'])).rejects.toThrow('Redis connection closed');
+	});
+});
+
+describe('RenewalCoordinator against a real redis-server', () => {
+	let redis: ChildProcess;
+	let port: number;
+
+	beforeAll(async () => {
+		port = await freePort();
+		redis = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', ''], {
+			stdio: 'ignore',
+		});
+		for (let i = 0; i < 50; i++) {
+			try {
+				(await RedisClient.connect({ host: '127.0.0.1', port })).close();
+				return;
+			} catch {
+				await new Promise((r) => setTimeout(r, 100));
+			}
+		}
+	});
+
+	afterAll(() => {
+		redis.kill('SIGKILL');
+	});
+
+	it('lets one process renew a lineage at a time and tells a stale loader it was renewed elsewhere', async () => {
+		const a = new RenewalCoordinator(await RedisClient.connect({ host: '127.0.0.1', port }), 5000);
+		const b = new RenewalCoordinator(await RedisClient.connect({ host: '127.0.0.1', port }), 5000);
+		const leaseA = await a.tryLease('L1');
+		expect(leaseA).toBeDefined();
+		expect(await b.tryLease('L1')).toBeUndefined();
+		expect(await b.tryLease('L2')).toBeDefined();
+		await a.assertLatest('L1', 'w0');
+		await a.publishLatest('L1', 'w1');
+		await leaseA!.release();
+		const leaseB = await b.tryLease('L1');
+		expect(leaseB).toBeDefined();
+		await expect(b.assertLatest('L1', 'w0')).rejects.toThrow(RenewedElsewhereError);
+		await b.assertLatest('L1', 'w1');
+		await leaseA!.release(); // a late release by the old holder must not free b's lease
+		expect(await a.tryLease('L1')).toBeUndefined();
 	});
 });
