@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { RedisClient } from './redisClient';
+import type { RedisClient, RedisConnectionOptions } from './redisClient';
 
 const PREFIX = 'n8n-nodes-msal:';
 const COMPARE_AND_DELETE =
@@ -62,4 +62,22 @@ export class RenewalCoordinator {
 	async publishLatest(lineage: string, writeId: string): Promise<void> {
 		await this.redis.command(['SET', `${PREFIX}latest:${lineage}`, writeId]);
 	}
+}
+
+/**
+ * n8n's own queue Redis from its environment (names and defaults from n8n 2.38.7's
+ * @n8n/config scaling-mode config). Undefined outside queue mode, and for a Redis cluster
+ * (QUEUE_BULL_REDIS_CLUSTER_NODES), which this client does not speak: there the in-process
+ * queue alone applies.
+ */
+export function queueRedisFromEnv(env: Record<string, string | undefined>): RedisConnectionOptions | undefined {
+	if (env.EXECUTIONS_MODE !== 'queue' || env.QUEUE_BULL_REDIS_CLUSTER_NODES) return undefined;
+	return {
+		host: env.QUEUE_BULL_REDIS_HOST || 'localhost',
+		port: Number(env.QUEUE_BULL_REDIS_PORT || 6379),
+		username: env.QUEUE_BULL_REDIS_USERNAME || undefined,
+		password: env.QUEUE_BULL_REDIS_PASSWORD || undefined,
+		db: Number(env.QUEUE_BULL_REDIS_DB || 0),
+		tls: env.QUEUE_BULL_REDIS_TLS === 'true',
+	};
 }
