@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { queueRedisFromEnv } from '../../nodes/core/renewalLease';
+
+describe('queueRedisFromEnv', () => {
+	it('is off in regular mode and with a Redis cluster', () => {
+		expect(queueRedisFromEnv({})).toBeUndefined();
+		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'regular', QUEUE_BULL_REDIS_HOST: 'r' })).toBeUndefined();
+		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_CLUSTER_NODES: 'a:1,b:2' })).toBeUndefined();
+	});
+
+	it("uses n8n's defaults and variables in queue mode", () => {
+		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'queue' })).toEqual({
+			host: 'localhost',
+			port: 6379,
+			username: undefined,
+			password: undefined,
+			db: 0,
+			tls: false,
+		});
+		expect(
+			queueRedisFromEnv({
+				EXECUTIONS_MODE: 'queue',
+				QUEUE_BULL_REDIS_HOST: 'redis.internal',
+				QUEUE_BULL_REDIS_PORT: '6380',
+				QUEUE_BULL_REDIS_USERNAME: 'u',
+				QUEUE_BULL_REDIS_PASSWORD: 'p',
+				QUEUE_BULL_REDIS_DB: '3',
+				QUEUE_BULL_REDIS_TLS: 'true',
+			}),
+		).toEqual({ host: 'redis.internal', port: 6380, username: 'u', password: 'p', db: 3, tls: true });
+	});
+});
