@@ -12,6 +12,8 @@ export interface CacheEnvelope {
 	lineage: string;
 	/** Increases on every write, so a process never replaces a newer cache with an older one. */
 	revision: number;
+	/** Random per write: tells processes apart that wrote the same revision (renewalLease.ts). */
+	writeId?: string;
 	/** The authority's OpenID configuration, so later executions make no discovery request. */
 	authorityMetadata?: string;
 	/** MSAL's cache (its serialize() JSON, parsed). */
@@ -53,6 +55,9 @@ export function readEnvelope(stored: unknown, owner: string, clientId: string): 
 	}
 	if (typeof envelope.authorityMetadata !== 'string' && envelope.authorityMetadata !== undefined) {
 		return { kind: 'discarded', reason: 'the token cache has malformed authority metadata' };
+	}
+	if (typeof envelope.writeId !== 'string' && envelope.writeId !== undefined) {
+		return { kind: 'discarded', reason: 'the token cache has a malformed write id' };
 	}
 	if (envelope.owner !== owner) {
 		return { kind: 'discarded', reason: 'the token cache belongs to another client ID or authority' };

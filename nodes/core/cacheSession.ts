@@ -7,6 +7,7 @@ import { log } from './logging';
 import { MsalNetworkClient } from './networkClient';
 import { SerialQueue } from './serialQueue';
 import { processWide } from './processWide';
+import { renewalCoordinator, type RenewalCoordinator, type RenewalPermit } from './renewalLease';
 
 /** An MSAL application ready to be built, with the identity of its token cache. */
 export interface PreparedApp<TApp> {
@@ -31,6 +32,14 @@ export interface CacheWork<T> {
 	changed: boolean;
 }
 
+export interface UseOptions {
+	/**
+	 * The work writes a person's cache without redeeming a refresh token (Sign Out): it holds the
+	 * cross-process renewal lease from start to end (renewalLease.ts).
+	 */
+	exclusive?: boolean;
+}
+
 export interface SessionOutcome<T> {
 	value: T;
 	/** The new content of the credential's token-cache field, when it must be saved. */
@@ -51,6 +60,9 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	private readonly queue = new SerialQueue();
 	private lineage: string | undefined;
 	private revision = 0;
+	/** Write id of the cache in memory; a process whose id is not the newest must not renew. */
+	private writeId: string | undefined;
+	private nextWriteId = randomUUID();
 	private lastSeenStored: string | undefined;
 	private metadataSaved = false;
 
@@ -63,16 +75,45 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		this.metadataSaved = hasStoredMetadata;
 	}
 
-	use<T>(stored: string | undefined, work: (app: TApp) => Promise<CacheWork<T>>): Promise<SessionOutcome<T>> {
+	use<T>(
+		stored: string | undefined,
+		work: (app: TApp) => Promise<CacheWork<T>>,
+		options: UseOptions = {},
+	): Promise<SessionOutcome<T>> {
 		return this.queue.run(async () => {
 			const warnings = this.syncFrom(stored);
 			this.network.lastFailure = undefined;
 			this.network.lastDiscoveryError = undefined;
-			const { value, changed } = await work(this.app);
-			const mustWrite =
-				changed || warnings.length > 0 || (!this.metadataSaved && this.network.openIdConfiguration !== undefined);
-			return { value, warnings, cacheToStore: mustWrite ? this.snapshot() : undefined };
+			this.network.refusedRenewal = undefined;
+			this.nextWriteId = randomUUID();
+			const coordinator = await this.coordinatorForWrites();
+			let permit: RenewalPermit | undefined;
+			try {
+				if (coordinator && options.exclusive) permit = await this.permitFrom(coordinator);
+				else if (coordinator) this.network.renewalGate = () => this.permitFrom(coordinator);
+				const { value, changed } = await work(this.app);
+				const mustWrite =
+					changed || warnings.length > 0 || (!this.metadataSaved && this.network.openIdConfiguration !== undefined);
+				const cacheToStore = mustWrite ? this.snapshot() : undefined;
+				if (changed) await permit?.written();
+				return { value, warnings, cacheToStore };
+			} catch (error) {
+				throw this.network.refusedRenewal ?? error;
+			} finally {
+				this.network.renewalGate = undefined;
+				await permit?.release();
+			}
 		});
+	}
+
+	/** Only a person's cache is coordinated: app tokens from two processes merge without loss. */
+	private async coordinatorForWrites(): Promise<RenewalCoordinator | undefined> {
+		if (this.prepared.shareableAcrossRecords || this.lineage === undefined) return undefined;
+		return await renewalCoordinator();
+	}
+
+	private async permitFrom(coordinator: RenewalCoordinator): Promise<RenewalPermit> {
+		return await coordinator.permit(this.lineage as string, this.writeId, this.nextWriteId);
 	}
 
 	/** What the network saw of the last failure, for error translation. */
@@ -132,6 +173,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			if (this.tryReplaceCache(outcome.msalText, merge)) {
 				this.lineage = envelope.lineage;
 				this.revision = envelope.revision;
+				this.writeId = envelope.writeId;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
 				this.lastSeenStored = stored;
 				return [];
@@ -148,6 +190,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		this.replaceCache('{}');
 		this.lineage = undefined;
 		this.revision = 0;
+		this.writeId = undefined;
 		this.metadataSaved = false;
 		this.lastSeenStored = stored;
 		if (outcome.kind === 'discarded') {
@@ -180,11 +223,14 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	private snapshot(): string {
 		this.lineage ??= randomUUID();
 		this.revision += 1;
+		this.writeId = this.nextWriteId;
+		this.nextWriteId = randomUUID();
 		const envelope: CacheEnvelope = {
 			format: 'n8n-nodes-msal/token-cache@1',
 			owner: this.prepared.owner,
 			lineage: this.lineage,
 			revision: this.revision,
+			writeId: this.writeId,
 			authorityMetadata: this.network.openIdConfiguration,
 			msal: JSON.parse(this.app.getTokenCache().serialize()) as Record<string, unknown>,
 		};

@@ -225,19 +225,24 @@ export async function signOut(
 	which: { all: true } | { account: string },
 ): Promise<{ removed: AccountSummary[]; cacheToStore?: string }> {
 	const session = sessionFor(prepared, storedCache);
-	const outcome = await session.use(storedCache, async (app) => {
-		const accounts = await app.getAllAccounts();
-		const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
-		if (!('all' in which) && targets.length === 0) {
-			throw new InvalidInputError(
-				`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
-				'Use List Accounts to see the usernames.',
-				'Account',
-			);
-		}
-		for (const account of targets) await app.getTokenCache().removeAccount(account);
-		return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
-	});
+	const outcome = await session.use(
+		storedCache,
+		async (app) => {
+			const accounts = await app.getAllAccounts();
+			const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
+			if (!('all' in which) && targets.length === 0) {
+				throw new InvalidInputError(
+					`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
+					'Use List Accounts to see the usernames.',
+					'Account',
+				);
+			}
+			for (const account of targets) await app.getTokenCache().removeAccount(account);
+			return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
+			// Exclusive: a process renewing from an older cache at the same moment must not write the account back.
+		},
+		{ exclusive: true },
+	);
 	return { removed: outcome.value, cacheToStore: outcome.cacheToStore };
 }
 

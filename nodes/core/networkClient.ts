@@ -2,6 +2,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { assertDiscoveredEndpoints, DiscoveryRefusedError } from './discovery';
 import { EgressRefusedError, outboundFetch } from './outbound';
+import type { RenewalPermit } from './renewalLease';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -21,6 +22,13 @@ export class MsalNetworkClient implements INetworkModule {
 	/** An OAuth error answered to a discovery request, which MSAL reports only as endpoints_resolution_error. */
 	lastDiscoveryError: OAuthErrorBody | undefined;
 	openIdConfiguration: string | undefined;
+	/**
+	 * Set by the cache session while a person's cache is in use in queue mode: asked before a
+	 * refresh token is redeemed, so no two processes redeem the same one (renewalLease.ts).
+	 */
+	renewalGate: (() => Promise<RenewalPermit>) | undefined;
+	/** Why the gate refused, which MSAL would report only as a network error. */
+	refusedRenewal: Error | undefined;
 
 	constructor(private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {}
 
@@ -45,7 +53,21 @@ export class MsalNetworkClient implements INetworkModule {
 	}
 
 	async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-		return this.send<T>(url, 'POST', options);
+		if (!this.renewalGate || !redeemsRefreshToken(options)) return await this.send<T>(url, 'POST', options);
+		let permit: RenewalPermit;
+		try {
+			permit = await this.renewalGate();
+		} catch (error) {
+			this.refusedRenewal = error as Error;
+			throw error;
+		}
+		try {
+			const response = await this.send<T>(url, 'POST', options);
+			if (response.status === 200) await permit.written();
+			return response;
+		} finally {
+			await permit.release();
+		}
 	}
 
 	private async send<T>(
@@ -93,6 +115,10 @@ export class MsalNetworkClient implements INetworkModule {
 		}
 		return { headers, body: body as T, status: response.status };
 	}
+}
+
+function redeemsRefreshToken(options: NetworkRequestOptions | undefined): boolean {
+	return typeof options?.body === 'string' && new URLSearchParams(options.body).get('grant_type') === 'refresh_token';
 }
 
 /** MSAL reads five fields of the OpenID configuration; the rest would only grow every stored cache. */

@@ -80,10 +80,12 @@ export class RedisClient {
 	private buffer: Buffer = Buffer.alloc(0);
 	private readonly pending: Pending[] = [];
 	private closedError: Error | undefined;
+	private readonly closeListeners: Array<() => void> = [];
 
 	private constructor(private readonly socket: net.Socket) {
 		socket.on('data', (chunk: Buffer) => this.onData(chunk));
 		const fail = (error: Error) => {
+			if (!this.closedError) for (const listener of this.closeListeners.splice(0)) listener();
 			this.closedError = error;
 			for (const p of this.pending.splice(0)) p.reject(error);
 		};
@@ -114,6 +116,8 @@ export class RedisClient {
 			});
 		});
 		socket.setNoDelay(true);
+		// The connection must never keep an n8n process from exiting.
+		socket.unref();
 		const client = new RedisClient(socket);
 		if (options.password) {
 			await client.command(
@@ -130,6 +134,12 @@ export class RedisClient {
 			this.pending.push({ resolve, reject });
 			this.socket.write(encodeCommand(args));
 		});
+	}
+
+	/** Called once when the connection fails or closes, so the owner can connect anew. */
+	onClose(listener: () => void): void {
+		if (this.closedError) listener();
+		else this.closeListeners.push(listener);
 	}
 
 	close(): void {

@@ -1,10 +1,17 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import {
+	sleep,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHttpRequestOptions,
+} from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import { assertTokenMayGo } from '../core/http/tokenGuard';
 import { egressFilterOf, withEgressFilter } from '../core/outbound';
 import { processWide } from '../core/processWide';
+import { RenewedElsewhereError } from '../core/renewalLease';
 import type { NodeTokenRequest } from '../core/signIn';
 import type { TokenOutcome, TokenResult } from '../core/tokenResult';
 import { cloudOf, domainRestrictionOf } from './credentialFields';
@@ -265,7 +272,9 @@ export async function acquireThroughCredentialStore(
 	credentialType: string,
 	request: NodeTokenRequest,
 ): Promise<TokenOutcome> {
-	const { outcome } = await throughCredentialStore(context, credentialType, { credentialType, request });
+	const { outcome } = await rereadWhileRenewedElsewhere(
+		async () => await throughCredentialStore(context, credentialType, { credentialType, request }),
+	);
 	if (!outcome) throw new Error('No token was obtained (the credential type did not run).');
 	return outcome;
 }
@@ -280,13 +289,35 @@ export async function runThroughCredentialStore<T>(
 	credentialType: string,
 	work: StoreWork<T>,
 ): Promise<T> {
-	const { workResult } = await throughCredentialStore(context, credentialType, {
-		credentialType,
-		request: {},
-		work: work as StoreWork<unknown>,
-	});
+	const { workResult } = await rereadWhileRenewedElsewhere(
+		async () =>
+			await throughCredentialStore(context, credentialType, {
+				credentialType,
+				request: {},
+				work: work as StoreWork<unknown>,
+			}),
+	);
 	if (!workResult) throw new Error('The credential type did not run.');
 	return workResult.value as T;
+}
+
+const REREAD_ATTEMPTS = 40;
+
+/**
+ * Queue mode: another process renewed the cache this execution read (renewalLease.ts). n8n reads
+ * the record anew on every attempt, and the renewed cache lands there as soon as that process's
+ * save does, usually within milliseconds; the jittered wait lets a busy renewer's save through.
+ */
+async function rereadWhileRenewedElsewhere<T>(attempt: () => Promise<T>): Promise<T> {
+	for (let remaining = REREAD_ATTEMPTS; ; remaining--) {
+		try {
+			return await attempt();
+		} catch (error) {
+			// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
+			if (!(error instanceof RenewedElsewhereError) || remaining <= 1) throw error;
+			await sleep(50 + Math.random() * 150);
+		}
+	}
 }
 
 /** A request naming two destinations (`url` and the legacy `uri`) is refused: the guard checks one, the client might use the other. */

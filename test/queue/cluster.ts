@@ -21,7 +21,8 @@ export interface QueueCluster {
 	services: QueueServices;
 	baseUrl: string;
 	workers: Worker[];
-	startWorkers(): Promise<void>;
+	/** `env` is added to the workers' environment (e.g. to turn a feature off for a comparison). */
+	startWorkers(env?: Record<string, string>): Promise<void>;
 	stopWorkers(): Promise<void>;
 	/** Stops and starts main and workers (the database and queue survive). */
 	restart(): Promise<void>;
@@ -52,6 +53,8 @@ export async function startQueueCluster(opts: {
 	packageTarball: string;
 	env: Record<string, string>;
 	workers?: number;
+	/** The main's port, kept across restarts (a credential's redirect URI names it). */
+	port?: number;
 }): Promise<QueueCluster> {
 	const services = await startQueueServices();
 	const install = await ensureN8nInstalled();
@@ -66,7 +69,8 @@ export async function startQueueCluster(opts: {
 	const workers: Worker[] = [];
 	let baseUrl = '';
 
-	const startWorkers = async () => {
+	const port = opts.port ?? (await freePort());
+	const startWorkers = async (extraEnv: Record<string, string> = {}) => {
 		for (let i = 0; i < (opts.workers ?? 2); i++) {
 			const healthPort = await freePort();
 			const env = {
@@ -77,6 +81,7 @@ export async function startQueueCluster(opts: {
 				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
 				// Log job ids, so a test can tell which worker ran which execution.
 				N8N_LOG_LEVEL: 'debug',
+				...extraEnv,
 			};
 			const proc = spawn(install.node24, [install.n8nBin, 'worker', '--concurrency=10'], {
 				cwd: instance.userFolder,
@@ -119,7 +124,7 @@ export async function startQueueCluster(opts: {
 		restart: async () => {
 			await stopWorkers();
 			await instance.stopServer();
-			baseUrl = (await instance.startServer()).baseUrl;
+			baseUrl = (await instance.startServer({ port })).baseUrl;
 			await startWorkers();
 		},
 		dispose: async () => {
@@ -129,7 +134,7 @@ export async function startQueueCluster(opts: {
 		},
 	};
 	try {
-		baseUrl = (await instance.startServer()).baseUrl;
+		baseUrl = (await instance.startServer({ port })).baseUrl;
 		await startWorkers();
 	} catch (error) {
 		await cluster.dispose();

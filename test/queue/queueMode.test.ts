@@ -8,10 +8,41 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
-import { acquireToken, graph, webhook } from '../e2e/support/workflows';
+import { randomUUID } from 'node:crypto';
+import { browse } from '../rig/publicClientBrowser';
+import { acquireToken, graph, MSAL_PACKAGE, webhook, type WorkflowNode } from '../e2e/support/workflows';
 import { startQueueCluster, type QueueCluster } from './cluster';
+import { freePort } from '../rig/n8n';
 
 type Ref = { id: string; name: string };
+const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
+
+function acquireAs(credentialType: string, authentication: string, credential: Ref, parameters = {}): WorkflowNode {
+	return {
+		name: 'Acquire Token',
+		type: `${MSAL_PACKAGE}.msalAcquireToken`,
+		typeVersion: 1,
+		parameters: { authentication, operation: 'getToken', ...parameters },
+		credentials: { [credentialType]: credential },
+	};
+}
+
+const deviceCode = (credential: Ref, parameters = {}) =>
+	acquireAs('msalDeviceCodeApi', 'deviceCode', credential, parameters);
+
+function signInTrigger(credential: Ref, path: string): WorkflowNode & { webhookId: string } {
+	return {
+		name: 'Microsoft Sign-In',
+		type: `${MSAL_PACKAGE}.msalSignInTrigger`,
+		typeVersion: 1,
+		webhookId: randomUUID(),
+		parameters: { path },
+		credentials: { msalPublicClientApi: credential },
+	};
+}
+
+/** A published workflow: production webhook `path` → `node`, answering with the node's output. */
+const served = (path: string, node: WorkflowNode) => graph(path, [webhook(path), node], [['Webhook', node.name]]);
 
 /** Posts `count` requests at once to a production webhook; returns the HTTP statuses. */
 async function fire(baseUrl: string, path: string, count: number): Promise<number[]> {
@@ -36,12 +67,31 @@ function workersThatRan(cluster: QueueCluster): string[] {
 describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 	let rig: Rig;
 	let cluster: QueueCluster;
+	let signInUrl: string;
 	const cred: Record<string, Ref> = {};
 	const t0 = Date.now();
 
+	/** The credential's stored data, decrypted by n8n's CLI from PostgreSQL. */
+	const stored = async (ref: Ref) => (await cluster.n8n.exportCredential(ref.id)).data;
+	const msalCache = async (ref: Ref) => {
+		const cache = String((await stored(ref)).tokenCache ?? '');
+		return cache ? (JSON.parse(cache).msal as Record<string, Record<string, { username?: string }>>) : {};
+	};
+	const count = async (what: 'grants' | 'requests', name: string) => (await rig.stats())[what][name] ?? 0;
+
+	/** First run stops with a device code (saved in the record); the person approves; the next run signs in. */
+	async function signInWithDeviceCode(ref: Ref, path: string): Promise<void> {
+		expect(await fire(cluster.baseUrl, path, 1)).not.toEqual([200]);
+		const pending = JSON.parse(String((await stored(ref)).pendingSignIn)) as { userCode: string };
+		await rig.approveDeviceCode(pending.userCode, alice.username);
+		expect(await fire(cluster.baseUrl, path, 1)).toEqual([200]);
+	}
+
 	beforeAll(async () => {
 		rig = await startRig();
-		cluster = await startQueueCluster({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		const port = await freePort();
+		signInUrl = `http://127.0.0.1:${port}/webhook/msal-sign-in`;
+		cluster = await startQueueCluster({ packageTarball: packagedBuild(), env: rig.childEnv(), port });
 		const n8n = cluster.n8n;
 		const common = { cloud: 'custom', authorityUrl: rig.authority, scopes: rig.api.scope };
 		const secret = {
@@ -50,19 +100,43 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			clientAuthentication: 'secret',
 			clientSecret: rig.clients.secret.clientSecret,
 		};
-		const ids = await n8n.importCredentials([{ name: 'cc', type: 'msalClientCredentialsApi', data: secret }]);
-		cred.cc = { id: ids[0], name: 'cc' };
+		const person = {
+			cloud: 'custom',
+			authorityUrl: rig.authority,
+			clientId: rig.clients.public.clientId,
+			scopes: rig.api.delegatedScopes[0],
+			allowedAccounts: alice.username,
+		};
+		const definitions: Array<[string, string, Record<string, unknown>]> = [
+			['cc', 'msalClientCredentialsApi', secret],
+			['renewing', 'msalDeviceCodeApi', person],
+			['strict', 'msalDeviceCodeApi', person],
+			['uncoordinated', 'msalDeviceCodeApi', person],
+			['signOut', 'msalDeviceCodeApi', person],
+			['browser', 'msalPublicClientApi', { ...person, redirectUri: signInUrl }],
+		];
+		const ids = await n8n.importCredentials(definitions.map(([name, type, data]) => ({ name, type, data })));
+		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
 
-		const wfId = await n8n.importWorkflow({
-			...graph('cc', [webhook('cc'), acquireToken(cred.cc)], [['Webhook', 'Acquire Token']]),
-			active: false,
-		});
-		await n8n.publishWorkflow(wfId);
-		// Activation is read at start-up: restart main and workers with the workflow published.
+		const workflows = [
+			served('cc', acquireToken(cred.cc)),
+			served('renewing', deviceCode(cred.renewing)),
+			served('strict', deviceCode(cred.strict)),
+			served('uncoordinated', deviceCode(cred.uncoordinated)),
+			served('so-use', deviceCode(cred.signOut)),
+			served('so-out', deviceCode(cred.signOut, { operation: 'signOut', signOutWhich: 'all' })),
+			served('browser-use', acquireAs('msalPublicClientApi', 'publicClient', cred.browser)),
+			graph('sign-in', [signInTrigger(cred.browser, 'msal-sign-in')], []),
+		];
+		for (const workflow of workflows) {
+			await n8n.publishWorkflow(await n8n.importWorkflow({ ...workflow, active: false }));
+		}
+		// Activation is read at start-up: restart main and workers with the workflows published.
 		await cluster.restart();
 	});
 
 	afterAll(async () => {
+		await rig?.settings({ accessTokenTtlSeconds: 3600, strictRefreshTokenRotation: false });
 		await cluster?.dispose();
 		await rig?.stop();
 		process.stderr.write(`[queue] suite took ${Math.round((Date.now() - t0) / 1000)} s\n`);
@@ -79,15 +153,94 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 		expect(tokenRequests).toBeGreaterThanOrEqual(1);
 		expect(tokenRequests).toBeLessThanOrEqual(2);
 		expect(workersThatRan(cluster).sort()).toEqual(['worker1', 'worker2']);
-		const stored = JSON.parse(String((await cluster.n8n.exportCredential(cred.cc.id)).data.tokenCache ?? ''));
-		expect(JSON.stringify(stored)).toContain('"AccessToken"');
+		expect(Object.keys((await msalCache(cred.cc)).AccessToken ?? {})).toHaveLength(1);
 	});
 
-	// Issue 10, part 1: not yet written (see the README's Queue mode section for strict rotation).
-	it.todo(
-		'device code, AT due for renewal every run: 40 concurrent + 20 across restarts, no new sign-in, usable refresh token',
-	);
-	it.todo('strict refresh-token rotation: concurrent renewals on two workers never lose the sign-in');
-	it.todo("Sign Out on one worker is not undone by another worker's later write");
-	it.todo('sign-in trigger served by main: the next execution on a worker is silent');
+	/** `rounds` rounds of `perRound` concurrent runs; the statuses of all. */
+	async function fireRounds(path: string, perRound: number, rounds = 1, between?: () => Promise<void>) {
+		const statuses: number[] = [];
+		for (let round = 0; round < rounds; round++) {
+			if (round > 0) await between?.();
+			statuses.push(...(await fire(cluster.baseUrl, path, perRound)));
+		}
+		return statuses;
+	}
+
+	it('device code, access token due for renewal in every run: 40 concurrent, then 20 across restarts; no new sign-in, a usable refresh token at the end', async () => {
+		await rig.setAccessTokenTtl(5); // inside MSAL's 5-minute renewal window as soon as it is issued
+		await signInWithDeviceCode(cred.renewing, 'renewing');
+		const codesBefore = await count('requests', 'devicecode');
+		const renewalsBefore = await count('grants', 'refresh_token');
+
+		const concurrent = await fire(cluster.baseUrl, 'renewing', 40);
+		await cluster.restart();
+		const acrossRestarts = await fireRounds('renewing', 10, 2, async () => await cluster.restart());
+
+		const renewals = (await count('grants', 'refresh_token')) - renewalsBefore;
+		process.stderr.write(`[queue] device code: ${renewals} refresh-token redemptions for 60 executions\n`);
+		expect([...concurrent, ...acrossRestarts].filter((s) => s !== 200)).toEqual([]);
+		expect(renewals).toBeGreaterThanOrEqual(3);
+		expect((await count('requests', 'devicecode')) - codesBefore).toBe(0);
+		const cache = await msalCache(cred.renewing);
+		expect(Object.values(cache.Account ?? {}).map((a) => a.username)).toEqual([alice.username]);
+		expect(Object.keys(cache.RefreshToken ?? {})).toHaveLength(1);
+		expect(await fire(cluster.baseUrl, 'renewing', 1)).toEqual([200]);
+	});
+
+	describe('strict refresh-token rotation (a refresh token redeemed twice revokes the sign-in)', () => {
+		beforeAll(async () => await rig.settings({ strictRefreshTokenRotation: true, accessTokenTtlSeconds: 5 }));
+		afterAll(async () => await rig.settings({ strictRefreshTokenRotation: false }));
+
+		it('40 concurrent renewals over two workers never lose the sign-in', async () => {
+			await signInWithDeviceCode(cred.strict, 'strict');
+			const codesBefore = await count('requests', 'devicecode');
+			const statuses = await fireRounds('strict', 20, 2);
+			expect(statuses.filter((s) => s !== 200)).toEqual([]);
+			expect((await count('requests', 'devicecode')) - codesBefore).toBe(0);
+			expect(await fire(cluster.baseUrl, 'strict', 1)).toEqual([200]);
+		});
+
+		it('the same with coordination turned off loses the sign-in: what the coordination prevents', async () => {
+			await signInWithDeviceCode(cred.uncoordinated, 'uncoordinated');
+			await cluster.stopWorkers();
+			await cluster.startWorkers({ N8N_MSAL_RENEWAL_COORDINATION: 'off' });
+			try {
+				const statuses = await fire(cluster.baseUrl, 'uncoordinated', 40);
+				process.stderr.write(
+					`[queue] strict rotation without coordination: ${statuses.filter((s) => s !== 200).length} of 40 failed\n`,
+				);
+				expect(statuses.filter((s) => s !== 200).length).toBeGreaterThan(0);
+			} finally {
+				await cluster.stopWorkers();
+				await cluster.startWorkers();
+			}
+		});
+	});
+
+	it("Sign Out on one worker is not undone by another worker's renewal in flight", async () => {
+		await rig.setAccessTokenTtl(5);
+		await signInWithDeviceCode(cred.signOut, 'so-use');
+		const renewals = fire(cluster.baseUrl, 'so-use', 30);
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		expect(await fire(cluster.baseUrl, 'so-out', 1)).toEqual([200]);
+		await renewals;
+
+		const cache = await msalCache(cred.signOut);
+		expect(Object.keys(cache.Account ?? {})).toEqual([]);
+		expect(Object.keys(cache.RefreshToken ?? {})).toEqual([]);
+		expect(await fire(cluster.baseUrl, 'so-use', 1)).not.toEqual([200]);
+	});
+
+	it('a browser sign-in served by the main instance: the workers use it at once, without a token request', async () => {
+		await rig.setAccessTokenTtl(3600);
+		const page = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice });
+		expect(page.url.origin + page.url.pathname).toBe(signInUrl);
+		expect(Object.keys((await msalCache(cred.browser)).RefreshToken ?? {})).toHaveLength(1);
+
+		const tokenRequests = async () => (await rig.stats()).requests.token ?? 0;
+		const before = await tokenRequests();
+		const statuses = await fire(cluster.baseUrl, 'browser-use', 20);
+		expect(statuses.filter((s) => s !== 200)).toEqual([]);
+		expect((await tokenRequests()) - before).toBe(0);
+	});
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import { queueRedisFromEnv } from '../../nodes/core/renewalLease';
 
 describe('queueRedisFromEnv', () => {
-	it('is off in regular mode and with a Redis cluster', () => {
+	it('is off in regular mode, with a Redis cluster, and when an admin turned coordination off', () => {
+		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'queue', N8N_MSAL_RENEWAL_COORDINATION: 'off' })).toBeUndefined();
 		expect(queueRedisFromEnv({})).toBeUndefined();
 		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'regular', QUEUE_BULL_REDIS_HOST: 'r' })).toBeUndefined();
 		expect(queueRedisFromEnv({ EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_CLUSTER_NODES: 'a:1,b:2' })).toBeUndefined();
