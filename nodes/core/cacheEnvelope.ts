@@ -14,6 +14,8 @@ export interface CacheEnvelope {
 	revision: number;
 	/** Random per write: tells processes apart that wrote the same revision (renewalLease.ts). */
 	writeId?: string;
+	/** The credential record (n8n's credential ID) the cache was written for, when known. */
+	record?: string;
 	/** The authority's OpenID configuration, so later executions make no discovery request. */
 	authorityMetadata?: string;
 	/** MSAL's cache (its serialize() JSON, parsed). */
@@ -56,8 +58,11 @@ export function readEnvelope(stored: unknown, owner: string, clientId: string): 
 	if (typeof envelope.authorityMetadata !== 'string' && envelope.authorityMetadata !== undefined) {
 		return { kind: 'discarded', reason: 'the token cache has malformed authority metadata' };
 	}
-	if (typeof envelope.writeId !== 'string' && envelope.writeId !== undefined) {
-		return { kind: 'discarded', reason: 'the token cache has a malformed write id' };
+	if (
+		(typeof envelope.writeId !== 'string' && envelope.writeId !== undefined) ||
+		(typeof envelope.record !== 'string' && envelope.record !== undefined)
+	) {
+		return { kind: 'discarded', reason: 'the token cache has a malformed write id or record' };
 	}
 	if (envelope.owner !== owner) {
 		return { kind: 'discarded', reason: 'the token cache belongs to another client ID or authority' };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { INetworkModule, TokenCache } from '@azure/msal-node';
 import type { FailureContext } from './errorTranslation';
@@ -38,6 +38,8 @@ export interface UseOptions {
 	 * cross-process renewal lease from start to end (renewalLease.ts).
 	 */
 	exclusive?: boolean;
+	/** The credential record the stored cache was read from (n8n's credential ID), when known. */
+	record?: string;
 }
 
 export interface SessionOutcome<T> {
@@ -63,6 +65,8 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	/** Write id of the cache in memory; a process whose id is not the newest must not renew. */
 	private writeId: string | undefined;
 	private nextWriteId = randomUUID();
+	/** The credential record the cache in memory belongs to, when known. */
+	private record: string | undefined;
 	private lastSeenStored: string | undefined;
 	private metadataSaved = false;
 
@@ -77,11 +81,11 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 
 	use<T>(
 		stored: string | undefined,
+		options: UseOptions,
 		work: (app: TApp) => Promise<CacheWork<T>>,
-		options: UseOptions = {},
 	): Promise<SessionOutcome<T>> {
 		return this.queue.run(async () => {
-			const warnings = this.syncFrom(stored);
+			const warnings = this.syncFrom(stored, options.record);
 			this.network.lastFailure = undefined;
 			this.network.lastDiscoveryError = undefined;
 			this.network.refusedRenewal = undefined;
@@ -130,9 +134,9 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	 * sign-in can take minutes; holding the session that long would stall every other use).
 	 * The sign-in's application started from the stored cache, so its cache is a superset of it.
 	 */
-	adopt(stored: string | undefined, signedInMsalCache: string): Promise<string> {
+	adopt(stored: string | undefined, signedInMsalCache: string, record?: string): Promise<string> {
 		return this.queue.run(async () => {
-			this.syncFrom(stored);
+			this.syncFrom(stored, record);
 			this.app.getTokenCache().deserialize(signedInMsalCache);
 			return this.snapshot();
 		});
@@ -158,20 +162,26 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	}
 
 	/** Loads the stored cache into MSAL unless this process already holds it (or a newer copy). */
-	private syncFrom(stored: string | undefined): string[] {
-		if (stored !== undefined && stored === this.lastSeenStored) return [];
+	private syncFrom(stored: string | undefined, record: string | undefined): string[] {
+		const sameRecord = record === undefined || this.record === undefined || record === this.record;
+		if (stored !== undefined && stored === this.lastSeenStored && sameRecord) {
+			this.record ??= record;
+			return [];
+		}
 		let outcome = readEnvelope(stored, this.prepared.owner, this.prepared.clientId);
 		if (outcome.kind === 'ok') {
 			const { envelope } = outcome;
-			if (envelope.lineage === this.lineage && envelope.revision < this.revision) {
+			const lineage = lineageOf(envelope, record);
+			if (lineage === this.lineage && envelope.revision < this.revision) {
 				// An older copy of what this process holds (read before our last write landed).
 				this.lastSeenStored = stored;
 				return [];
 			}
 			// A newer copy of the same record only adds tokens to an app's cache: merging is enough.
-			const merge = this.prepared.shareableAcrossRecords && envelope.lineage === this.lineage;
+			const merge = this.prepared.shareableAcrossRecords && lineage === this.lineage;
 			if (this.tryReplaceCache(outcome.msalText, merge)) {
-				this.lineage = envelope.lineage;
+				this.lineage = lineage;
+				this.record = record ?? envelope.record;
 				this.revision = envelope.revision;
 				this.writeId = envelope.writeId;
 				this.metadataSaved = envelope.authorityMetadata !== undefined;
@@ -189,6 +199,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		// Empty or unusable: start from an empty cache so nothing of another record leaks in.
 		this.replaceCache('{}');
 		this.lineage = undefined;
+		this.record = record;
 		this.revision = 0;
 		this.writeId = undefined;
 		this.metadataSaved = false;
@@ -231,6 +242,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			lineage: this.lineage,
 			revision: this.revision,
 			writeId: this.writeId,
+			record: this.record,
 			authorityMetadata: this.network.openIdConfiguration,
 			msal: JSON.parse(this.app.getTokenCache().serialize()) as Record<string, unknown>,
 		};
@@ -239,6 +251,17 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		this.lastSeenStored = serialized;
 		return serialized;
 	}
+}
+
+/**
+ * A record copied through export/import carries its original's cache, lineage included. Bound to
+ * the record it was written for, the copy's cache gets a lineage of its own, so that it never
+ * takes the original's newer cache in memory for a newer copy of itself, nor shares its
+ * renewal lease. (Only the nodes know the record; n8n's HTTP Request node does not say.)
+ */
+function lineageOf(envelope: CacheEnvelope, record: string | undefined): string {
+	if (record === undefined || envelope.record === undefined || envelope.record === record) return envelope.lineage;
+	return createHash('sha256').update(`${envelope.lineage}|${record}`).digest('base64url').slice(0, 22);
 }
 
 const POOL_LIMIT = 200;

@@ -148,7 +148,7 @@ export async function acquireAppToken(
 	const overridden = target.authority !== prepared.authority;
 	const session = sessionFor(prepared, storedCache);
 	try {
-		const outcome = await session.use(storedCache, async (app) => {
+		const outcome = await session.use(storedCache, {}, async (app) => {
 			// One application and one cache for every tenant: MSAL keys app tokens by the request
 			// authority's tenant (realm), so each tenant has its own token and its own renewal.
 			const result: AuthenticationResult | null = await app.acquireTokenByClientCredential({

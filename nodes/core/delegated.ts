@@ -28,6 +28,8 @@ export interface DelegatedSettings extends AuthoritySettings {
 export interface DelegatedTokenRequest extends TokenRequest {
 	/** Overrides the credential's account choice. */
 	account?: string;
+	/** The credential record the stored cache was read from (n8n's credential ID), when known. */
+	record?: string;
 }
 
 export interface AccountSummary {
@@ -166,7 +168,7 @@ export async function acquireDelegatedToken(
 	const fail = (error: unknown) => translateMsalError(error, session.failureContext());
 	let reason: SignInReason = 'no-account';
 	try {
-		const silent = await session.use(storedCache, async (app) => {
+		const silent = await session.use(storedCache, { record: request.record }, async (app) => {
 			const account = selectAccount(await app.getAllAccounts(), wanted);
 			if (!account) return { value: undefined, changed: false };
 			try {
@@ -185,7 +187,7 @@ export async function acquireDelegatedToken(
 		});
 		if (silent.value)
 			return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
-		return await signInAndAdopt(session, storedCache, scopes, reason, request.claims, signIn, silent.warnings);
+		return await signInAndAdopt(session, storedCache, request, scopes, reason, signIn, silent.warnings);
 	} catch (error) {
 		throw fail(error);
 	}
@@ -194,15 +196,15 @@ export async function acquireDelegatedToken(
 async function signInAndAdopt(
 	session: CacheSession<PublicClientApplication>,
 	storedCache: string | undefined,
+	request: DelegatedTokenRequest,
 	scopes: string[],
 	reason: SignInReason,
-	claims: string | undefined,
 	signIn: SignInFlow,
 	warnings: string[],
 ): Promise<TokenOutcome> {
 	const app = session.detachedApp(storedCache, signIn.network?.(session.network));
-	const result = await signIn(app, scopes, reason, claims);
-	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize());
+	const result = await signIn(app, scopes, reason, request.claims);
+	const cacheToStore = await session.adopt(storedCache, app.getTokenCache().serialize(), request.record);
 	return { token: toTokenResult(result), cacheToStore, warnings };
 }
 
@@ -211,7 +213,7 @@ export async function listAccounts(
 	storedCache: string | undefined,
 ): Promise<{ accounts: AccountSummary[]; warnings: string[] }> {
 	const session = sessionFor(prepared, storedCache);
-	const outcome = await session.use(storedCache, async (app) => ({
+	const outcome = await session.use(storedCache, {}, async (app) => ({
 		value: (await app.getAllAccounts()).map(summarizeAccount),
 		changed: false,
 	}));
@@ -223,26 +225,23 @@ export async function signOut(
 	prepared: PreparedApp<PublicClientApplication>,
 	storedCache: string | undefined,
 	which: { all: true } | { account: string },
+	record?: string,
 ): Promise<{ removed: AccountSummary[]; cacheToStore?: string }> {
 	const session = sessionFor(prepared, storedCache);
-	const outcome = await session.use(
-		storedCache,
-		async (app) => {
-			const accounts = await app.getAllAccounts();
-			const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
-			if (!('all' in which) && targets.length === 0) {
-				throw new InvalidInputError(
-					`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
-					'Use List Accounts to see the usernames.',
-					'Account',
-				);
-			}
-			for (const account of targets) await app.getTokenCache().removeAccount(account);
-			return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
-			// Exclusive: a process renewing from an older cache at the same moment must not write the account back.
-		},
-		{ exclusive: true },
-	);
+	// Exclusive: a process renewing from an older cache at the same moment must not write the account back.
+	const outcome = await session.use(storedCache, { exclusive: true, record }, async (app) => {
+		const accounts = await app.getAllAccounts();
+		const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
+		if (!('all' in which) && targets.length === 0) {
+			throw new InvalidInputError(
+				`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
+				'Use List Accounts to see the usernames.',
+				'Account',
+			);
+		}
+		for (const account of targets) await app.getTokenCache().removeAccount(account);
+		return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
+	});
 	return { removed: outcome.value, cacheToStore: outcome.cacheToStore };
 }
 

@@ -18,6 +18,10 @@ export interface RedisConnectionOptions {
 	password?: string;
 	db?: number;
 	tls?: boolean;
+	/** As n8n's QUEUE_BULL_REDIS_TLS_SERVERNAME (default: the host). */
+	tlsServerName?: string;
+	/** As n8n's QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE (default: true). */
+	tlsRejectUnauthorized?: boolean;
 	connectTimeoutMs?: number;
 }
 
@@ -97,7 +101,12 @@ export class RedisClient {
 		const timeout = options.connectTimeoutMs ?? 5000;
 		const socket = await new Promise<net.Socket>((resolve, reject) => {
 			const s = options.tls
-				? tls.connect({ host: options.host, port: options.port, servername: options.host })
+				? tls.connect({
+						host: options.host,
+						port: options.port,
+						servername: options.tlsServerName ?? options.host,
+						rejectUnauthorized: options.tlsRejectUnauthorized ?? true,
+					})
 				: net.connect({ host: options.host, port: options.port });
 			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this is the connect timeout
 			const timer = setTimeout(() => {

@@ -24,6 +24,8 @@
  * the only serialisation, which is complete when one process runs every execution.
  */
 import { randomUUID } from 'node:crypto';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n reads secrets from <NAME>_FILE; so must the package, to reach the same Redis
+import { readFileSync } from 'node:fs';
 
 import { MsalNodeError } from './errors';
 import { log } from './logging';
@@ -117,21 +119,29 @@ export class RenewalCoordinator {
 }
 
 /**
- * n8n's own queue Redis from its environment (names and defaults from n8n 2.38.7's
- * @n8n/config scaling-mode config). Undefined outside queue mode, for a Redis cluster
- * (QUEUE_BULL_REDIS_CLUSTER_NODES), which this client does not speak, and when an admin turned
- * coordination off (N8N_MSAL_RENEWAL_COORDINATION=off): there the in-process queue alone applies.
+ * n8n's own queue Redis from its environment, read as n8n reads it (names, defaults and the
+ * `<NAME>_FILE` variants from n8n 2.38.7's @n8n/config). Undefined outside queue mode, for a
+ * Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES), which this client does not speak, and when an
+ * admin turned coordination off (N8N_MSAL_RENEWAL_COORDINATION=off): there the in-process queue
+ * alone applies.
  */
 export function queueRedisFromEnv(env: Record<string, string | undefined>): RedisConnectionOptions | undefined {
-	if (env.EXECUTIONS_MODE !== 'queue' || env.QUEUE_BULL_REDIS_CLUSTER_NODES) return undefined;
+	const read = (name: string): string | undefined => {
+		if (name in env) return env[name];
+		const file = env[`${name}_FILE`];
+		return file ? readFileSync(file, 'utf8').trim() : undefined;
+	};
+	if (read('EXECUTIONS_MODE') !== 'queue' || read('QUEUE_BULL_REDIS_CLUSTER_NODES')) return undefined;
 	if (env.N8N_MSAL_RENEWAL_COORDINATION === 'off') return undefined;
 	return {
-		host: env.QUEUE_BULL_REDIS_HOST || 'localhost',
-		port: Number(env.QUEUE_BULL_REDIS_PORT || 6379),
-		username: env.QUEUE_BULL_REDIS_USERNAME || undefined,
-		password: env.QUEUE_BULL_REDIS_PASSWORD || undefined,
-		db: Number(env.QUEUE_BULL_REDIS_DB || 0),
-		tls: env.QUEUE_BULL_REDIS_TLS === 'true',
+		host: read('QUEUE_BULL_REDIS_HOST') || 'localhost',
+		port: Number(read('QUEUE_BULL_REDIS_PORT') || 6379),
+		username: read('QUEUE_BULL_REDIS_USERNAME') || undefined,
+		password: read('QUEUE_BULL_REDIS_PASSWORD') || undefined,
+		db: Number(read('QUEUE_BULL_REDIS_DB') || 0),
+		tls: read('QUEUE_BULL_REDIS_TLS') === 'true',
+		tlsServerName: read('QUEUE_BULL_REDIS_TLS_SERVERNAME') || undefined,
+		tlsRejectUnauthorized: read('QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE') !== 'false',
 	};
 }
 
@@ -143,8 +153,14 @@ const connection = processWide('renewalCoordinator', () => ({
 
 /** This process's coordinator, connected on first use; undefined outside queue mode. */
 export async function renewalCoordinator(): Promise<RenewalCoordinator | undefined> {
-	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's own queue settings decide whether processes share credentials
-	const options = queueRedisFromEnv(process.env);
+	let options: RedisConnectionOptions | undefined;
+	try {
+		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's own queue settings decide whether processes share credentials
+		options = queueRedisFromEnv(process.env);
+	} catch (error) {
+		log('warn', `Renewals are not coordinated across n8n processes: ${(error as Error).message}.`);
+		return undefined;
+	}
 	if (!options) return undefined;
 	if (connection.coordinator === undefined && Date.now() - connection.failedAt > RECONNECT_AFTER_MS) {
 		connection.coordinator = RedisClient.connect(options).then(

@@ -6,6 +6,7 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
+	type INode,
 } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import { assertTokenMayGo } from '../core/http/tokenGuard';
@@ -61,6 +62,8 @@ export class SaveThenFail extends Error {
 export type StoreWork<T> = (
 	credentials: ICredentialDataDecryptedObject,
 	storedCache: string | undefined,
+	/** The credential record (n8n's credential ID). */
+	record: string | undefined,
 ) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore }>;
 
 interface PendingAcquisition {
@@ -142,7 +145,7 @@ async function preAuthenticateWithin(
 	failuresForCredentials.delete(credentials);
 	try {
 		if (pending?.work) {
-			const result = await pending.work(credentials, storedCacheOf(credentials));
+			const result = await pending.work(credentials, storedCacheOf(credentials), pending.request.record);
 			pending.workResult = { value: result.value };
 			return await forN8n(pending, toSave(result.cacheToStore, result.fieldsToStore), false);
 		}
@@ -234,8 +237,11 @@ function guardDestination(
 	assertTokenMayGo(url, scopes, cloudOf(credentials), domainRestrictionOf(credentials));
 }
 
-/** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper. */
-type CredentialStoreContext = { helpers: Pick<IExecuteFunctions['helpers'], 'httpRequestWithAuthentication'> };
+/** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper, and the node. */
+type CredentialStoreContext = {
+	helpers: Pick<IExecuteFunctions['helpers'], 'httpRequestWithAuthentication'>;
+	getNode?: () => INode;
+};
 
 /**
  * Sends the never-sent request that makes n8n run the credential type's preAuthentication with
@@ -247,6 +253,7 @@ async function throughCredentialStore(
 	pending: PendingAcquisition,
 ): Promise<PendingAcquisition> {
 	pending.storedExpressions = storedExpressionsReader(context, credentialType);
+	pending.request = { ...pending.request, record: context.getNode?.().credentials?.[credentialType]?.id ?? undefined };
 	try {
 		await withEgressFilter(egressFilterOf(context.helpers), () =>
 			pendingContext.run(pending, () =>

@@ -79,8 +79,8 @@ export function signOutWork(
 	appFrom: DelegatedAppFrom,
 	which: { all: true } | { account: string },
 ): StoreWork<AccountSummary[]> {
-	return async (data, storedCache) => {
-		const { removed, cacheToStore } = await signOut(appFrom(data), storedCache, which);
+	return async (data, storedCache, record) => {
+		const { removed, cacheToStore } = await signOut(appFrom(data), storedCache, which, record);
 		// Signing everyone out also forgets a sign-in still waiting for a person.
 		const fieldsToStore = 'all' in which && storedPendingOf(data) ? { [PENDING_SIGN_IN_FIELD]: '' } : undefined;
 		return { value: removed, cacheToStore, fieldsToStore };

@@ -47,8 +47,12 @@ function httpWithPredefinedDeviceCode(url: string, credential: Ref): WorkflowNod
 	};
 }
 
-/** A sub-workflow that posts the sign-in prompt it receives (stand-in for a mail or chat node). */
-function promptWorkflow(inboxUrl: string): object {
+/**
+ * A sub-workflow that posts the sign-in prompt it receives (stand-in for a mail or chat node),
+ * then calls the API with another device-code credential (`other`) through n8n's HTTP Request
+ * node: that request must not see the waiting node's token request.
+ */
+function promptWorkflow(inboxUrl: string, otherUrl: string, other: Ref): object {
 	return chain('sign-in prompt', [
 		{
 			name: 'When Called',
@@ -69,6 +73,7 @@ function promptWorkflow(inboxUrl: string): object {
 				options: { response: { response: { neverError: true } } },
 			},
 		},
+		{ ...httpWithPredefinedDeviceCode(otherUrl, other), name: 'Other Credential' },
 	]);
 }
 
@@ -134,7 +139,9 @@ describe('device-code credential in real n8n', () => {
 		);
 		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
 
-		const [promptId] = await n8n.importWorkflows([promptWorkflow(`${rig.api.baseUrl}/prompt-inbox`)]);
+		const [promptId] = await n8n.importWorkflows([
+			promptWorkflow(`${rig.api.baseUrl}/prompt-inbox`, `${rig.api.baseUrl}/me?from=prompt`, cred.main),
+		]);
 		// n8n 2.x runs a sub-workflow by ID only when it is published ("Workflow is not active and cannot be executed").
 		await n8n.publishWorkflow(promptId);
 		const me = `${rig.api.baseUrl}/me`;
@@ -185,6 +192,7 @@ describe('device-code credential in real n8n', () => {
 				chain('waitPrompt', [
 					manualTrigger(),
 					acquireWithDeviceCode(cred.waitPrompt, {
+						scopes: rig.api.delegatedScopes.join(' '),
 						signInOptions: { signInMode: 'wait', signInPromptWorkflowId: promptId },
 					}),
 					httpWithTokenFromInput(me),
@@ -224,6 +232,8 @@ describe('device-code credential in real n8n', () => {
 		const data = await remember(cred.main);
 		expect(data.pendingSignIn ?? '').toBe('');
 		const cache = JSON.parse(String(data.tokenCache));
+		// Bound to its record, so a copy made through export/import gets a cache lineage of its own.
+		expect(cache.record).toBe(cred.main.id);
 		expect(Object.values(cache.msal.Account).map((a) => (a as { username: string }).username)).toEqual([
 			'alice@contoso.test',
 		]);
@@ -402,6 +412,11 @@ describe('device-code credential in real n8n', () => {
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ preferred_username: 'bob@contoso.test' });
 		expect((await stored(cred.waitPrompt)).pendingSignIn ?? '').toBe('');
+		// The prompt workflow's own request used its credential's person and scope, not the waiting node's.
+		const fromPrompt = (await rig.apiRequests()).filter((r) => r.query.from === 'prompt');
+		expect(fromPrompt.map((r) => r.headers.authorization)).toEqual([
+			expect.objectContaining({ valid: true, oid: rig.users[0].oid, scp: 'Data.Read' }),
+		]);
 		await remember(cred.waitPrompt);
 	});
 

@@ -148,4 +148,27 @@ describe('delegated acquisition against the identity provider', () => {
 		expect((await listAccounts(prepared(), stored)).accounts.map((a) => a.username)).toEqual(['alice@contoso.test']);
 		expect(stored).not.toContain('bob@contoso.test');
 	});
+
+	it('a record copied through export/import keeps its own cache when the original signs out', async () => {
+		const original = await acquireDelegatedToken(
+			prepared(),
+			settings,
+			stored,
+			{ forceRefresh: true, record: 'A' },
+			noSignIn,
+		);
+		const copy = original.cacheToStore as string;
+		const signedOut = await signOut(prepared(), copy, { all: true }, 'A');
+		expect(signedOut.removed.map((a) => a.username)).toEqual(['alice@contoso.test']);
+
+		await rig.reset();
+		// Same lineage, older revision than the original's cache in memory: still the copy's own.
+		const fromCopy = await acquireDelegatedToken(prepared(), settings, copy, { record: 'B' }, noSignIn);
+		expect(fromCopy.token.account?.username).toBe('alice@contoso.test');
+		expect(fromCopy.token.fromCache).toBe(true);
+		expect((await rig.stats()).requests.token).toBe(0);
+		await expect(
+			acquireDelegatedToken(prepared(), settings, signedOut.cacheToStore, { record: 'A' }, noSignIn),
+		).rejects.toThrow('a sign-in was not expected');
+	});
 });

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { queueRedisFromEnv } from '../../nodes/core/renewalLease';
 
@@ -18,6 +21,7 @@ describe('queueRedisFromEnv', () => {
 			password: undefined,
 			db: 0,
 			tls: false,
+			tlsRejectUnauthorized: true,
 		});
 		expect(
 			queueRedisFromEnv({
@@ -28,7 +32,27 @@ describe('queueRedisFromEnv', () => {
 				QUEUE_BULL_REDIS_PASSWORD: 'p',
 				QUEUE_BULL_REDIS_DB: '3',
 				QUEUE_BULL_REDIS_TLS: 'true',
+				QUEUE_BULL_REDIS_TLS_SERVERNAME: 'redis.example',
+				QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE: 'false',
 			}),
-		).toEqual({ host: 'redis.internal', port: 6380, username: 'u', password: 'p', db: 3, tls: true });
+		).toEqual({
+			host: 'redis.internal',
+			port: 6380,
+			username: 'u',
+			password: 'p',
+			db: 3,
+			tls: true,
+			tlsServerName: 'redis.example',
+			tlsRejectUnauthorized: false,
+		});
+	});
+
+	it('reads <NAME>_FILE like n8n (a Docker secret), the variable itself first', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'redis-env-'));
+		writeFileSync(join(dir, 'password'), 'from-file\n');
+		writeFileSync(join(dir, 'mode'), 'queue');
+		const env = { EXECUTIONS_MODE_FILE: join(dir, 'mode'), QUEUE_BULL_REDIS_PASSWORD_FILE: join(dir, 'password') };
+		expect(queueRedisFromEnv(env)?.password).toBe('from-file');
+		expect(queueRedisFromEnv({ ...env, QUEUE_BULL_REDIS_PASSWORD: 'direct' })?.password).toBe('direct');
 	});
 });
