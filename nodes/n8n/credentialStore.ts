@@ -76,6 +76,8 @@ interface PendingAcquisition {
 	workResult?: { value: unknown };
 	/** n8n before 2.34 only: the stored expressions to hand back with a write (olderN8nWrites.ts). */
 	storedExpressions?: StoredExpressionsReader;
+	/** Taken by the first preAuthentication in the context: n8n's for this request. */
+	claimed?: boolean;
 }
 
 const pendingContext = processWide('pendingAcquisition', () => new AsyncLocalStorage<PendingAcquisition>());
@@ -107,6 +109,19 @@ function pendingFor(credentialType: string): PendingAcquisition | undefined {
 }
 
 /**
+ * The node's pending acquisition for the preAuthentication n8n runs for it. Only the first one in
+ * the context is the node's own: n8n runs it for the node's request before anything else can run
+ * there, so any later one (another record used by code the acquisition started) acts as if no
+ * node of ours were around it.
+ */
+function claimPending(credentialType: string): PendingAcquisition | undefined {
+	const pending = pendingFor(credentialType);
+	if (!pending || pending.claimed) return undefined;
+	pending.claimed = true;
+	return pending;
+}
+
+/**
  * Runs `fn` outside any pending acquisition: a workflow that a node starts (the sign-in prompt
  * workflow) must not see the node's scopes, account or claims, nor land its own results in the
  * node's acquisition.
@@ -133,7 +148,7 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	return await withEgressFilter(
 		egressFilterOf(helpers),
-		async () => await preAuthenticateWithin(pendingFor(credentialType), credentials, acquire),
+		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, acquire),
 	);
 }
 

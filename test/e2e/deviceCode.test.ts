@@ -192,7 +192,7 @@ describe('device-code credential in real n8n', () => {
 				chain('waitPrompt', [
 					manualTrigger(),
 					acquireWithDeviceCode(cred.waitPrompt, {
-						scopes: rig.api.delegatedScopes.join(' '),
+						options: { forceRefresh: true },
 						signInOptions: { signInMode: 'wait', signInPromptWorkflowId: promptId },
 					}),
 					httpWithTokenFromInput(me),
@@ -412,11 +412,13 @@ describe('device-code credential in real n8n', () => {
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ preferred_username: 'bob@contoso.test' });
 		expect((await stored(cred.waitPrompt)).pendingSignIn ?? '').toBe('');
-		// The prompt workflow's own request used its credential's person and scope, not the waiting node's.
+		// The prompt workflow's own credential use is its own: Alice's cached token, not the waiting
+		// node's forced refresh (which would show as a refresh-token request).
 		const fromPrompt = (await rig.apiRequests()).filter((r) => r.query.from === 'prompt');
 		expect(fromPrompt.map((r) => r.headers.authorization)).toEqual([
-			expect.objectContaining({ valid: true, oid: rig.users[0].oid, scp: 'Data.Read' }),
+			expect.objectContaining({ valid: true, oid: rig.users[0].oid }),
 		]);
+		expect((await grants()).refresh_token ?? 0).toBe(0);
 		await remember(cred.waitPrompt);
 	});
 
