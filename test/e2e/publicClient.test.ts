@@ -393,6 +393,15 @@ describe('public-client credential in real n8n', () => {
 			expect(refreshTokens(await tokenCache(cred.main))).toEqual(after);
 		});
 
+		it('a sign-in begun before n8n restarts completes after it (the state key comes from the instance key)', async () => {
+			const response = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+			await n8n.stopServer();
+			await n8n.startServer({ port });
+			const completed = await fetch(response.url, { redirect: 'manual' });
+			expect(completed.status).toBe(200);
+			expect(await completed.text()).toContain('Signed in as Alice Example');
+		});
+
 		it('50 anonymous requests for the link leave the credential record byte-identical', async () => {
 			const before = JSON.stringify(await n8n.exportCredential(cred.flood.id));
 			const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await begin(floodUrl)).status));
