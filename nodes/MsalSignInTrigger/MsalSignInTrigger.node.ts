@@ -9,12 +9,13 @@ import {
 import { describeError, MsalNodeError } from '../core/errors';
 import { escapeForLog } from '../core/logging';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
-import { beginSignIn, completeSignIn } from './signInSteps';
+import { beginSignIn, completeSignIn, limitSignInBegins, SignInRateLimitedError } from './signInSteps';
 
 /**
  * The browser sign-in endpoint of the public-client credential. Its production URL is the
  * credential's Redirect URI and the sign-in link nodes show:
- *   GET (no code)        → starts a sign-in (PKCE + state kept in the credential), 302 to Microsoft
+ *   GET (no code)        → starts a sign-in (PKCE verifier in the encrypted state; nothing is
+ *                          written), 302 to Microsoft; 429 beyond the per-credential rate limit
  *   GET ?code&state      → redeems the code, saves the account and tokens in the credential,
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
@@ -79,12 +80,14 @@ export class MsalSignInTrigger implements INodeType {
 			typeof query[name] === 'string' && query[name] !== '' ? (query[name] as string) : undefined;
 		const isCallback = param('code') !== undefined || param('error') !== undefined || param('state') !== undefined;
 		try {
+			if (!isCallback) limitSignInBegins(this);
 			await checkRedirectUri(this);
 			if (!isCallback) {
 				const authorizeUrl = await beginSignIn(this, {
 					scopes: param('scopes'),
 					claims: param('claims'),
 					loginHint: param('login_hint'),
+					signature: param('sig'),
 				});
 				res.status(302).setHeader('Location', authorizeUrl);
 				res.setHeader('Cache-Control', 'no-store');
@@ -122,6 +125,11 @@ export class MsalSignInTrigger implements INodeType {
 				],
 			};
 		} catch (error) {
+			if (error instanceof SignInRateLimitedError) {
+				res.setHeader('Retry-After', String(error.retryAfterSeconds));
+				sendPage(res, 429, 'Too many sign-ins', error.message, error.fix);
+				return { noWebhookResponse: true };
+			}
 			const { message, fix } = describe(error);
 			this.logger.warn(`Microsoft sign-in failed: ${escapeForLog(message)}`);
 			sendPage(res, 400, 'Sign-in failed', message, fix);

@@ -3,12 +3,17 @@ import type { ICredentialDataDecryptedObject, IWebhookFunctions } from 'n8n-work
 import {
 	beginAuthCodeSignIn,
 	completeAuthCodeSignIn,
-	livePendingSignIns,
+	openCallbackState,
 	SignInCallbackError,
+	validateRedirectUri,
 	type AuthCodeCallback,
 	type CompletedSignIn,
 } from '../core/authCode';
-import { runThroughCredentialStore } from '../n8n/credentialStore';
+import { MsalNodeError } from '../core/errors';
+import { processWide } from '../core/processWide';
+import { credentialBinding, hasExtras, isSignedLink, type LinkExtras } from '../core/signInState';
+import { TokenBuckets } from '../core/tokenBucket';
+import { runThroughCredentialStore, storedCacheOf, type FieldsToStore } from '../n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
 import {
 	PENDING_SIGN_INS_FIELD,
@@ -16,52 +21,97 @@ import {
 	publicClientSettingsFrom,
 	type PublicClientSettings,
 } from '../n8n/publicClientAdapter';
+import { signInKeys } from '../n8n/signInKeys';
 
 /**
- * The browser sign-in's two steps, run by the sign-in trigger, write to the credential through
- * the same public path as token acquisition (runThroughCredentialStore):
- *   begin    → stores a pending sign-in (state + PKCE verifier, encrypted by n8n)
- *   complete → redeems the code and stores the new token cache, minus that pending sign-in
+ * The browser sign-in's two steps, run by the sign-in trigger:
+ *   begin    → writes nothing: the PKCE verifier and the rest travel in the encrypted state
+ *              (core/signInState.ts); limited per credential and process (anyone can open the link)
+ *   complete → checks the state, redeems the code and stores the new token cache through the
+ *              same public path as token acquisition (runThroughCredentialStore)
  * A step that fails returns nothing to n8n, so nothing is written.
  */
 
-export interface BeginSignInRequest {
-	scopes?: string;
-	claims?: string;
-	loginHint?: string;
+export interface BeginSignInRequest extends LinkExtras {
+	/** The link's signature: extras are honoured only from a link a node generated. */
+	signature?: string;
 }
 
-export type CompletedSignInSummary = Omit<CompletedSignIn, 'cacheToStore' | 'pending'>;
+export type CompletedSignInSummary = Omit<CompletedSignIn, 'cacheToStore'>;
+
+/** Sign-ins begun per credential and process: generous for people, a cap for floods. */
+export const SIGN_IN_BEGINS_PER_MINUTE = 30;
+const beginLimit = processWide(
+	'signInBeginLimit',
+	() => new TokenBuckets(SIGN_IN_BEGINS_PER_MINUTE, SIGN_IN_BEGINS_PER_MINUTE),
+);
+
+/** Too many sign-ins begun for this credential in this process: answered 429 with Retry-After. */
+export class SignInRateLimitedError extends MsalNodeError {
+	constructor(readonly retryAfterSeconds: number) {
+		super(
+			'Too many sign-ins were started with this link in the last minute.',
+			`Wait ${retryAfterSeconds} seconds, then open the sign-in link again.`,
+		);
+	}
+}
+
+/** Counts a begin against the credential's limit; throws SignInRateLimitedError beyond it. */
+export function limitSignInBegins(context: IWebhookFunctions): void {
+	// The node's credential ID: known without reading the record, so a flood costs no database read.
+	const credentialId = context.getNode().credentials?.[PUBLIC_CLIENT_CREDENTIAL_TYPE]?.id ?? context.getNode().id;
+	const taken = beginLimit.take(`${credentialId}`);
+	if (!taken.ok) throw new SignInRateLimitedError(taken.retryAfterSeconds);
+}
 
 /** Starts a sign-in: returns the identity provider's authorize URL to send the person to. */
 export async function beginSignIn(context: IWebhookFunctions, request: BeginSignInRequest): Promise<string> {
-	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (credentials, storedCache) => {
-		const settings = signInSettingsOf(credentials);
-		const begun = await beginAuthCodeSignIn(publicClientAppFrom(credentials), settings, storedCache, {
-			redirectUri: settings.redirectUri,
-			scopes: request.scopes,
-			claims: request.claims,
-			loginHint: request.loginHint,
-			pending: livePendingSignIns(credentials[PENDING_SIGN_INS_FIELD]),
-		});
-		return { value: begun.authorizeUrl, fieldsToStore: { [PENDING_SIGN_INS_FIELD]: JSON.stringify(begun.pending) } };
+	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
+	const settings = signInSettingsOf(credentials);
+	const prepared = publicClientAppFrom(credentials);
+	const keys = signInKeys();
+	const redirectUri = validateRedirectUri(settings.redirectUri);
+	const extras: LinkExtras = { scopes: request.scopes, claims: request.claims, loginHint: request.loginHint };
+	const binding = credentialBinding(prepared.clientId, prepared.authority, redirectUri);
+	const honoured = isSignedLink(extras, request.signature, keys, binding);
+	if (hasExtras(extras) && !honoured) {
+		// Anyone can put scopes in a link and send it to an allowed person: only the credential's
+		// own scopes are asked for, without claims or login hint.
+		context.logger.warn(
+			"Microsoft sign-in: the link asks for extra scopes, claims or a login hint but is not one a node generated (signature missing or wrong); starting a sign-in with the credential's own scopes.",
+		);
+	}
+	const { authorizeUrl } = await beginAuthCodeSignIn(prepared, settings, storedCacheOf(credentials), {
+		redirectUri,
+		keys,
+		...(honoured ? { scopes: extras.scopes, claims: extras.claims, loginHint: extras.loginHint } : {}),
 	});
+	return authorizeUrl;
 }
 
-/** Redeems the identity provider's answer: the new cache is saved, the pending sign-in dropped. */
+/** Redeems the identity provider's answer: the new cache is saved. */
 export async function completeSignIn(
 	context: IWebhookFunctions,
 	callback: AuthCodeCallback,
 ): Promise<CompletedSignInSummary> {
-	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (credentials, storedCache) => {
-		const settings = signInSettingsOf(credentials);
-		const pending = livePendingSignIns(credentials[PENDING_SIGN_INS_FIELD]);
-		const completed = await completeAuthCodeSignIn(publicClientAppFrom(credentials), storedCache, pending, callback, {
-			allowedAccounts: settings.allowedAccounts,
-			tenantId: boundTenantId(settings),
+	const keys = signInKeys();
+	// A forged or stale answer is refused before the credential store is involved.
+	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
+	const settings = signInSettingsOf(credentials);
+	openCallbackState(publicClientAppFrom(credentials), callback, { redirectUri: settings.redirectUri, keys });
+	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (stored, storedCache) => {
+		const current = signInSettingsOf(stored);
+		const completed = await completeAuthCodeSignIn(publicClientAppFrom(stored), storedCache, callback, {
+			redirectUri: current.redirectUri,
+			keys,
+			allowedAccounts: current.allowedAccounts,
+			tenantId: boundTenantId(current),
 		});
-		const { cacheToStore, pending: remaining, ...summary } = completed;
-		return { value: summary, cacheToStore, fieldsToStore: { [PENDING_SIGN_INS_FIELD]: JSON.stringify(remaining) } };
+		const { cacheToStore, ...summary } = completed;
+		// Pending sign-ins an older version kept in the record (PKCE verifiers) go with this write.
+		const stalePending = typeof stored[PENDING_SIGN_INS_FIELD] === 'string' && stored[PENDING_SIGN_INS_FIELD] !== '';
+		const fieldsToStore: FieldsToStore = stalePending ? { [PENDING_SIGN_INS_FIELD]: '' } : {};
+		return { value: summary, cacheToStore, fieldsToStore };
 	});
 }
 

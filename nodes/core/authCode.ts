@@ -14,44 +14,45 @@ import {
 } from './delegated';
 import { InvalidInputError, MsalNodeError } from './errors';
 import { translateMsalError } from './errorTranslation';
+import { processWide } from './processWide';
 import { parseScopes } from './scopes';
+import {
+	credentialBinding,
+	hasExtras,
+	linkSignature,
+	openSignInState,
+	sealSignInState,
+	UsedStates,
+	type LinkExtras,
+	type SignInKeys,
+	type SignInState,
+} from './signInState';
 import { toTokenResult, type TokenResult } from './tokenResult';
 
 /**
  * Browser sign-in (authorization code + PKCE, no client secret) for a workflow engine.
  *
  * The person opens the credential's sign-in link (served by the package's sign-in webhook);
- * `beginAuthCodeSignIn` makes a PKCE verifier and a state, kept as a pending sign-in in the
- * credential, and the authorize URL to redirect the browser to. The identity provider sends
- * the browser back to the same link with `code` and `state`; `completeAuthCodeSignIn` checks
- * the state against the pending sign-ins, redeems the code on an application detached from
- * the session and adopts its cache. Any failure leaves the stored cache as it was.
+ * `beginAuthCodeSignIn` makes a PKCE verifier and seals it, with the expiry and the scopes,
+ * claims and login hint in effect, into the OAuth state (signInState.ts): nothing is written
+ * anywhere. The identity provider sends the browser back to the same link with `code` and
+ * `state`; `completeAuthCodeSignIn` opens the state, redeems the code on an application
+ * detached from the session and adopts its cache. Any failure leaves the stored cache as it was.
  */
 
-/** One sign-in started and not yet completed. Secret (holds the PKCE verifier): stored encrypted. */
-export interface PendingSignIn {
-	state: string;
-	verifier: string;
-	redirectUri: string;
-	scopes: string[];
-	claims?: string;
-	createdAt: number;
-}
-
 /** How long a started sign-in can be completed (Entra's authorization codes live 10 minutes). */
-export const PENDING_SIGN_IN_TTL_MS = 15 * 60_000;
-/** Sign-ins started at once (several people, several tabs); the oldest is dropped beyond this. */
-export const MAX_PENDING_SIGN_INS = 10;
+export const SIGN_IN_TTL_MS = 15 * 60_000;
+
+const usedStates = processWide('usedSignInStates', () => new UsedStates());
 
 export interface BeginSignInOptions {
 	redirectUri: string;
+	keys: SignInKeys;
 	/** Scopes to ask for; the credential's when empty. */
 	scopes?: string | string[];
 	/** Claims request (JSON) from a claims challenge, e.g. an MFA step-up. */
 	claims?: string;
 	loginHint?: string;
-	/** Pending sign-ins already stored in the credential. */
-	pending?: PendingSignIn[];
 	now?: number;
 }
 
@@ -68,8 +69,6 @@ export interface CompletedSignIn {
 	token: TokenResult;
 	account: AccountSummary;
 	cacheToStore: string;
-	/** Pending sign-ins left after this one (to store). */
-	pending: PendingSignIn[];
 	warnings: string[];
 }
 
@@ -103,37 +102,13 @@ export function validateRedirectUri(raw: string | undefined): string {
 	return url.toString();
 }
 
-/** Drops expired sign-ins and anything that is not one. */
-export function livePendingSignIns(raw: unknown, now = Date.now()): PendingSignIn[] {
-	let list: unknown = raw;
-	if (typeof raw === 'string') {
-		try {
-			list = raw ? JSON.parse(raw) : [];
-		} catch {
-			list = [];
-		}
-	}
-	if (!Array.isArray(list)) return [];
-	return list.filter(
-		(p): p is PendingSignIn =>
-			typeof p === 'object' &&
-			p !== null &&
-			typeof (p as PendingSignIn).state === 'string' &&
-			typeof (p as PendingSignIn).verifier === 'string' &&
-			typeof (p as PendingSignIn).redirectUri === 'string' &&
-			Array.isArray((p as PendingSignIn).scopes) &&
-			typeof (p as PendingSignIn).createdAt === 'number' &&
-			now - (p as PendingSignIn).createdAt < PENDING_SIGN_IN_TTL_MS,
-	);
-}
-
-/** Starts a browser sign-in: the authorize URL for the browser and the pending sign-ins to store. */
+/** Starts a browser sign-in: the authorize URL for the browser, its state carrying the rest. */
 export async function beginAuthCodeSignIn(
 	prepared: PreparedApp<PublicClientApplication>,
 	settings: DelegatedSettings,
 	storedCache: string | undefined,
 	options: BeginSignInOptions,
-): Promise<{ authorizeUrl: string; pending: PendingSignIn[]; started: PendingSignIn }> {
+): Promise<{ authorizeUrl: string }> {
 	const now = options.now ?? Date.now();
 	const redirectUri = validateRedirectUri(options.redirectUri);
 	const requested = parseScopes(options.scopes);
@@ -143,7 +118,19 @@ export async function beginAuthCodeSignIn(
 	);
 	const claims = normalizeClaims(options.claims);
 	const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-	const state = randomBytes(24).toString('base64url');
+	const loginHint = options.loginHint?.trim() || undefined;
+	const state = sealSignInState(
+		{
+			verifier,
+			scopes,
+			claims,
+			loginHint,
+			expiresAt: now + SIGN_IN_TTL_MS,
+			nonce: randomBytes(16).toString('base64url'),
+		},
+		options.keys,
+		credentialBinding(prepared.clientId, prepared.authority, redirectUri),
+	);
 	const session = sessionFor(prepared, storedCache);
 	const app = session.detachedApp(storedCache);
 	let authorizeUrl: string;
@@ -155,56 +142,80 @@ export async function beginAuthCodeSignIn(
 			codeChallengeMethod: 'S256',
 			state,
 			claims,
-			loginHint: options.loginHint?.trim() || undefined,
+			loginHint,
 			// Let the person pick the account unless we know who must sign in.
-			prompt: options.loginHint ? undefined : 'select_account',
+			prompt: loginHint ? undefined : 'select_account',
 		});
 	} catch (error) {
 		throw translateMsalError(error, session.failureContext());
 	}
-	const started: PendingSignIn = { state, verifier, redirectUri, scopes, claims, createdAt: now };
-	const pending = [...livePendingSignIns(options.pending ?? [], now), started].slice(-MAX_PENDING_SIGN_INS);
-	return { authorizeUrl, pending, started };
+	return { authorizeUrl };
+}
+
+export interface CompleteSignInOptions {
+	/** The credential's Redirect URI: the one the sign-in was started with. */
+	redirectUri: string;
+	keys: SignInKeys;
+	allowedAccounts?: string[];
+	tenantId?: string;
+	now?: number;
+}
+
+const AGAIN = 'Open the sign-in link again and complete the sign-in in the same browser tab within 15 minutes.';
+
+/**
+ * Checks the identity provider's answer without redeeming it: an error it reports, or a state
+ * that this credential did not issue (tampered, foreign, expired). Cheap: run before anything
+ * touches the credential store.
+ */
+export function openCallbackState(
+	prepared: PreparedApp<PublicClientApplication>,
+	callback: AuthCodeCallback,
+	options: Pick<CompleteSignInOptions, 'redirectUri' | 'keys' | 'now'>,
+): SignInState {
+	if (callback.error) throw describeCallbackError(callback);
+	if (!callback.state) {
+		throw new SignInCallbackError(
+			'The sign-in response has no state, so it cannot be matched to a sign-in started here.',
+			AGAIN,
+		);
+	}
+	const binding = credentialBinding(prepared.clientId, prepared.authority, validateRedirectUri(options.redirectUri));
+	const opened = openSignInState(callback.state, options.keys, binding, options.now);
+	if (!opened.ok && opened.reason === 'expired') {
+		throw new SignInCallbackError('The sign-in took too long: it was started more than 15 minutes ago.', AGAIN);
+	}
+	if (!opened.ok) {
+		throw new SignInCallbackError(
+			'The sign-in response was not started by this credential (state mismatch): its state was altered, or it belongs to another credential or another n8n instance.',
+			AGAIN,
+		);
+	}
+	if (!callback.code) throw new SignInCallbackError('The sign-in response has no authorization code.', AGAIN);
+	return opened.state;
 }
 
 /** Redeems the code the identity provider sent back; on any failure nothing is written. */
 export async function completeAuthCodeSignIn(
 	prepared: PreparedApp<PublicClientApplication>,
 	storedCache: string | undefined,
-	pendingSignIns: PendingSignIn[],
 	callback: AuthCodeCallback,
-	options: { allowedAccounts?: string[]; tenantId?: string; now?: number } = {},
+	options: CompleteSignInOptions,
 ): Promise<CompletedSignIn> {
 	const now = options.now ?? Date.now();
-	const again = 'Open the sign-in link again and complete the sign-in in the same browser tab within 15 minutes.';
-	const live = livePendingSignIns(pendingSignIns, now);
-	const started = callback.state ? live.find((p) => p.state === callback.state) : undefined;
-	if (callback.error) {
-		throw describeCallbackError(callback);
-	}
-	if (!callback.state) {
-		throw new SignInCallbackError(
-			'The sign-in response has no state, so it cannot be matched to a sign-in started here.',
-			again,
-		);
-	}
-	if (!started) {
-		throw new SignInCallbackError(
-			'The sign-in response does not match any sign-in started here (state mismatch): it was already used, it expired, or it was started elsewhere.',
-			again,
-		);
-	}
-	if (!callback.code) {
-		throw new SignInCallbackError('The sign-in response has no authorization code.', again);
+	const again = AGAIN;
+	const started = openCallbackState(prepared, callback, options);
+	if (!usedStates.use(started.nonce, started.expiresAt, now)) {
+		throw new SignInCallbackError('This sign-in response was already used: each one completes one sign-in.', again);
 	}
 	const session = sessionFor(prepared, storedCache);
 	const app = session.detachedApp(storedCache);
 	let result;
 	try {
 		result = await app.acquireTokenByCode({
-			code: callback.code,
+			code: callback.code as string,
 			codeVerifier: started.verifier,
-			redirectUri: started.redirectUri,
+			redirectUri: validateRedirectUri(options.redirectUri),
 			scopes: started.scopes,
 			claims: started.claims,
 		});
@@ -233,7 +244,6 @@ export async function completeAuthCodeSignIn(
 		token: toTokenResult(result),
 		account: summarizeAccount(result.account),
 		cacheToStore,
-		pending: live.filter((p) => p !== started),
 		warnings: [],
 	};
 }
@@ -315,15 +325,36 @@ function normalizeClaims(raw: string | undefined): string | undefined {
 	return json;
 }
 
-/** The link a person opens to sign in; extra scopes / claims / login hint when the node needs them. */
+/** What signs a sign-in link: the instance's keys and the credential the link is for. */
+export interface LinkSigning {
+	keys: SignInKeys;
+	clientId: string;
+	authority: string;
+}
+
+/**
+ * The link a person opens to sign in; extra scopes / claims / login hint when the node needs
+ * them, then signed (`sig`): the sign-in page honours extras only from a link signed for this
+ * credential, so nobody can send a person a genuine link asking for more.
+ */
 export function signInLink(
 	redirectUri: string,
 	extras: { scopes?: string[]; claims?: string; loginHint?: string } = {},
+	signing?: LinkSigning,
 ): string {
 	const url = new URL(redirectUri);
-	if (extras.scopes?.length) url.searchParams.set('scopes', extras.scopes.join(' '));
-	if (extras.claims) url.searchParams.set('claims', Buffer.from(extras.claims, 'utf8').toString('base64url'));
-	if (extras.loginHint) url.searchParams.set('login_hint', extras.loginHint);
+	const query: LinkExtras = {
+		scopes: extras.scopes?.length ? extras.scopes.join(' ') : undefined,
+		claims: extras.claims ? Buffer.from(extras.claims, 'utf8').toString('base64url') : undefined,
+		loginHint: extras.loginHint || undefined,
+	};
+	if (query.scopes) url.searchParams.set('scopes', query.scopes);
+	if (query.claims) url.searchParams.set('claims', query.claims);
+	if (query.loginHint) url.searchParams.set('login_hint', query.loginHint);
+	if (signing && hasExtras(query)) {
+		const binding = credentialBinding(signing.clientId, signing.authority, validateRedirectUri(redirectUri));
+		url.searchParams.set('sig', linkSignature(query, signing.keys, binding));
+	}
 	return url.toString();
 }
 
@@ -336,6 +367,8 @@ export interface PromptOptions {
 	account?: string;
 	/** Appended to the message, e.g. why username/password was not used. */
 	note?: string;
+	/** Signs the link's extras (without it, the page would ignore them). */
+	signing?: LinkSigning;
 }
 
 /**
@@ -382,11 +415,15 @@ export function signInRequired(
 			reason,
 		);
 	}
-	const link = signInLink(redirectUri, {
-		scopes: sameAsCredential ? undefined : scopes,
-		claims,
-		loginHint: reason === 'no-account' ? undefined : options.account,
-	});
+	const link = signInLink(
+		redirectUri,
+		{
+			scopes: sameAsCredential ? undefined : scopes,
+			claims,
+			loginHint: reason === 'no-account' ? undefined : options.account,
+		},
+		options.signing,
+	);
 	return new SignInRequiredError(
 		`Sign-in needed: ${why}. Open ${link} in a browser and sign in; later runs then work without asking.${note}`,
 		"The link is served by the active 'Microsoft Sign-In (MSAL)' trigger of this credential. In unattended runs, send this message to the person from the workflow's error workflow.",

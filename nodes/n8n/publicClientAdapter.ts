@@ -5,7 +5,7 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { browserSignInPrompt, validateRedirectUri } from '../core/authCode';
+import { browserSignInPrompt, validateRedirectUri, type LinkSigning } from '../core/authCode';
 import {
 	acquireDelegatedToken,
 	delegatedScopes,
@@ -21,8 +21,13 @@ import { storedCacheOf, type Acquirer } from './credentialStore';
 import { delegatedSettingsFrom, type DelegatedAppFrom } from './delegatedAdapter';
 import { describeForCredentialTest } from './itemErrors';
 import { text } from './credentialFields';
+import { signInKeys } from './signInKeys';
 
-/** Hidden field holding the browser sign-ins begun and not yet completed. */
+/**
+ * Hidden field where 0.1.0 kept the browser sign-ins begun and not yet completed. Nothing is
+ * kept there any more (the state carries it, core/signInState.ts); the field stays declared so
+ * that a completed sign-in can clear what an older version left (PKCE verifiers) from records.
+ */
 export const PENDING_SIGN_INS_FIELD = 'pendingSignIns';
 
 /** Work and school, personal or both: the public client may use Entra's multi-tenant endpoints. */
@@ -56,7 +61,11 @@ export const publicClientAppFrom: DelegatedAppFrom = (data) =>
 	prepareDelegatedApp(publicClientSettingsFrom(data), 'publicClient', PUBLIC_CLIENT_TENANT_ALIASES);
 
 /** What runs when nothing can be done silently: the password flow if turned on, else the sign-in link. */
-export function publicClientSignInFlow(settings: PublicClientSettings, request: DelegatedTokenRequest): SignInFlow {
+export function publicClientSignInFlow(
+	settings: PublicClientSettings,
+	request: DelegatedTokenRequest,
+	signing?: LinkSigning,
+): SignInFlow {
 	if (settings.usernamePassword) return usernamePasswordSignIn(settings.usernamePassword);
 	let credentialScopes: string[] = [];
 	try {
@@ -68,6 +77,7 @@ export function publicClientSignInFlow(settings: PublicClientSettings, request: 
 		redirectUri: settings.redirectUri,
 		credentialScopes,
 		account: request.account ?? settings.account,
+		signing,
 		note: settings.usernamePasswordIgnored
 			? '(The username and password stored in the credential were not used: "Sign In With Username and Password" is off.)'
 			: undefined,
@@ -82,12 +92,14 @@ export function publicClientSignInFlow(settings: PublicClientSettings, request: 
  */
 export const publicClientAcquirer: Acquirer = async (data, storedCache, request) => {
 	const settings = publicClientSettingsFrom(data);
+	const prepared = publicClientAppFrom(data);
+	const signing = { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority };
 	return await acquireDelegatedToken(
-		publicClientAppFrom(data),
+		prepared,
 		settings,
 		storedCache,
 		request,
-		publicClientSignInFlow(settings, request),
+		publicClientSignInFlow(settings, request, signing),
 	);
 };
 

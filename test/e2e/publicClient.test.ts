@@ -5,6 +5,8 @@
  * later executions, each a new n8n process, are silent. Username/password only when turned on.
  * Broken sign-ins (state mismatch, consent declined, PKCE mismatch, replayed response,
  * unregistered redirect URI) end in a clear page and write nothing to the token cache.
+ * The link itself, opened by anyone: beginning a sign-in writes nothing (the state carries it),
+ * extras are honoured only from the node's signed links, and beginnings are rate limited.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -59,6 +61,7 @@ describe('public-client credential in real n8n', () => {
 	let n8n: N8nInstance;
 	let port: number;
 	let signInUrl: string;
+	let floodUrl: string;
 	const cred: Record<string, Ref> = {};
 	const wf: Record<string, string> = {};
 	const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
@@ -75,6 +78,7 @@ describe('public-client credential in real n8n', () => {
 		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
 		port = await freePort();
 		signInUrl = `http://127.0.0.1:${port}/webhook/msal-sign-in`;
+		floodUrl = `http://127.0.0.1:${port}/webhook/flood-sign-in`;
 		const common = {
 			cloud: 'custom',
 			authorityUrl: rig.authority,
@@ -85,6 +89,8 @@ describe('public-client credential in real n8n', () => {
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['main', { ...common, redirectUri: signInUrl }],
 			['unregistered', { ...common, redirectUri: `http://127.0.0.1:${port}/webhook/unregistered-sign-in` }],
+			// Nobody signs in with it: its link is opened by anonymous visitors only.
+			['flood', { ...common, redirectUri: floodUrl }],
 			[
 				'passwordOff',
 				{
@@ -113,6 +119,11 @@ describe('public-client credential in real n8n', () => {
 		const workflows: Array<[string, object]> = [
 			['signIn', chain('signIn', [signInTrigger(cred.main, 'msal-sign-in')])],
 			['signInUnregistered', chain('signInUnregistered', [signInTrigger(cred.unregistered, 'unregistered-sign-in')])],
+			['signInFlood', chain('signInFlood', [signInTrigger(cred.flood, 'flood-sign-in')])],
+			[
+				'floodSecondApi',
+				chain('floodSecondApi', [manualTrigger(), acquireWithCredential(cred.flood, rig.secondApi.delegatedScopes[0])]),
+			],
 			['use', chain('use', [manualTrigger(), httpWithCredential(me, cred.main)])],
 			['passwordOff', chain('passwordOff', [manualTrigger(), httpWithCredential(me, cred.passwordOff)])],
 			['passwordOn', chain('passwordOn', [manualTrigger(), httpWithCredential(me, cred.passwordOn)])],
@@ -125,6 +136,7 @@ describe('public-client credential in real n8n', () => {
 		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
 		await n8n.publishWorkflow(wf.signIn);
 		await n8n.publishWorkflow(wf.signInUnregistered);
+		await n8n.publishWorkflow(wf.signInFlood);
 		await n8n.startServer({ port });
 	});
 
@@ -167,7 +179,7 @@ describe('public-client credential in real n8n', () => {
 		const cache = JSON.parse(String(data.tokenCache));
 		expect(Object.values(cache.msal.Account)).toEqual([expect.objectContaining({ username: alice.username })]);
 		expect(Object.keys(cache.msal.RefreshToken)).toHaveLength(1);
-		expect(JSON.parse(String(data.pendingSignIns))).toEqual([]);
+		expect(data.pendingSignIns ?? '').toBe('');
 		expect(n8n.logs()).not.toContain(refreshTokens(String(data.tokenCache))[0]);
 	});
 
@@ -295,6 +307,123 @@ describe('public-client credential in real n8n', () => {
 				expect(page.body).toContain('AADSTS50011');
 			});
 			expect(await tokenCache(cred.unregistered)).toBe('');
+		});
+	});
+
+	describe('the sign-in link, opened by anyone', () => {
+		const secondScope = () => rig.secondApi.delegatedScopes[0];
+		/** Begins a sign-in as a browser would; the 302's Location is what the browser sends to the provider. */
+		const begin = async (url: string | URL) => {
+			const response = await fetch(url, { redirect: 'manual' });
+			await response.text();
+			const location = response.headers.get('location');
+			return {
+				status: response.status,
+				retryAfter: response.headers.get('retry-after'),
+				authorize: location ? new URL(location) : undefined,
+			};
+		};
+		const scopesAsked = (authorize: URL | undefined) => (authorize?.searchParams.get('scope') ?? '').split(' ');
+
+		it("a tampered or unsigned link does not widen consent; the node's own signed link does", async () => {
+			const run = await n8n.execute(wf.floodSecondApi);
+			expect(run.status).toBe('error');
+			const genuine = new URL(linkIn(`${run.error?.message ?? ''} ${run.error?.description ?? ''}`)!);
+			expect(genuine.searchParams.get('scopes')).toBe(secondScope());
+
+			const wider = new URL(genuine);
+			wider.searchParams.set('scopes', `${secondScope()} ${rig.api.delegatedScopes[0]}`);
+			const unsigned = new URL(genuine);
+			unsigned.searchParams.delete('sig');
+			const hinted = new URL(floodUrl);
+			hinted.searchParams.set('login_hint', 'mallory@contoso.test');
+			hinted.searchParams.set('claims', Buffer.from('{"id_token":{"acr":{"essential":true}}}').toString('base64url'));
+			for (const link of [wider, unsigned, hinted]) {
+				const page = await begin(link);
+				expect(page.status).toBe(302);
+				// The credential's own scopes (MSAL adds openid, profile, offline_access), nothing else.
+				expect(scopesAsked(page.authorize).sort()).toEqual(
+					[rig.api.delegatedScopes[0], 'offline_access', 'openid', 'profile'].sort(),
+				);
+				expect(page.authorize?.searchParams.get('login_hint')).toBeNull();
+				// MSAL's own claims (client capabilities) only, not the link's.
+				expect(page.authorize?.searchParams.get('claims') ?? '').not.toContain('acr');
+			}
+
+			// Signed by the `n8n execute` process, checked by the server: one key per n8n instance.
+			expect(genuine.searchParams.get('sig')).toMatch(/^[\w-]{43}$/);
+			const honoured = await begin(genuine);
+			expect(honoured.status).toBe(302);
+			expect(scopesAsked(honoured.authorize)).toContain(secondScope());
+
+			// What the provider received and granted, end to end: the person signs in through a
+			// link that was tampered to ask for the second API, and is granted the credential's scopes only.
+			const tampered = new URL(signInUrl);
+			tampered.searchParams.set('scopes', secondScope());
+			tampered.searchParams.set('sig', genuine.searchParams.get('sig')!);
+			await rig.reset();
+			const page = await browse(tampered.toString(), { idpOrigin: rig.authorityHost, user: alice });
+			expect(page.status).toBe(200);
+			expect(page.visited[1].searchParams.get('scope')).not.toContain(secondScope());
+			expect(page.body).toContain(rig.api.delegatedScopes[0]);
+			expect(page.body).not.toContain(secondScope());
+		});
+
+		it('a completed sign-in survives 20 sign-ins begun around it; the next execution is silent', async () => {
+			const stored = await tokenCache(cred.main);
+			const before = stored ? refreshTokens(stored) : [];
+			const response = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+			const statuses: number[] = [];
+			for (let i = 0; i < 10; i++) statuses.push((await begin(signInUrl)).status);
+			const [completed, ...around] = await Promise.all([
+				fetch(response.url, { redirect: 'manual' }).then(async (r) => ({ status: r.status, body: await r.text() })),
+				...Array.from({ length: 10 }, async () => (await begin(signInUrl)).status),
+			]);
+			statuses.push(...(around as number[]));
+			expect(statuses).toEqual(Array(20).fill(302));
+			expect(completed).toMatchObject({ status: 200, body: expect.stringContaining('Signed in as Alice Example') });
+
+			const after = refreshTokens(await tokenCache(cred.main));
+			expect(after).toHaveLength(1);
+			expect(after).not.toEqual(before);
+			await rig.reset();
+			const run = await n8n.execute(wf.use);
+			expect(run.status).toBe('success');
+			expect(await idpRequests()).toBe(0);
+			expect(refreshTokens(await tokenCache(cred.main))).toEqual(after);
+		});
+
+		it('a sign-in begun before n8n restarts completes after it (the state key comes from the instance key)', async () => {
+			const response = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
+			await n8n.stopServer();
+			await n8n.startServer({ port });
+			const completed = await fetch(response.url, { redirect: 'manual' });
+			expect(completed.status).toBe(200);
+			expect(await completed.text()).toContain('Signed in as Alice Example');
+		});
+
+		it('50 anonymous requests for the link leave the credential record byte-identical', async () => {
+			const before = JSON.stringify(await n8n.exportCredential(cred.flood.id));
+			const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await begin(floodUrl)).status));
+			// Sign-ins were begun (302) until the rate limit answered (429).
+			expect(statuses.filter((s) => s === 302).length).toBeGreaterThanOrEqual(20);
+			expect(statuses.every((s) => s === 302 || s === 429)).toBe(true);
+			expect(JSON.stringify(await n8n.exportCredential(cred.flood.id))).toBe(before);
+		});
+
+		it('beyond 30 sign-ins a minute per credential: 429 with Retry-After and a clear page', async () => {
+			let limited: Response | undefined;
+			for (let i = 0; i < 40 && !limited; i++) {
+				const response = await fetch(floodUrl, { redirect: 'manual' });
+				if (response.status === 429) limited = response;
+				else await response.text();
+			}
+			expect(limited).toBeDefined();
+			expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+			expect(Number(limited!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+			expect(await limited!.text()).toContain('Too many sign-ins were started with this link');
+			// Another credential's link is not affected.
+			expect((await begin(signInUrl)).status).toBe(302);
 		});
 	});
 

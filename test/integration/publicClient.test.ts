@@ -6,18 +6,14 @@
  */
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import {
-	beginAuthCodeSignIn,
-	completeAuthCodeSignIn,
-	SignInCallbackError,
-	type PendingSignIn,
-} from '../../nodes/core/authCode';
+import { beginAuthCodeSignIn, completeAuthCodeSignIn, SignInCallbackError } from '../../nodes/core/authCode';
 import { listAccounts, SignInRequiredError } from '../../nodes/core/delegated';
 import {
 	publicClientAcquirer,
 	publicClientAppFrom,
 	publicClientSettingsFrom,
 } from '../../nodes/n8n/publicClientAdapter';
+import { signInKeys } from '../../nodes/n8n/signInKeys';
 import { browse } from '../rig/publicClientBrowser';
 import { startRig, type Rig } from '../rig/rig';
 
@@ -42,6 +38,17 @@ describe('public-client credential against the identity provider', () => {
 
 	const prepared = () => publicClientAppFrom(data);
 	const settings = () => publicClientSettingsFrom(data);
+	const keys = signInKeys();
+	const complete = (
+		callback: Record<string, string | undefined>,
+		options: { now?: number; redirectUri?: string } = {},
+	) =>
+		completeAuthCodeSignIn(prepared(), stored, callback, {
+			redirectUri,
+			keys,
+			allowedAccounts: settings().allowedAccounts,
+			...options,
+		});
 	const acquire = (request: Parameters<typeof publicClientAcquirer>[2] = {}, credential = data) =>
 		publicClientAcquirer(credential, stored, request);
 	/** Begin at the link's query, play the browser, return the callback query. */
@@ -49,6 +56,7 @@ describe('public-client credential against the identity provider', () => {
 		const query = new URL(link).searchParams;
 		const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, {
 			redirectUri,
+			keys,
 			scopes: query.get('scopes') ?? undefined,
 			claims: query.get('claims') ?? undefined,
 			loginHint: query.get('login_hint') ?? undefined,
@@ -98,14 +106,14 @@ describe('public-client credential against the identity provider', () => {
 		const { begun, back, callback } = await signInThroughLink(redirectUri, { user: alice });
 		const authorize = new URL(begun.authorizeUrl);
 		expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-		expect(authorize.searchParams.get('state')).toBe(begun.started.state);
 		expect(authorize.searchParams.get('redirect_uri')).toBe(redirectUri);
 		expect(back.origin + back.pathname).toBe(redirectUri);
-		expect(callback.state).toBe(begun.started.state);
+		expect(callback.state).toBe(authorize.searchParams.get('state'));
+		// The state is sealed: the PKCE verifier does not show.
+		expect(Buffer.from(callback.state, 'base64url').toString('latin1')).not.toContain('verifier');
 
-		const done = await completeAuthCodeSignIn(prepared(), stored, begun.pending, callback);
+		const done = await complete(callback);
 		expect(done.account.username).toBe(alice.username);
-		expect(done.pending).toHaveLength(0);
 		expect(done.cacheToStore).toContain('"RefreshToken"');
 		const stats = await rig.stats();
 		expect(stats.grants.authorization_code).toBe(1);
@@ -156,8 +164,10 @@ describe('public-client credential against the identity provider', () => {
 		const error = await expectSignInRequired(acquire({ scopes: scope }));
 		expect(error.reason).toBe('interaction-required');
 		const link = linkIn(error.message);
-		expect(link).toBe(
-			`${redirectUri}?scopes=${encodeURIComponent(scope)}&login_hint=${encodeURIComponent(alice.username)}`,
+		expect(link).toMatch(
+			new RegExp(
+				`^${redirectUri}\\?scopes=${encodeURIComponent(scope)}&login_hint=${encodeURIComponent(alice.username)}&sig=[\\w-]{43}$`,
+			),
 		);
 		expect(error.message).toContain(`consent to ${scope}`);
 		expect((await rig.stats()).tokenRequests.map((r) => r.status)).toEqual([400]);
@@ -165,7 +175,7 @@ describe('public-client credential against the identity provider', () => {
 		// The person opens it: signed in by the hint, consents, and the permission is kept.
 		const { begun, callback } = await signInThroughLink(link);
 		expect(new URL(begun.authorizeUrl).searchParams.get('login_hint')).toBe(alice.username);
-		const done = await completeAuthCodeSignIn(prepared(), stored, begun.pending, callback);
+		const done = await complete(callback);
 		expect(claimsOf(done.token.accessToken)).toMatchObject({ aud: rig.consentApi.resource, scp: 'Mail.Send' });
 		stored = done.cacheToStore;
 		await rig.reset();
@@ -187,7 +197,7 @@ describe('public-client credential against the identity provider', () => {
 		);
 		const { begun, callback } = await signInThroughLink(link.toString());
 		expect(new URL(begun.authorizeUrl).searchParams.get('claims')).toContain('"acrs"');
-		const done = await completeAuthCodeSignIn(prepared(), stored, begun.pending, callback);
+		const done = await complete(callback);
 		expect(claimsOf(done.token.accessToken).xms_rig_claims).toMatchObject({ acrs: { essential: true, value: 'c1' } });
 		stored = done.cacheToStore;
 	});
@@ -256,20 +266,18 @@ describe('public-client credential against the identity provider', () => {
 		};
 
 		it('state mismatch: not redeemed at all', async () => {
-			const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
+			const { callback } = await signInThroughLink(redirectUri, { user: alice });
 			await rig.reset();
-			const error = await failure(
-				completeAuthCodeSignIn(prepared(), stored, begun.pending, { ...callback, state: 'forged-state' }),
-			);
+			const error = await failure(complete({ ...callback, state: 'forged-state' }));
 			expect(error.message).toContain('state mismatch');
 			expect((await rig.stats()).requests.token).toBe(0);
 			await unchanged();
 		});
 
 		it('consent declined on the sign-in page', async () => {
-			const { begun, callback } = await signInThroughLink(redirectUri, { decline: true });
+			const { callback } = await signInThroughLink(redirectUri, { decline: true });
 			expect(callback.error).toBe('access_denied');
-			const error = await failure(completeAuthCodeSignIn(prepared(), stored, begun.pending, callback));
+			const error = await failure(complete(callback));
 			expect(error.message).toMatch(/^Sign-in cancelled: the person declined/);
 			expect(error.message).toContain('AADSTS65004');
 			await unchanged();
@@ -278,29 +286,25 @@ describe('public-client credential against the identity provider', () => {
 		it("PKCE mismatch: a code from another sign-in with this sign-in's state", async () => {
 			const first = await signInThroughLink(redirectUri, { user: alice });
 			const second = await signInThroughLink(redirectUri, { user: alice });
-			const error = await failure(
-				completeAuthCodeSignIn(prepared(), stored, [first.begun.started, second.begun.started], {
-					code: second.callback.code,
-					state: first.callback.state,
-				}),
-			);
+			const error = await failure(complete({ code: second.callback.code, state: first.callback.state }));
 			expect(error.message).toContain('AADSTS501481');
 			await unchanged();
 		});
 
 		it('reused authorization code', async () => {
-			const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
-			const pending: PendingSignIn[] = begun.pending;
-			await completeAuthCodeSignIn(prepared(), before, pending, callback); // redeemed once (result dropped)
-			const error = await failure(completeAuthCodeSignIn(prepared(), before, pending, callback));
-			expect(error.message).toContain('AADSTS54005');
-			expect(error.message).toContain('already redeemed');
+			const { callback } = await signInThroughLink(redirectUri, { user: alice });
+			await complete(callback); // redeemed once (result dropped)
+			await rig.reset();
+			const error = await failure(complete(callback));
+			// Refused in this process before the provider is asked; another process would get AADSTS54005.
+			expect(error.message).toContain('already used');
+			expect((await rig.stats()).requests.token).toBe(0);
 			await unchanged();
 		});
 
 		it('wrong redirect URI: refused by the provider at sign-in, or at redemption', async () => {
 			const unregistered = 'http://127.0.0.1:5999/webhook/not-registered';
-			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, { redirectUri: unregistered });
+			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, { redirectUri: unregistered, keys });
 			const page = await browse(begun.authorizeUrl, {
 				idpOrigin: rig.authorityHost,
 				user: alice,
@@ -309,31 +313,27 @@ describe('public-client credential against the identity provider', () => {
 			expect(page.status).toBe(400);
 			expect(page.body).toContain('AADSTS50011');
 
-			const { begun: ok, callback } = await signInThroughLink(redirectUri, { user: alice });
-			const altered = ok.pending.map((p) => ({ ...p, redirectUri: 'http://127.0.0.1:6000/webhook/msal-sign-in' }));
-			const error = await failure(completeAuthCodeSignIn(prepared(), stored, altered, callback));
-			expect(error.message).toContain('AADSTS500112');
+			// The state is bound to the redirect URI: completed under another one, it is refused unredeemed.
+			const { callback } = await signInThroughLink(redirectUri, { user: alice });
+			await rig.reset();
+			const error = await failure(complete(callback, { redirectUri: 'http://127.0.0.1:6000/webhook/msal-sign-in' }));
+			expect(error.message).toContain('state mismatch');
+			expect((await rig.stats()).requests.token).toBe(0);
 			await unchanged();
 		});
 
 		it('an expired sign-in is refused', async () => {
-			const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
-			const error = await failure(
-				completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, { now: Date.now() + 16 * 60_000 }),
-			);
-			expect(error.message).toContain('state mismatch');
+			const { callback } = await signInThroughLink(redirectUri, { user: alice });
+			const error = await failure(complete(callback, { now: Date.now() + 16 * 60_000 }));
+			expect(error.message).toContain('more than 15 minutes ago');
 			await unchanged();
 		});
 
 		it('an account outside Allowed Accounts is refused', async () => {
 			data = { ...data, allowedAccounts: 'bob@contoso.test' };
 			try {
-				const { begun, callback } = await signInThroughLink(redirectUri, { user: alice });
-				const error = await failure(
-					completeAuthCodeSignIn(prepared(), stored, begun.pending, callback, {
-						allowedAccounts: ['bob@contoso.test'],
-					}),
-				);
+				const { callback } = await signInThroughLink(redirectUri, { user: alice });
+				const error = await failure(complete(callback));
 				expect(error.message).toContain('alice@contoso.test may not sign in');
 			} finally {
 				delete data.allowedAccounts;

@@ -1,14 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import { completeAuthCodeSignIn, SignInCallbackError } from '../../nodes/core/authCode';
+import { deriveSignInKeys } from '../../nodes/core/signInState';
+
+const OPTIONS = { redirectUri: 'http://localhost/cb', keys: deriveSignInKeys('test') };
 
 describe('sign-in callback errors from the query string', () => {
 	it('never repeat the identity provider’s free text (anyone can craft it); only the error code and AADSTS number', async () => {
-		const error = await completeAuthCodeSignIn(undefined as never, undefined, [], {
-			state: 'x',
-			error: 'server_error',
-			error_description:
-				'AADSTS50011: Your account is locked. Call +1-555-0100 to unlock it.\n2026-01-01 INFO fake log line',
-		}).catch((e: unknown) => e);
+		const error = await completeAuthCodeSignIn(
+			undefined as never,
+			undefined,
+			{
+				state: 'x',
+				error: 'server_error',
+				error_description:
+					'AADSTS50011: Your account is locked. Call +1-555-0100 to unlock it.\n2026-01-01 INFO fake log line',
+			},
+			OPTIONS,
+		).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(SignInCallbackError);
 		const message = (error as Error).message;
 		expect(message).toContain('server_error');
@@ -18,9 +26,14 @@ describe('sign-in callback errors from the query string', () => {
 	});
 
 	it('an error code that is not a protocol code is not echoed', async () => {
-		const error = await completeAuthCodeSignIn(undefined as never, undefined, [], {
-			error: 'visit https://evil.example now',
-		}).catch((e: unknown) => e);
+		const error = await completeAuthCodeSignIn(
+			undefined as never,
+			undefined,
+			{
+				error: 'visit https://evil.example now',
+			},
+			OPTIONS,
+		).catch((e: unknown) => e);
 		expect((error as Error).message).not.toContain('evil.example');
 	});
 });
