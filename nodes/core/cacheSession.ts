@@ -46,8 +46,13 @@ export interface SessionOutcome<T> {
 	value: T;
 	/** The new content of the credential's token-cache field, when it must be saved. */
 	cacheToStore?: string;
+	/** Call once n8n has saved `cacheToStore` (or failed to): the next use of this cache waits for it. */
+	saved?: () => void;
 	warnings: string[];
 }
+
+/** How long the next use waits for a save it was not told of (a caller that failed before saving). */
+const SAVE_WAIT_MS = 5_000;
 
 /**
  * One MSAL application per credential configuration and process, kept between executions,
@@ -68,6 +73,8 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	/** The credential record the cache in memory belongs to, when known. */
 	private record: string | undefined;
 	private lastSeenStored: string | undefined;
+	/** The save of this session's last write of a person's cache, until n8n reports it done. */
+	private unsaved: Promise<void> | undefined;
 	private metadataSaved = false;
 
 	constructor(
@@ -85,22 +92,33 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 		work: (app: TApp) => Promise<CacheWork<T>>,
 	): Promise<SessionOutcome<T>> {
 		return this.queue.run(async () => {
+			await this.previousSave();
 			const warnings = this.syncFrom(stored, options.record);
 			this.network.lastFailure = undefined;
 			this.network.lastDiscoveryError = undefined;
 			this.network.refusedRenewal = undefined;
 			this.nextWriteId = randomUUID();
 			const coordinator = await this.coordinatorForWrites();
+			// Held until n8n has saved what this use writes, so that no process writes after an older save.
 			let permit: RenewalPermit | undefined;
 			try {
 				if (coordinator && options.exclusive) permit = await this.permitFrom(coordinator);
-				else if (coordinator) this.network.renewalGate = () => this.permitFrom(coordinator);
+				else if (coordinator) {
+					this.network.renewalGate = async () => {
+						permit = await this.permitFrom(coordinator);
+						return { written: permit.written, release: async () => {} };
+					};
+				}
 				const { value, changed } = await work(this.app);
 				const mustWrite =
 					changed || warnings.length > 0 || (!this.metadataSaved && this.network.openIdConfiguration !== undefined);
 				const cacheToStore = mustWrite ? this.snapshot() : undefined;
-				if (changed) await permit?.written();
-				return { value, warnings, cacheToStore };
+				if (changed && options.exclusive) await permit?.written();
+				if (cacheToStore === undefined || this.prepared.shareableAcrossRecords)
+					return { value, warnings, cacheToStore };
+				const saved = this.awaitSave(permit);
+				permit = undefined;
+				return { value, warnings, cacheToStore, saved };
 			} catch (error) {
 				throw this.network.refusedRenewal ?? error;
 			} finally {
@@ -108,6 +126,33 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 				await permit?.release();
 			}
 		});
+	}
+
+	/**
+	 * n8n saves what preAuthentication returns after it returns, and concurrent executions' saves
+	 * can land in any order: the next use of a person's cache (and, in queue mode, the lease)
+	 * waits until this write is saved, or SAVE_WAIT_MS when nobody reports it.
+	 */
+	private awaitSave(permit: RenewalPermit | undefined): () => void {
+		let done: () => void = () => {};
+		const saved = new Promise<void>((resolve) => {
+			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; bounds a save nobody reports
+			const timer = setTimeout(resolve, SAVE_WAIT_MS);
+			timer.unref();
+			done = () => {
+				// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- pairs with the timer above
+				clearTimeout(timer);
+				resolve();
+			};
+		});
+		this.unsaved = saved.then(async () => await permit?.release());
+		return done;
+	}
+
+	private async previousSave(): Promise<void> {
+		const unsaved = this.unsaved;
+		this.unsaved = undefined;
+		await unsaved;
 	}
 
 	/** Only a person's cache is coordinated: app tokens from two processes merge without loss. */
@@ -136,6 +181,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 	 */
 	adopt(stored: string | undefined, signedInMsalCache: string, record?: string): Promise<string> {
 		return this.queue.run(async () => {
+			await this.previousSave();
 			this.syncFrom(stored, record);
 			this.app.getTokenCache().deserialize(signedInMsalCache);
 			return this.snapshot();

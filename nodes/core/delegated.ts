@@ -186,7 +186,14 @@ export async function acquireDelegatedToken(
 			}
 		});
 		if (silent.value)
-			return { token: toTokenResult(silent.value), cacheToStore: silent.cacheToStore, warnings: silent.warnings };
+			return {
+				token: toTokenResult(silent.value),
+				cacheToStore: silent.cacheToStore,
+				saved: silent.saved,
+				warnings: silent.warnings,
+			};
+		// The sign-in's own write supersedes whatever the silent attempt wrote (discovery metadata).
+		silent.saved?.();
 		return await signInAndAdopt(session, storedCache, request, scopes, reason, signIn, silent.warnings);
 	} catch (error) {
 		throw fail(error);
@@ -217,6 +224,7 @@ export async function listAccounts(
 		value: (await app.getAllAccounts()).map(summarizeAccount),
 		changed: false,
 	}));
+	outcome.saved?.(); // nothing of it is saved
 	return { accounts: outcome.value, warnings: outcome.warnings };
 }
 
@@ -226,7 +234,7 @@ export async function signOut(
 	storedCache: string | undefined,
 	which: { all: true } | { account: string },
 	record?: string,
-): Promise<{ removed: AccountSummary[]; cacheToStore?: string }> {
+): Promise<{ removed: AccountSummary[]; cacheToStore?: string; saved?: () => void }> {
 	const session = sessionFor(prepared, storedCache);
 	// Exclusive: a process renewing from an older cache at the same moment must not write the account back.
 	const outcome = await session.use(storedCache, { exclusive: true, record }, async (app) => {
@@ -242,7 +250,7 @@ export async function signOut(
 		for (const account of targets) await app.getTokenCache().removeAccount(account);
 		return { value: targets.map(summarizeAccount), changed: targets.length > 0 };
 	});
-	return { removed: outcome.value, cacheToStore: outcome.cacheToStore };
+	return { removed: outcome.value, cacheToStore: outcome.cacheToStore, saved: outcome.saved };
 }
 
 export interface CachedTokenStatus {

@@ -27,6 +27,8 @@ export interface TokenResult {
 export interface TokenOutcome {
 	token: TokenResult;
 	cacheToStore?: string;
+	/** Call once n8n has saved `cacheToStore` (or failed to): see CacheSession.use. */
+	saved?: () => void;
 	warnings: string[];
 }
 

@@ -64,7 +64,7 @@ export type StoreWork<T> = (
 	storedCache: string | undefined,
 	/** The credential record (n8n's credential ID). */
 	record: string | undefined,
-) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore }>;
+) => Promise<{ value: T; cacheToStore?: string; fieldsToStore?: FieldsToStore; saved?: () => void }>;
 
 interface PendingAcquisition {
 	/** Whose request this is: another credential type's preAuthentication must not take it. */
@@ -78,6 +78,8 @@ interface PendingAcquisition {
 	storedExpressions?: StoredExpressionsReader;
 	/** Taken by the first preAuthentication in the context: n8n's for this request. */
 	claimed?: boolean;
+	/** Reports the cache written in this context saved (CacheSession.use). */
+	saved?: () => void;
 }
 
 const pendingContext = processWide('pendingAcquisition', () => new AsyncLocalStorage<PendingAcquisition>());
@@ -88,6 +90,11 @@ useN8nLogger();
 
 /** Token obtained in preAuthentication, for the authenticate call n8n makes next with the same object. */
 const tokensForCredentials = new WeakMap<ICredentialDataDecryptedObject, TokenResult>();
+/**
+ * Reports a written cache saved. n8n saves what preAuthentication returns before it calls
+ * authenticate with the same object, so authenticate reports it.
+ */
+const savesForCredentials = new WeakMap<ICredentialDataDecryptedObject, () => void>();
 /** A failure of preAuthentication that saved fields first; authenticate (HTTP Request node path) rethrows it. */
 const failuresForCredentials = new WeakMap<ICredentialDataDecryptedObject, unknown>();
 
@@ -162,6 +169,7 @@ async function preAuthenticateWithin(
 		if (pending?.work) {
 			const result = await pending.work(credentials, storedCacheOf(credentials), pending.request.record);
 			pending.workResult = { value: result.value };
+			expectSave(credentials, pending, result.saved);
 			return await forN8n(pending, toSave(result.cacheToStore, result.fieldsToStore), false);
 		}
 		const outcome = await acquire(
@@ -170,6 +178,7 @@ async function preAuthenticateWithin(
 			pending?.request ?? HTTP_REQUEST_NODE_REQUEST,
 		);
 		if (pending) pending.outcome = outcome;
+		expectSave(credentials, pending, outcome.saved);
 		tokensForCredentials.set(credentials, outcome.token);
 		return await forN8n(pending, toSave(outcome.cacheToStore, outcome.fieldsToStore), false);
 	} catch (error) {
@@ -183,6 +192,16 @@ async function preAuthenticateWithin(
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw error;
 	}
+}
+
+function expectSave(
+	credentials: ICredentialDataDecryptedObject,
+	pending: PendingAcquisition | undefined,
+	saved: (() => void) | undefined,
+): void {
+	if (!saved) return;
+	savesForCredentials.set(credentials, saved);
+	if (pending) pending.saved = saved;
 }
 
 const forN8n = (pending: PendingAcquisition | undefined, fields: IDataObject, failing: boolean) =>
@@ -201,6 +220,8 @@ export async function authenticateRequest(
 	requestOptions: IHttpRequestOptions,
 	acquire: Acquirer,
 ): Promise<IHttpRequestOptions> {
+	savesForCredentials.get(credentials)?.();
+	savesForCredentials.delete(credentials);
 	const pending = pendingFor(credentialType);
 	if (pending && requestOptions.url === TOKEN_ONLY_URL) {
 		// preAuthentication did not run (n8n skips it when the marker is not ''): acquire without saving.
@@ -280,6 +301,9 @@ async function throughCredentialStore(
 		);
 	} catch (error) {
 		if (!pending.outcome && !pending.workResult && !pending.error) pending.error = error;
+	} finally {
+		// n8n's save is over by now, or failed.
+		pending.saved?.();
 	}
 	if (pending.error !== undefined) throw pending.error;
 	return pending;
@@ -323,7 +347,8 @@ export async function runThroughCredentialStore<T>(
 	return workResult.value as T;
 }
 
-const REREAD_ATTEMPTS = 40;
+/** Longer than a few renewals by other processes take one after the other. */
+const REREAD_FOR_MS = 30_000;
 
 /**
  * Queue mode: another process renewed the cache this execution read (renewalLease.ts). n8n reads
@@ -331,12 +356,13 @@ const REREAD_ATTEMPTS = 40;
  * save does, usually within milliseconds; the jittered wait lets a busy renewer's save through.
  */
 async function rereadWhileRenewedElsewhere<T>(attempt: () => Promise<T>): Promise<T> {
-	for (let remaining = REREAD_ATTEMPTS; ; remaining--) {
+	const deadline = Date.now() + REREAD_FOR_MS;
+	for (;;) {
 		try {
 			return await attempt();
 		} catch (error) {
 			// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
-			if (!(error instanceof RenewedElsewhereError) || remaining <= 1) throw error;
+			if (!(error instanceof RenewedElsewhereError) || Date.now() > deadline) throw error;
 			await sleep(50 + Math.random() * 150);
 		}
 	}

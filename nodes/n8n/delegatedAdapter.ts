@@ -80,9 +80,9 @@ export function signOutWork(
 	which: { all: true } | { account: string },
 ): StoreWork<AccountSummary[]> {
 	return async (data, storedCache, record) => {
-		const { removed, cacheToStore } = await signOut(appFrom(data), storedCache, which, record);
+		const { removed, cacheToStore, saved } = await signOut(appFrom(data), storedCache, which, record);
 		// Signing everyone out also forgets a sign-in still waiting for a person.
 		const fieldsToStore = 'all' in which && storedPendingOf(data) ? { [PENDING_SIGN_IN_FIELD]: '' } : undefined;
-		return { value: removed, cacheToStore, fieldsToStore };
+		return { value: removed, cacheToStore, fieldsToStore, saved };
 	};
 }

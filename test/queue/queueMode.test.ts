@@ -15,6 +15,7 @@ import { startQueueCluster, type QueueCluster } from './cluster';
 import { freePort } from '../rig/n8n';
 
 type Ref = { id: string; name: string };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
 
 function acquireAs(credentialType: string, authentication: string, credential: Ref, parameters = {}): WorkflowNode {
@@ -217,13 +218,23 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 		});
 	});
 
-	it("Sign Out on one worker is not undone by another worker's renewal in flight", async () => {
+	it("Sign Out on one worker is not undone by another worker's renewals in flight", async () => {
 		await rig.setAccessTokenTtl(5);
 		await signInWithDeviceCode(cred.signOut, 'so-use');
-		const renewals = fire(cluster.baseUrl, 'so-use', 30);
-		await new Promise((resolve) => setTimeout(resolve, 150));
-		expect(await fire(cluster.baseUrl, 'so-out', 1)).toEqual([200]);
-		await renewals;
+		// Renewals that take a while, sent in waves around the Sign Out: some read the record
+		// before the Sign Out is saved and would write the account back after it.
+		await rig.settings({ refreshTokenLatencyMs: 300 });
+		try {
+			const waves = [0, 1, 2, 3, 4, 5].map(async (wave) => {
+				await sleep(wave * 400);
+				return await fire(cluster.baseUrl, 'so-use', 6);
+			});
+			await sleep(500);
+			expect(await fire(cluster.baseUrl, 'so-out', 1)).toEqual([200]);
+			await Promise.all(waves);
+		} finally {
+			await rig.settings({ refreshTokenLatencyMs: 0 });
+		}
 
 		const cache = await msalCache(cred.signOut);
 		expect(Object.keys(cache.Account ?? {})).toEqual([]);

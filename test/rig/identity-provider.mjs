@@ -392,6 +392,9 @@ export async function createIdentityProvider({
 				: GRANT_TYPE_ALIASES[body.grant_type]
 					? 'device_code'
 					: body.grant_type;
+		if (grant === 'refresh_token' && state.settings.refreshTokenLatencyMs > 0) {
+			await new Promise((resolve) => setTimeout(resolve, state.settings.refreshTokenLatencyMs));
+		}
 		const clientId = body.client_id || assertionIssuer(body.client_assertion);
 		let claimsRequest;
 		try {

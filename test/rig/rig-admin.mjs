@@ -4,7 +4,7 @@
 //   GET  /__rig/config                 rig.json
 //   GET  /__rig/stats                  { requests, grants, tokenRequests }
 //   POST /__rig/reset                  zero counters, clear the fail-next hook
-//   GET|POST /__rig/settings           { accessTokenTtlSeconds, deviceCodeIntervalSeconds, autoLogin, strictRefreshTokenRotation }
+//   GET|POST /__rig/settings           { accessTokenTtlSeconds, deviceCodeIntervalSeconds, autoLogin, strictRefreshTokenRotation, refreshTokenLatencyMs }
 //   POST /__rig/fail-next-token        { status, error, error_description, error_codes, ... }
 //   POST /__rig/tamper-discovery       { fields } | { raw: { status, contentType, body } } until reset
 //   POST /__rig/mint-assertion         { clientId, audience?, ttlSeconds? } -> { assertion }

@@ -25,6 +25,9 @@ export function createRigState() {
 			// oidc-provider's strict refresh-token rotation (off: Entra's behaviour): a refresh
 			// token is consumed on use, and using a consumed one revokes the whole grant.
 			strictRefreshTokenRotation: false,
+			// A refresh-token redemption waits this long before it is answered: keeps renewals in
+			// flight, for tests of what overlaps them.
+			refreshTokenLatencyMs: 0,
 		},
 		failNext: undefined,
 		// { fields } or { raw: { status, contentType, body } }: every discovery answer until reset.

@@ -152,6 +152,8 @@ export interface RigSettings {
 	autoLogin: boolean;
 	/** oidc-provider's strict rotation: a refresh token used twice revokes the whole grant. */
 	strictRefreshTokenRotation: boolean;
+	/** A refresh-token redemption waits this long before it is answered (default 0). */
+	refreshTokenLatencyMs: number;
 }
 
 export interface Rig extends RigJson {
