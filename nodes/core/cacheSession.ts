@@ -184,7 +184,10 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			await this.previousSave();
 			this.syncFrom(stored, record);
 			this.app.getTokenCache().deserialize(signedInMsalCache);
-			return this.snapshot();
+			const snapshot = this.snapshot();
+			// A new sign-in is the newest cache: other processes' renewals must not refuse it.
+			await (await this.coordinatorForWrites())?.announce(this.lineage as string, this.writeId as string);
+			return snapshot;
 		});
 	}
 

@@ -17,6 +17,8 @@
  * A holder whose loaded cache has another write id than `latest` must not redeem or write: its
  * refresh token may already be spent. It throws RenewedElsewhereError; the node re-reads the
  * credential record, whose newer cache then serves silently (credentialStore.ts retries).
+ * The holder keeps the lease until n8n has saved its write (cacheSession.ts awaitSave): the next
+ * holder then reads that write, never an older record. A new sign-in announces its write id too.
  * App tokens (client credentials) are not coordinated: any process may fetch one, and nothing is
  * lost when two do.
  *
@@ -86,8 +88,16 @@ export class RenewalCoordinator {
 		await this.redis.command(['SET', `${PREFIX}latest:${lineage}`, writeId, 'PX', LATEST_TTL_MS]);
 	}
 
+	/** Announces the newest write id; a Redis failure is only logged (the write itself goes ahead). */
+	async announce(lineage: string, writeId: string): Promise<void> {
+		await this.publishLatest(lineage, writeId).catch((error: Error) =>
+			log('warn', `A new token cache was not announced to other n8n processes (queue Redis: ${error.message}).`),
+		);
+	}
+
 	/**
-	 * Waits for the lineage's lease (a holder keeps it for one token request), then checks that
+	 * Waits for the lineage's lease (a holder keeps it for one token request and n8n's save of its
+	 * result), then checks that
 	 * the loaded cache is the newest. Redis failing is logged and the write goes ahead
 	 * uncoordinated: n8n's own queue cannot run without that Redis either.
 	 */
@@ -109,10 +119,7 @@ export class RenewalCoordinator {
 		}
 		const held = lease;
 		return {
-			written: async () =>
-				await this.publishLatest(lineage, nextWriteId).catch((error: Error) =>
-					log('warn', `The renewed cache was not announced to other n8n processes (queue Redis: ${error.message}).`),
-				),
+			written: async () => await this.announce(lineage, nextWriteId),
 			release: async () => await held.release().catch(() => undefined),
 		};
 	}
