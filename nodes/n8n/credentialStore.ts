@@ -352,8 +352,9 @@ const REREAD_FOR_MS = 30_000;
 
 /**
  * Queue mode: another process renewed the cache this execution read (renewalLease.ts). n8n reads
- * the record anew on every attempt, and the renewed cache lands there as soon as that process's
- * save does, usually within milliseconds; the jittered wait lets a busy renewer's save through.
+ * the record anew on every attempt, and that process held the lease until its save, so the
+ * next attempt normally finds the renewed cache; while other processes keep renewing, the
+ * jittered wait lets their saves through.
  */
 async function rereadWhileRenewedElsewhere<T>(attempt: () => Promise<T>): Promise<T> {
 	const deadline = Date.now() + REREAD_FOR_MS;
