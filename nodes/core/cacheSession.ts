@@ -104,10 +104,7 @@ export class CacheSession<TApp extends { getTokenCache(): TokenCache }> {
 			try {
 				if (coordinator && options.exclusive) permit = await this.permitFrom(coordinator);
 				else if (coordinator) {
-					this.network.renewalGate = async () => {
-						permit = await this.permitFrom(coordinator);
-						return { written: permit.written, release: async () => {} };
-					};
+					this.network.renewalGate = async () => (permit = await this.permitFrom(coordinator));
 				}
 				const { value, changed } = await work(this.app);
 				const mustWrite =

@@ -4,6 +4,9 @@ import { assertDiscoveredEndpoints, DiscoveryRefusedError } from './discovery';
 import { EgressRefusedError, outboundFetch } from './outbound';
 import type { RenewalPermit } from './renewalLease';
 
+/** What the network client needs of a renewal permit; the cache session keeps the lease until n8n's save. */
+type RedemptionPermit = Pick<RenewalPermit, 'written'>;
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -26,7 +29,7 @@ export class MsalNetworkClient implements INetworkModule {
 	 * Set by the cache session while a person's cache is in use in queue mode: asked before a
 	 * refresh token is redeemed, so no two processes redeem the same one (renewalLease.ts).
 	 */
-	renewalGate: (() => Promise<RenewalPermit>) | undefined;
+	renewalGate: (() => Promise<RedemptionPermit>) | undefined;
 	/** Why the gate refused, which MSAL would report only as a network error. */
 	refusedRenewal: Error | undefined;
 
@@ -54,20 +57,16 @@ export class MsalNetworkClient implements INetworkModule {
 
 	async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
 		if (!this.renewalGate || !redeemsRefreshToken(options)) return await this.send<T>(url, 'POST', options);
-		let permit: RenewalPermit;
+		let permit: RedemptionPermit;
 		try {
 			permit = await this.renewalGate();
 		} catch (error) {
 			this.refusedRenewal = error as Error;
 			throw error;
 		}
-		try {
-			const response = await this.send<T>(url, 'POST', options);
-			if (response.status === 200) await permit.written();
-			return response;
-		} finally {
-			await permit.release();
-		}
+		const response = await this.send<T>(url, 'POST', options);
+		if (response.status === 200) await permit.written();
+		return response;
 	}
 
 	private async send<T>(

@@ -8,30 +8,18 @@
  * The link itself, opened by anyone: beginning a sign-in writes nothing (the state carries it),
  * extras are honoured only from the node's signed links, and beginnings are rate limited.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
 import { browse } from '../rig/publicClientBrowser';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from './support/packagedBuild';
-import { chain, manualTrigger, MSAL_PACKAGE, type WorkflowNode } from './support/workflows';
+import { chain, manualTrigger, MSAL_PACKAGE, signInTrigger, type WorkflowNode } from './support/workflows';
 
 type Ref = { id: string; name: string };
 const CREDENTIAL = 'msalPublicClientApi';
 
 interface ExtraApis {
 	secondApi: { resource: string; delegatedScopes: string[] };
-}
-
-function signInTrigger(credential: Ref, path: string): WorkflowNode & { webhookId: string } {
-	return {
-		name: 'Microsoft Sign-In',
-		type: `${MSAL_PACKAGE}.msalSignInTrigger`,
-		typeVersion: 1,
-		webhookId: randomUUID(),
-		parameters: { path },
-		credentials: { [CREDENTIAL]: credential },
-	};
 }
 
 /** n8n's HTTP Request node with the public-client credential (Predefined Credential Type). */

@@ -8,9 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
-import { randomUUID } from 'node:crypto';
 import { browse } from '../rig/publicClientBrowser';
-import { acquireToken, graph, MSAL_PACKAGE, webhook, type WorkflowNode } from '../e2e/support/workflows';
+import { acquireToken, graph, MSAL_PACKAGE, signInTrigger, webhook, type WorkflowNode } from '../e2e/support/workflows';
 import { startQueueCluster, type QueueCluster } from './cluster';
 import { freePort } from '../rig/n8n';
 
@@ -30,17 +29,6 @@ function acquireAs(credentialType: string, authentication: string, credential: R
 
 const deviceCode = (credential: Ref, parameters = {}) =>
 	acquireAs('msalDeviceCodeApi', 'deviceCode', credential, parameters);
-
-function signInTrigger(credential: Ref, path: string): WorkflowNode & { webhookId: string } {
-	return {
-		name: 'Microsoft Sign-In',
-		type: `${MSAL_PACKAGE}.msalSignInTrigger`,
-		typeVersion: 1,
-		webhookId: randomUUID(),
-		parameters: { path },
-		credentials: { msalPublicClientApi: credential },
-	};
-}
 
 /** A published workflow: production webhook `path` → `node`, answering with the node's output. */
 const served = (path: string, node: WorkflowNode) => graph(path, [webhook(path), node], [['Webhook', node.name]]);

@@ -27,6 +27,21 @@ export function webhook(
 	};
 }
 
+/** The package's Microsoft Sign-In trigger for a public-client credential, serving /webhook/<path>. */
+export function signInTrigger(
+	credential: { id: string; name: string },
+	path: string,
+): WorkflowNode & { webhookId: string } {
+	return {
+		name: 'Microsoft Sign-In',
+		type: `${MSAL_PACKAGE}.msalSignInTrigger`,
+		typeVersion: 1,
+		webhookId: randomUUID(),
+		parameters: { path },
+		credentials: { msalPublicClientApi: credential },
+	};
+}
+
 export function manualTrigger(): WorkflowNode {
 	return { name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} };
 }
