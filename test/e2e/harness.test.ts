@@ -219,6 +219,16 @@ describe('real n8n harness', () => {
 		expect(result.lastNodeExecuted).toBe('Check');
 	});
 
+	it('runs a workflow in a new `n8n execute` process with the same result as on the server', async () => {
+		const [onServer, inNewProcess] = [await n8n.execute(okId), await n8n.executeInNewProcess(okId)];
+		expect(inNewProcess.cli.args[0]).toBe('execute');
+		expectExit(inNewProcess, 0);
+		expect(inNewProcess.nodeOutput('Check')).toEqual(onServer.nodeOutput('Check'));
+		const failed = await n8n.executeInNewProcess(failId);
+		expectExit(failed, 1);
+		expect(failed.nodeError('Check')?.message).toBe('harness check failed on purpose');
+	});
+
 	it('exports the credential decrypted and keeps secrets out of the database in plaintext', async () => {
 		const creds = await n8n.exportCredentials();
 		const cred = creds.find((c) => c.id === credId);
@@ -227,6 +237,10 @@ describe('real n8n harness', () => {
 			type: 'harnessCheckApi',
 			data: { user: 'alice', secret: SECRET, cache: 'cached-1' },
 		});
+		// The harness decrypts the stored record itself; n8n's own export reads the same.
+		expect(await n8n.exportCredentialsWithCli()).toMatchObject(
+			creds.map(({ id, name, type, data }) => ({ id, name, type, data })),
+		);
 		const rows = await n8n.storedCredentialRows();
 		expect(rows).toHaveLength(1);
 		expect(rows[0].data).not.toContain(SECRET);
@@ -234,7 +248,7 @@ describe('real n8n harness', () => {
 
 	it('reads stored executions from the database', async () => {
 		const executions = await n8n.executions();
-		expect(executions.map((e) => e.status)).toEqual(['success', 'error']);
+		expect(executions.map((e) => e.status)).toEqual(['success', 'error', 'success', 'success', 'error']);
 		expect(executions[0].workflowId).toBe(okId);
 		expect(executions[0].data.resultData.runData.Check[0].data.main[0]).toHaveLength(3);
 		for (const e of executions) expect(e.rawData).not.toContain(SECRET);
@@ -242,6 +256,7 @@ describe('real n8n harness', () => {
 
 	it('collects the output of every child and never logged the secret', () => {
 		const logs = n8n.logs();
+		expect(logs).toContain('$ n8n start');
 		expect(logs).toContain('$ n8n execute');
 		expect(logs).toContain('Execution was successful');
 		expect(logs).not.toContain(SECRET);

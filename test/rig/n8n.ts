@@ -53,7 +53,7 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
@@ -85,6 +85,14 @@ export function n8nOlderThan(installed: string, version: string): boolean {
 
 /** Fixed encryption key of every harness instance (tests may re-derive with it). */
 export const TEST_ENCRYPTION_KEY = 'n8n-nodes-msal-e2e-encryption-key-0001';
+
+/** The owner every harness instance starts with (set up once in the migrated template). */
+export const OWNER = {
+	email: 'owner@example.test',
+	firstName: 'Olga',
+	lastName: 'Owner',
+	password: 'Owner-Passw0rd',
+};
 
 let installPromise: Promise<N8nInstall> | undefined;
 
@@ -145,7 +153,7 @@ export interface ExecutionResult {
 	/** Workflow-level error (data.resultData.error), for status 'error'. */
 	error?: ExecutionError;
 	lastNodeExecuted?: string;
-	/** The parsed IRun JSON printed by `n8n execute`. */
+	/** The run: `{ data: IRunExecutionData, … }`, as `n8n execute` printed it or the server stored it. */
 	raw: any;
 	/** Items of the given output (default 0) of the given run (default: last) of a node. */
 	nodeOutput(nodeName: string, opts?: { outputIndex?: number; runIndex?: number }): Item[];
@@ -212,6 +220,215 @@ function parseJsonAfter(output: string, marker: string): any | undefined {
 	return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
+/** The environment of every n8n child of the harness, for the user folder `userFolder`. */
+function harnessEnv(install: N8nInstall, userFolder: string): Record<string, string> {
+	const inherited: Record<string, string> = {};
+	for (const [k, v] of Object.entries(process.env)) {
+		if (v === undefined) continue;
+		// Keep the parent's own n8n/DB settings from leaking into the test instance, and
+		// jest's NODE_ENV=test: n8n then silences its logger and never exits (inTest).
+		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|GENERIC_|JEST_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$)/.test(k)) continue;
+		inherited[k] = v;
+	}
+	return {
+		...inherited,
+		PATH: `${path.dirname(install.node24)}${path.delimiter}${process.env.PATH ?? ''}`,
+		HOME: userFolder,
+		N8N_USER_FOLDER: userFolder,
+		DB_TYPE: 'sqlite',
+		N8N_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+		N8N_LOG_LEVEL: 'info',
+		N8N_LOG_OUTPUT: 'console',
+		NO_COLOR: '1',
+		FORCE_COLOR: '0',
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+		N8N_REINSTALL_MISSING_PACKAGES: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+		EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+		EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
+	};
+}
+
+/** Bump when what the template holds changes. */
+const TEMPLATE_RECIPE = 'migrated+owner/1';
+const templates = new Map<string, Promise<string>>();
+
+/**
+ * A `.n8n` folder with every migration run and the owner set up, built once per n8n install
+ * and copied into each instance: the first n8n call on an empty folder costs seconds of
+ * migrations, and owner setup needs a running server. Kept beside the install it was made
+ * with (a rebuilt install removes it), named after everything that shapes it.
+ */
+function migratedTemplate(install: N8nInstall, env: Record<string, string>): Promise<string> {
+	const installDir = path.resolve(path.dirname(install.n8nBin), '..', '..', '..');
+	let promise = templates.get(installDir);
+	if (!promise) {
+		promise = (async () => {
+			const installInputs = await fsp.readFile(path.join(installDir, '.complete'), 'utf8').catch(() => '');
+			const key = createHash('sha256')
+				.update([installInputs, TEMPLATE_RECIPE, TEST_ENCRYPTION_KEY, JSON.stringify(OWNER), env.DB_TYPE].join('|'))
+				.digest('hex')
+				.slice(0, 16);
+			const dir = path.join(installDir, `e2e-home-${key}`);
+			if (fs.existsSync(path.join(dir, 'database.sqlite'))) return dir;
+			const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'n8n-template-'));
+			try {
+				const homeEnv = { ...harnessEnv(install, home), N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+				const server = await spawnServer(install, homeEnv, await freePort(), 'template');
+				try {
+					const response = await fetch(`${server.baseUrl}/rest/owner/setup`, {
+						method: 'POST',
+						headers: { 'content-type': 'application/json' },
+						body: JSON.stringify(OWNER),
+					});
+					if (!response.ok) throw new Error(`owner setup answered ${response.status}: ${await response.text()}`);
+				} finally {
+					await server.stop();
+				}
+				const staged = `${dir}.${process.pid}.tmp`;
+				await fsp.rm(staged, { recursive: true, force: true });
+				await fsp.cp(path.join(home, '.n8n'), staged, {
+					recursive: true,
+					filter: (source) => !/n8nEventLog|crash\.journal|\.log$/.test(path.basename(source)),
+				});
+				// Another jest worker may have published it first: theirs is as good.
+				await fsp.rename(staged, dir).catch(() => fsp.rm(staged, { recursive: true, force: true }));
+				return dir;
+			} finally {
+				await fsp.rm(home, { recursive: true, force: true });
+			}
+		})();
+		promise.catch(() => templates.delete(installDir));
+		templates.set(installDir, promise);
+	}
+	return promise;
+}
+
+interface SpawnedServer {
+	proc: ReturnType<typeof spawn>;
+	port: number;
+	baseUrl: string;
+	exited: Promise<void>;
+	output(): string;
+	stop(): Promise<void>;
+}
+
+/** `n8n start` on `port`; resolves when /healthz/readiness answers. */
+async function spawnServer(
+	install: N8nInstall,
+	baseEnv: Record<string, string>,
+	port: number,
+	label: string,
+	onOutput: (chunk: string) => void = () => undefined,
+	timeoutMs = 120_000,
+): Promise<SpawnedServer> {
+	const env: Record<string, string> = {
+		...baseEnv,
+		N8N_PORT: String(port),
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+	};
+	const proc = spawn(install.node24, [install.n8nBin, 'start'], {
+		cwd: env.N8N_USER_FOLDER,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	const append = (d: string) => ((output += d), onOutput(d));
+	proc.stdout!.setEncoding('utf8').on('data', append);
+	proc.stderr!.setEncoding('utf8').on('data', append);
+	const exited = new Promise<void>((resolve) => proc.on('close', () => resolve()));
+	let dead = false;
+	void exited.then(() => (dead = true));
+	const stop = async () => {
+		if (proc.exitCode === null && proc.signalCode === null) {
+			proc.kill('SIGTERM');
+			const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+	const baseUrl = `http://127.0.0.1:${port}`;
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline && !dead) {
+		try {
+			const res = await fetch(`${baseUrl}/healthz/readiness`);
+			if (res.ok) return { proc, port, baseUrl, exited, output: () => output, stop };
+		} catch {
+			/* not listening yet */
+		}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	await stop();
+	throw new Error(`n8n start (${label}) did not become ready:\n${output}`);
+}
+
+/** Statuses of an execution that has ended. */
+const ENDED = new Set(['success', 'error', 'crashed', 'canceled']);
+
+const BROWSER_ID = 'n8n-nodes-msal-e2e';
+
+function flattedOf(install: N8nInstall): { parse(s: string): any } {
+	const flattedPath = require.resolve('flatted', { paths: [path.resolve(path.dirname(install.n8nBin), '..')] });
+	// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from n8n's own install at run time
+	return require(flattedPath) as { parse(s: string): any };
+}
+
+/** An ExecutionResult over a run (`raw.data` is n8n's IRunExecutionData). */
+function runResult(status: 'success' | 'error', raw: any, cli: CliResult): ExecutionResult {
+	const runData: Record<string, any[]> = raw?.data?.resultData?.runData ?? {};
+	const pickRun = (nodeName: string, runIndex?: number) => {
+		const runs = runData[nodeName];
+		if (!runs || runs.length === 0) return undefined;
+		return runs[runIndex ?? runs.length - 1];
+	};
+	const toError = (e: any): ExecutionError | undefined =>
+		e
+			? { ...e, message: e.message, description: e.description, name: e.name, node: e.node?.name ?? e.node }
+			: undefined;
+	return {
+		status,
+		exitCode: cli.exitCode,
+		error: toError(raw?.data?.resultData?.error),
+		lastNodeExecuted: raw?.data?.resultData?.lastNodeExecuted,
+		raw,
+		cli,
+		nodeOutput(nodeName, opts = {}) {
+			const run = pickRun(nodeName, opts.runIndex);
+			if (!run) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')})`);
+			return (run.data?.main?.[opts.outputIndex ?? 0] ?? []) as Item[];
+		},
+		nodeError(nodeName, runIndex) {
+			return toError(pickRun(nodeName, runIndex)?.error);
+		},
+		nodeRunCount(nodeName) {
+			return runData[nodeName]?.length ?? 0;
+		},
+	};
+}
+
+/** n8n's credential encryption (n8n-core Cipher, aes-256-cbc with OpenSSL's salted key derivation). */
+export function decryptCredentialData(data: string, key = TEST_ENCRYPTION_KEY): Record<string, unknown> {
+	const input = Buffer.from(data, 'base64');
+	const salt = input.subarray(8, 16);
+	const password = Buffer.concat([Buffer.from(key, 'binary'), salt]);
+	const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+	const hash1 = md5(password);
+	const hash2 = md5(Buffer.concat([hash1, password]));
+	const iv = md5(Buffer.concat([hash2, password]));
+	const decipher = createDecipheriv('aes-256-cbc', Buffer.concat([hash1, hash2]), iv);
+	return JSON.parse(Buffer.concat([decipher.update(input.subarray(16)), decipher.final()]).toString('utf8'));
+}
+
 export class N8nInstance {
 	readonly userFolder: string;
 	readonly n8nFolder: string;
@@ -225,7 +442,9 @@ export class N8nInstance {
 	packageVersion = '';
 
 	private readonly logParts: string[] = [];
-	private server?: { proc: ReturnType<typeof spawn>; port: number; exited: Promise<void> };
+	private server?: SpawnedServer;
+	/** The owner's session cookie on the running server. */
+	private session?: Promise<string>;
 	private readonly install: N8nInstall;
 	private readonly opts: CreateN8nOptions;
 
@@ -238,45 +457,13 @@ export class N8nInstance {
 		this.nodesFolder = path.join(this.n8nFolder, 'nodes');
 		this.dbFile = path.join(this.n8nFolder, 'database.sqlite');
 
-		const inherited: Record<string, string> = {};
-		for (const [k, v] of Object.entries(process.env)) {
-			if (v === undefined) continue;
-			// Keep the parent's own n8n/DB settings from leaking into the test instance, and
-			// jest's NODE_ENV=test: n8n then silences its logger and never exits (inTest).
-			if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|GENERIC_|JEST_|WEBHOOK_URL$|NODE_OPTIONS$|NODE_ENV$)/.test(k)) continue;
-			inherited[k] = v;
-		}
-		const node24Bin = path.dirname(install.node24);
-		this.env = {
-			...inherited,
-			PATH: `${node24Bin}${path.delimiter}${process.env.PATH ?? ''}`,
-			HOME: this.userFolder,
-			N8N_USER_FOLDER: this.userFolder,
-			DB_TYPE: 'sqlite',
-			N8N_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-			N8N_LOG_LEVEL: 'info',
-			N8N_LOG_OUTPUT: 'console',
-			NO_COLOR: '1',
-			FORCE_COLOR: '0',
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			N8N_HIRING_BANNER_ENABLED: 'false',
-			N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-			N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
-			N8N_REINSTALL_MISSING_PACKAGES: 'false',
-			N8N_SECURE_COOKIE: 'false',
-			N8N_LISTEN_ADDRESS: '127.0.0.1',
-			EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
-			EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
-			...(opts.env ?? {}),
-		};
+		this.env = { ...harnessEnv(install, this.userFolder), ...(opts.env ?? {}) };
 	}
 
 	/** Creates the user folder layout and installs the package. Called by createN8n. */
 	async init(): Promise<void> {
+		const template = await migratedTemplate(this.install, this.env);
+		await fsp.cp(template, this.n8nFolder, { recursive: true });
 		await fsp.mkdir(this.nodesFolder, { recursive: true });
 		await this.installPackage(this.opts.packageTarball);
 	}
@@ -419,6 +606,14 @@ export class N8nInstance {
 	 * n8n 1.x has no publish:workflow; there `update:workflow --active=true` is the activation.
 	 */
 	async publishWorkflow(workflowId: string): Promise<void> {
+		const running = this.server?.port;
+		if (running !== undefined) {
+			// Activation through the CLI takes effect at the next start.
+			await this.stopServer();
+			await this.publishWorkflow(workflowId);
+			await this.startServer({ port: running });
+			return;
+		}
 		if (n8nOlderThan(this.n8nVersion, '2.0.0')) {
 			await this.cliOk(['update:workflow', `--id=${workflowId}`, '--active=true'], /Activating workflow with ID/);
 			return;
@@ -426,8 +621,57 @@ export class N8nInstance {
 		await this.cliOk(['publish:workflow', `--id=${workflowId}`], /Publishing workflow with ID/);
 	}
 
-	/** `n8n execute --id`: runs the workflow from its trigger and parses the printed run. */
-	async execute(workflowId: string): Promise<ExecutionResult> {
+	/**
+	 * Runs a workflow from its Manual Trigger on this instance's long-lived `n8n start` (started
+	 * on first use), through the REST endpoint the editor's "Execute workflow" uses, and waits for
+	 * the stored run. The server keeps the package's in-process state between runs; a check of
+	 * what survives only through the credential store uses executeInNewProcess.
+	 */
+	async execute(workflowId: string, opts: { timeoutMs?: number } = {}): Promise<ExecutionResult> {
+		const t0 = Date.now();
+		await this.startServer();
+		const logFrom = this.serverLog().length;
+		const workflow = (await this.rest<any>('GET', `/rest/workflows/${workflowId}`)).data;
+		const trigger = (workflow.nodes as Array<{ name: string; type: string }>).find((node) =>
+			/manualTrigger$/i.test(node.type),
+		);
+		if (!trigger) throw new Error(`workflow ${workflowId} has no Manual Trigger to run it from`);
+		// n8n 2.x reads the workflow from the database and this trigger; 1.x runs `workflowData`.
+		const started = await this.rest<any>('POST', `/rest/workflows/${workflowId}/run`, {
+			workflowData: workflow,
+			triggerToStartFrom: { name: trigger.name },
+			startNodes: [],
+		});
+		const executionId = started.data?.executionId;
+		if (!executionId) throw new Error(`n8n did not start workflow ${workflowId}: ${JSON.stringify(started)}`);
+		const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+		let execution: any;
+		for (;;) {
+			execution = (await this.rest<any>('GET', `/rest/executions/${executionId}`)).data;
+			if (execution && ENDED.has(execution.status) && execution.data) break;
+			if (Date.now() > deadline) throw new Error(`execution ${executionId} did not end: ${execution?.status}`);
+			await new Promise((r) => setTimeout(r, 50));
+		}
+		const data = typeof execution.data === 'string' ? flattedOf(this.install).parse(execution.data) : execution.data;
+		const status = execution.status === 'success' && !data?.resultData?.error ? 'success' : 'error';
+		const output = this.serverLog().slice(logFrom);
+		const cli: CliResult = {
+			args: ['execute (server)', `--id=${workflowId}`],
+			exitCode: status === 'success' ? 0 : 1,
+			signal: null,
+			stdout: output,
+			stderr: '',
+			durationMs: Date.now() - t0,
+		};
+		this.timing('execute (server)', cli.durationMs);
+		return runResult(status, { data, status: execution.status, mode: execution.mode }, cli);
+	}
+
+	/**
+	 * `n8n execute --id` in a new n8n process: runs the workflow from its trigger and parses the
+	 * printed run. For the checks whose point is a fresh process (nothing in memory survives).
+	 */
+	async executeInNewProcess(workflowId: string): Promise<ExecutionResult> {
 		const cli = await this.cli(['execute', `--id=${workflowId}`]);
 		const out = cli.stdout + '\n' + cli.stderr;
 		let raw: any;
@@ -442,39 +686,54 @@ export class N8nInstance {
 			throw new Error(`n8n execute printed no run (exit ${cli.exitCode ?? cli.signal}):\n${out}`);
 		}
 		if (raw === undefined) throw new Error(`could not parse the run printed by n8n execute:\n${out}`);
-		const runData: Record<string, any[]> = raw?.data?.resultData?.runData ?? {};
-		const pickRun = (nodeName: string, runIndex?: number) => {
-			const runs = runData[nodeName];
-			if (!runs || runs.length === 0) return undefined;
-			return runs[runIndex ?? runs.length - 1];
-		};
-		const toError = (e: any): ExecutionError | undefined =>
-			e
-				? { ...e, message: e.message, description: e.description, name: e.name, node: e.node?.name ?? e.node }
-				: undefined;
-		return {
-			status,
-			exitCode: cli.exitCode,
-			error: toError(raw?.data?.resultData?.error),
-			lastNodeExecuted: raw?.data?.resultData?.lastNodeExecuted,
-			raw,
-			cli,
-			nodeOutput(nodeName, opts = {}) {
-				const run = pickRun(nodeName, opts.runIndex);
-				if (!run) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')})`);
-				return (run.data?.main?.[opts.outputIndex ?? 0] ?? []) as Item[];
-			},
-			nodeError(nodeName, runIndex) {
-				return toError(pickRun(nodeName, runIndex)?.error);
-			},
-			nodeRunCount(nodeName) {
-				return runData[nodeName]?.length ?? 0;
-			},
-		};
+		return runResult(status, raw, cli);
+	}
+
+	/** A request to the running server's REST API as the owner (signed in on first use). */
+	async rest<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
+		if (!this.server) throw new Error('the n8n server is not running');
+		const baseUrl = this.server.baseUrl;
+		this.session ??= (async () => {
+			const response = await fetch(`${baseUrl}/rest/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
+				// n8n 2.x names the field emailOrLdapLoginId; 1.x reads email.
+				body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, email: OWNER.email, password: OWNER.password }),
+			});
+			const cookie = /n8n-auth=[^;]+/.exec(response.headers.get('set-cookie') ?? '')?.[0];
+			if (!response.ok || !cookie) throw new Error(`n8n login answered ${response.status}: ${await response.text()}`);
+			return cookie;
+		})();
+		this.session.catch(() => (this.session = undefined));
+		const response = await fetch(`${baseUrl}${route}`, {
+			method,
+			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie: await this.session },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await response.text();
+		if (!response.ok) throw new Error(`n8n ${method} ${route} answered ${response.status}: ${text.slice(0, 2000)}`);
+		return JSON.parse(text) as T;
+	}
+
+	private serverLog(): string {
+		return this.server?.output() ?? '';
+	}
+
+	/**
+	 * Every stored credential in plaintext, read from the database and decrypted with the
+	 * instance's key as n8n does (harness.test.ts checks it against `n8n export:credentials`).
+	 * n8n has no interface that returns a credential's secret fields.
+	 */
+	async exportCredentials(): Promise<CredentialRecord[]> {
+		if (this.env.DB_TYPE !== 'sqlite') return this.exportCredentialsWithCli();
+		const rows = await this.query<CredentialRecord & { data: string }>(
+			'SELECT id, name, type, data, createdAt, updatedAt FROM credentials_entity ORDER BY id',
+		);
+		return rows.map((row) => ({ ...row, data: decryptCredentialData(row.data) }));
 	}
 
 	/** `n8n export:credentials --all --decrypted`: every stored credential in plaintext. */
-	async exportCredentials(): Promise<CredentialRecord[]> {
+	async exportCredentialsWithCli(): Promise<CredentialRecord[]> {
 		const dir = path.join(this.userFolder, 'io');
 		await fsp.mkdir(dir, { recursive: true });
 		const file = path.join(dir, `export-${randomId(8)}.json`);
@@ -494,13 +753,14 @@ export class N8nInstance {
 
 	/**
 	 * Runs a read-only SQL query against the instance's SQLite database with the sqlite3
-	 * module of the n8n install (Node 24). Cheap (~0.2 s); safe while no CLI runs.
+	 * module of the n8n install (Node 24). Cheap (~0.2 s); waits while n8n writes.
 	 */
 	async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
 		const n8nModules = path.resolve(path.dirname(this.install.n8nBin), '..', '..');
 		const script = `
       const sqlite3 = require(${JSON.stringify(path.join(n8nModules, 'sqlite3'))});
       const db = new sqlite3.Database(process.argv[1], sqlite3.OPEN_READONLY);
+      db.configure('busyTimeout', 10000);
       db.all(process.argv[2], JSON.parse(process.argv[3]), (err, rows) => {
         if (err) { console.error(err.message); process.exit(1); }
         process.stdout.write(JSON.stringify(rows));
@@ -523,11 +783,7 @@ export class N8nInstance {
          FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id
         ORDER BY e.id`,
 		);
-		const flattedPath = require.resolve('flatted', {
-			paths: [path.resolve(path.dirname(this.install.n8nBin), '..')],
-		});
-		// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from another realm or n8n's own install at run time
-		const flatted = require(flattedPath) as { parse(s: string): any };
+		const flatted = flattedOf(this.install);
 		return rows.map((r: any) => ({
 			id: String(r.id),
 			workflowId: r.workflowId,
@@ -549,58 +805,36 @@ export class N8nInstance {
 		return this.logParts.join('\n');
 	}
 
-	/** `n8n start` on a free loopback port; resolves when /healthz answers. */
+	/**
+	 * `n8n start` on a loopback port (free, or `port`); resolves when /healthz/readiness answers.
+	 * A server already running on another port than `port` is restarted on it.
+	 */
 	async startServer(opts: { port?: number; timeoutMs?: number } = {}): Promise<{ baseUrl: string; port: number }> {
-		if (this.server) return { baseUrl: `http://127.0.0.1:${this.server.port}`, port: this.server.port };
+		if (this.server && (opts.port === undefined || opts.port === this.server.port))
+			return { baseUrl: this.server.baseUrl, port: this.server.port };
+		await this.stopServer();
 		const port = opts.port ?? (await freePort());
 		const t0 = Date.now();
-		const env = {
-			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-			...this.env,
-			N8N_PORT: String(port),
-			N8N_HOST: '127.0.0.1',
-			N8N_PROTOCOL: 'http',
-		};
-		const proc = spawn(this.install.node24, [this.install.n8nBin, 'start'], {
-			cwd: this.userFolder,
-			env,
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
 		const idx = this.logParts.push(`$ n8n start (port ${port})\n`) - 1;
-		const append = (d: string) => (this.logParts[idx] += d);
-		proc.stdout!.setEncoding('utf8').on('data', append);
-		proc.stderr!.setEncoding('utf8').on('data', append);
-		const exited = new Promise<void>((resolve) => proc.on('close', () => resolve()));
-		this.server = { proc, port, exited };
-		const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-		let dead = false;
-		void exited.then(() => (dead = true));
-		while (Date.now() < deadline && !dead) {
-			try {
-				const res = await fetch(`http://127.0.0.1:${port}/healthz/readiness`);
-				if (res.ok) {
-					this.timing('n8n start (ready)', Date.now() - t0);
-					return { baseUrl: `http://127.0.0.1:${port}`, port };
-				}
-			} catch {
-				/* not listening yet */
-			}
-			await new Promise((r) => setTimeout(r, 250));
-		}
-		await this.stopServer();
-		throw new Error(`n8n start did not become ready:\n${this.logParts[idx]}`);
+		const env = { N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...this.env };
+		this.server = await spawnServer(
+			this.install,
+			env,
+			port,
+			this.userFolder,
+			(chunk) => (this.logParts[idx] += chunk),
+			opts.timeoutMs,
+		);
+		this.timing('n8n start (ready)', Date.now() - t0);
+		return { baseUrl: this.server.baseUrl, port };
 	}
 
 	async stopServer(): Promise<void> {
 		const server = this.server;
 		if (!server) return;
 		this.server = undefined;
-		if (server.proc.exitCode === null && server.proc.signalCode === null) {
-			server.proc.kill('SIGTERM');
-			const timer = setTimeout(() => server.proc.kill('SIGKILL'), 20_000);
-			await server.exited;
-			clearTimeout(timer);
-		}
+		this.session = undefined;
+		await server.stop();
 	}
 
 	async dispose(): Promise<void> {
