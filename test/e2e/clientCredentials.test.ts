@@ -1,8 +1,10 @@
 /**
  * The foundation, end to end: a real n8n executes workflows with the packed package against
- * the rig's identity provider and protected API. Every `n8n execute` is a new n8n process,
- * so everything that survives from one execution to the next went through n8n's credential
- * store (the process, and any in-memory cache, is gone).
+ * the rig's identity provider and protected API, on one long-lived `n8n start`. The checks of
+ * what survives from one execution to the next run in a new `n8n execute` process
+ * (executeInNewProcess), so it went through n8n's credential store (the process, and any
+ * in-memory cache, is gone): the second execution, 100 items and the HTTP Request node from a
+ * cold process, and Acquire Token reading what the HTTP Request node saved.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, n8nOlderThan, type N8nInstance } from '../rig/n8n';
@@ -145,7 +147,7 @@ describe('client credentials in real n8n', () => {
 
 	it('second execution, in a new n8n process: no request at all to the identity provider', async () => {
 		await rig.reset();
-		const run = await n8n.execute(wf.main);
+		const run = await n8n.executeInNewProcess(wf.main);
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
 		expect(await idpRequests()).toBe(0);
@@ -181,7 +183,7 @@ describe('client credentials in real n8n', () => {
 
 	it('100 items in one execution make one token request', async () => {
 		await rig.reset();
-		const run = await n8n.execute(wf.hundred);
+		const run = await n8n.executeInNewProcess(wf.hundred);
 		expect(run.status).toBe('success');
 		const output = run.nodeOutput('Acquire Token');
 		expect(output).toHaveLength(100);
@@ -215,7 +217,7 @@ describe('client credentials in real n8n', () => {
 	it("n8n's HTTP Request node uses the credential for 20 items with one token request, and Acquire Token then reads the cache it saved", async () => {
 		await rig.reset();
 		await rig.resetApi();
-		const viaHttpNode = await n8n.execute(wf.httpNode);
+		const viaHttpNode = await n8n.executeInNewProcess(wf.httpNode);
 		expect(viaHttpNode.status).toBe('success');
 		expect(viaHttpNode.nodeOutput('HTTP Request')).toHaveLength(20);
 		expect(viaHttpNode.nodeOutput('HTTP Request')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
@@ -226,7 +228,7 @@ describe('client credentials in real n8n', () => {
 		// Before n8n 2.34 the HTTP Request node saves nothing (nodes/n8n/olderN8nWrites.ts): Acquire Token then renews and saves.
 		const saves = !n8nOlderThan(n8n.n8nVersion, '2.34.0');
 		expect(await storedCache(cred.httpNode)).toEqual(saves ? expect.stringContaining('"AccessToken"') : '');
-		const viaAcquire = await n8n.execute(wf.httpNodeThenAcquire);
+		const viaAcquire = await n8n.executeInNewProcess(wf.httpNodeThenAcquire);
 		expect(viaAcquire.nodeOutput('Acquire Token')[0].json.fromCache).toBe(saves);
 		expect(await tokenRequests()).toBe(saves ? 1 : 2);
 	});

@@ -1,7 +1,8 @@
 /**
  * The device-code credential end to end: a real n8n runs workflows with the packed package
- * against the rig. Every `n8n execute` is a new process, so all that carries a sign-in from one
- * run to the next (the pending code, then the cache) went through n8n's credential store.
+ * against the rig, on one long-lived `n8n start`. The runs that carry a sign-in from one run to the
+ * next (the approved pending code, the code shown again, the cache served silently) run in a new
+ * `n8n execute` process (executeInNewProcess), so what they carry went through n8n's credential store.
  * A "person" approves codes at the provider, reading them where the design shows them: in the
  * node's error (Stop and Show the Code) or in what the sign-in prompt workflow posts (Wait).
  */
@@ -218,7 +219,7 @@ describe('device-code credential in real n8n', () => {
 		await rig.approveDeviceCode(code, 'alice@contoso.test');
 		await rig.reset();
 		await rig.resetApi();
-		const run = await n8n.execute(wf.main);
+		const run = await n8n.executeInNewProcess(wf.main);
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('Acquire Token')[0].json).toMatchObject({
 			tokenType: 'Bearer',
@@ -267,7 +268,7 @@ describe('device-code credential in real n8n', () => {
 
 	it('second run, and a run after an n8n restart: no request to the identity provider', async () => {
 		await rig.reset();
-		const second = await n8n.execute(wf.main);
+		const second = await n8n.executeInNewProcess(wf.main);
 		expect(second.status).toBe('success');
 		expect(second.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
 		await n8n.startServer();
@@ -329,7 +330,7 @@ describe('device-code credential in real n8n', () => {
 			/signing in as alice@contoso\.test\. Then run the workflow again\.$/,
 		);
 		await rig.reset();
-		const again = await n8n.execute(wf.twoAlice);
+		const again = await n8n.executeInNewProcess(wf.twoAlice);
 		expect(again.error?.message).toContain(`enter the code ${code} before`);
 		expect(again.error?.message).toContain('minutes left');
 		expect((await rig.stats()).requests.devicecode ?? 0).toBe(0);

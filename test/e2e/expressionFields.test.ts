@@ -6,6 +6,8 @@
  * 2.34 (n8n 1.123.x, 2.0-2.33) n8n saves the whole resolved record: our nodes then hand the
  * stored expressions back with the cache (nodes/n8n/olderN8nWrites.ts), and n8n's HTTP Request
  * node saves nothing. test/run-all.sh runs this file on both n8n versions (N8N_VERSION).
+ * The runs that read what an earlier run saved run in a new `n8n execute` process
+ * (executeInNewProcess): nothing in memory can stand in for the record.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, n8nOlderThan, type N8nInstance } from '../rig/n8n';
@@ -130,7 +132,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 		);
 
 		await rig.reset();
-		const silent = await n8n.execute(wf.secret);
+		const silent = await n8n.executeInNewProcess(wf.secret);
 		expect(silent.nodeOutput('Acquire Token')[0].json.fromCache).toBe(true);
 		expect(await tokenRequests()).toBe(0);
 	});
@@ -150,7 +152,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 
 	it("n8n's HTTP Request node keeps the expression too: before n8n 2.34 by saving nothing, from 2.34 by n8n's merge", async () => {
 		await rig.reset();
-		const run = await n8n.execute(wf.httpNode);
+		const run = await n8n.executeInNewProcess(wf.httpNode);
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('HTTP Request')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
 		const data = await stored(cred.httpNode);
@@ -160,7 +162,7 @@ describe('expression-valued credential fields and the token-cache writes', () =>
 
 		// Acquire Token then uses the stored cache (2.34+) or saves its own (older n8n).
 		await rig.reset();
-		const acquired = await n8n.execute(wf.httpNodeThenAcquire);
+		const acquired = await n8n.executeInNewProcess(wf.httpNodeThenAcquire);
 		expect(acquired.nodeOutput('Acquire Token')[0].json.fromCache).toBe(!olderN8n);
 		expect(await tokenRequests()).toBe(olderN8n ? 1 : 0);
 		const after = await stored(cred.httpNode);

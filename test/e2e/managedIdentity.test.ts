@@ -1,8 +1,10 @@
 /**
  * The managed identity credential in a real n8n whose process has the App Service variables
  * (IDENTITY_ENDPOINT + IDENTITY_HEADER) of the rig's endpoint, as n8n on App Service or Container
- * Apps has. Every `n8n execute` is a new process with an empty MSAL cache, so "no second request"
- * is shown within one execution (two nodes) and across webhook executions of one `n8n start`.
+ * Apps has. Tokens of a managed identity live only in the process's MSAL cache, so the counts of a
+ * cold process run in a new `n8n execute` process (executeInNewProcess), and "no second request"
+ * is shown within one execution (two nodes) and across webhook executions of one `n8n start`
+ * (whose first managed-identity token is the webhook's).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -150,7 +152,7 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 	it('Acquire Token and Call API: one endpoint request per execution, the second node uses MSAL’s cache', async () => {
 		await rig.resetManagedIdentity();
 		await rig.resetApi();
-		const run = await n8n.execute(wf.twoNodes);
+		const run = await n8n.executeInNewProcess(wf.twoNodes);
 		expect(run.status).toBe('success');
 		const [first] = run.nodeOutput('Acquire Token');
 		expect(first.json).toMatchObject({ fromCache: false, scopes: [rig.api.scope], tenantId: rig.tenantId });
@@ -182,7 +184,7 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 	it("n8n's HTTP Request node authenticates with the credential", async () => {
 		await rig.resetManagedIdentity();
 		await rig.resetApi();
-		const run = await n8n.execute(wf.httpNode);
+		const run = await n8n.executeInNewProcess(wf.httpNode);
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('HTTP Request')[0].json).toMatchObject({
 			appid: rig.managedIdentity.identities.system.clientId,

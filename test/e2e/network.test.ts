@@ -32,12 +32,12 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	let apiTarget: string;
 	const wf: Record<string, string> = {};
 
-	/** Runs a workflow with extra environment for that n8n process only. */
+	/** Runs a workflow in a new `n8n execute` process with extra environment for that process only. */
 	const executeWith = async (id: string, env: Record<string, string>) => {
 		const saved = { ...n8n.env };
 		Object.assign(n8n.env, env);
 		try {
-			return await n8n.execute(id);
+			return await n8n.executeInNewProcess(id);
 		} finally {
 			for (const key of Object.keys(env)) delete n8n.env[key];
 			Object.assign(n8n.env, saved);

@@ -1,7 +1,9 @@
 /**
  * Tenant Override in real n8n: one client-credentials record serves three tenants of the rig.
- * Every `n8n execute` is a new n8n process, so a second execution that makes no token request
- * was served by the one MSAL cache in the credential record, holding a token per tenant.
+ * Every run is a new `n8n execute` process (executeInNewProcess): the records share one app, whose
+ * tokens a long-lived process would hold in memory for all of them. So a first execution counts
+ * from a cold process, and a second one that makes no token request was served by the one MSAL
+ * cache in the credential record, holding a token per tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, type N8nInstance } from '../rig/n8n';
@@ -88,7 +90,7 @@ describe('a tenant per item in real n8n', () => {
 
 	it('Acquire Token: 300 items across 3 tenants make 3 token requests, then none; each token is for its tenant', async () => {
 		await rig.reset();
-		const first = await n8n.execute(wf.acquire);
+		const first = await n8n.executeInNewProcess(wf.acquire);
 		expect(first.status).toBe('success');
 		expect(await tokenRequestsByTenant()).toEqual({ tenant1: 1, tenant2: 1, tenant3: 1 });
 		const output = first.nodeOutput('Acquire Token');
@@ -96,7 +98,7 @@ describe('a tenant per item in real n8n', () => {
 		output.forEach((item, index) => expect(item.json.tenantId).toBe(tenantIdOf(TENANTS[index % 3])));
 
 		await rig.reset();
-		const second = await n8n.execute(wf.acquire);
+		const second = await n8n.executeInNewProcess(wf.acquire);
 		expect(second.status).toBe('success');
 		expect(await tokenRequestsByTenant()).toEqual({});
 		const again = second.nodeOutput('Acquire Token');
@@ -106,7 +108,7 @@ describe('a tenant per item in real n8n', () => {
 
 	it('Call API: 300 items across 3 tenants, 3 token requests then none; the API saw each tenant', async () => {
 		await rig.reset();
-		const first = await n8n.execute(wf.callApi);
+		const first = await n8n.executeInNewProcess(wf.callApi);
 		expect(first.status).toBe('success');
 		expect(await tokenRequestsByTenant()).toEqual({ tenant1: 1, tenant2: 1, tenant3: 1 });
 		const output = first.nodeOutput('Call API');
@@ -114,7 +116,7 @@ describe('a tenant per item in real n8n', () => {
 		output.forEach((item, index) => expect(item.json.tid).toBe(tenantIdOf(TENANTS[index % 3])));
 
 		await rig.reset();
-		const second = await n8n.execute(wf.callApi);
+		const second = await n8n.executeInNewProcess(wf.callApi);
 		expect(second.status).toBe('success');
 		expect(await tokenRequestsByTenant()).toEqual({});
 		expect(second.nodeOutput('Call API')).toHaveLength(300);
@@ -122,7 +124,7 @@ describe('a tenant per item in real n8n', () => {
 
 	it('an item for a tenant outside Allowed Tenants fails alone (continue on fail)', async () => {
 		await rig.reset();
-		const run = await n8n.execute(wf.refusal);
+		const run = await n8n.executeInNewProcess(wf.refusal);
 		expect(run.status).toBe('success');
 		const [ok2, refused, ok3] = run.nodeOutput('Acquire Token');
 		expect(ok2.json.tenantId).toBe(rig.otherTenants.tenant2.tenantId);
