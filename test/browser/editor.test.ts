@@ -30,7 +30,6 @@ import {
 	outputPanelText,
 	screenshot,
 	screenshotOutputPanel,
-	setUpOwner,
 	signInToN8n,
 	type BrowserSession,
 } from '../rig/browser';
@@ -180,7 +179,6 @@ describe('the n8n editor in Chromium', () => {
 		session = browser;
 		page = session.page;
 		({ baseUrl } = await n8n.startServer({ port: await freePort() }));
-		await setUpOwner(baseUrl);
 		await signInToN8n(page, baseUrl);
 	});
 

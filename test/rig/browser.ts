@@ -3,7 +3,7 @@
  * A real browser for the browser tests (test/browser): Debian's Chromium driven by
  * playwright-core, and the n8n editor's owner account.
  *
- * - Chromium comes from Debian (test/rig/install-chromium.sh); playwright-core only drives
+ * - Chromium comes from Debian (test/rig/install-debian-packages.sh); playwright-core only drives
  *   it (executablePath), no browser download.
  * - Trust in the rig's HTTPS pages: `--ignore-certificate-errors-spki-list` with the SHA-256
  *   hashes of the public keys of the rig's CA and of the server certificate it issued for
@@ -14,10 +14,9 @@
  *   `ignoreHTTPSErrors` (anything, on every host) and needs no NSS tooling (certutil) to
  *   import the CA into a profile. The flag takes effect only with a --user-data-dir: each
  *   browser gets a fresh one (launchPersistentContext).
- * - n8n's owner is created through the REST setup (`POST /rest/owner/setup`, body
- *   OwnerSetupRequestDto {email, firstName, lastName, password}: n8n 2.38.7
- *   dist/controllers/owner.controller.js, @n8n/api-types owner-setup-request.dto.js); the
- *   person then signs in through the sign-in page (data-test-id signin-form).
+ * - n8n's owner comes with every harness instance (test/rig/n8n.ts sets it up once, through
+ *   `POST /rest/owner/setup`, in the migrated template); the person signs in through the
+ *   sign-in page (data-test-id signin-form).
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
@@ -25,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, selectors, type BrowserContext, type Page } from 'playwright-core';
+import { OWNER } from './n8n';
 
 // n8n marks its elements with data-test-id (playwright's getByTestId reads data-testid by default).
 selectors.setTestIdAttribute('data-test-id');
@@ -41,22 +41,15 @@ export const IMAGES_DIR =
 		? resolve(__dirname, '../../docs/images')
 		: resolve(FAILURES_DIR, 'screens');
 
-export const OWNER = {
-	email: 'owner@example.test',
-	firstName: 'Olga',
-	lastName: 'Owner',
-	password: 'Owner-Passw0rd',
-};
-
-/** Installs Debian's chromium when missing (install-chromium.sh) and returns its path. */
+/** Installs Debian's chromium when missing (install-debian-packages.sh) and returns its path. */
 export function ensureChromium(): string {
 	if (existsSync(CHROMIUM)) return CHROMIUM;
-	const out = execFileSync('bash', [resolve(__dirname, 'install-chromium.sh')], {
+	const out = execFileSync('bash', [resolve(__dirname, 'install-debian-packages.sh')], {
 		encoding: 'utf8',
 		timeout: 15 * 60_000,
 	});
 	const path = /^CHROMIUM=(.+)$/m.exec(out)?.[1];
-	if (!path) throw new Error(`install-chromium.sh printed no path:\n${out}`);
+	if (!path) throw new Error(`install-debian-packages.sh printed no path:\n${out}`);
 	return path;
 }
 
@@ -114,16 +107,6 @@ export async function launchBrowser(opts: {
 			rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 		},
 	};
-}
-
-/** Creates n8n's owner through the REST setup (what the setup page posts). */
-export async function setUpOwner(baseUrl: string): Promise<void> {
-	const response = await fetch(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(OWNER),
-	});
-	if (!response.ok) throw new Error(`POST /rest/owner/setup answered ${response.status}: ${await response.text()}`);
 }
 
 /** Signs in through n8n's sign-in form and waits for the editor's home. */

@@ -268,14 +268,14 @@ const templates = new Map<string, Promise<string>>();
  * migrations, and owner setup needs a running server. Kept beside the install it was made
  * with (a rebuilt install removes it), named after everything that shapes it.
  */
-function migratedTemplate(install: N8nInstall, env: Record<string, string>): Promise<string> {
+function migratedTemplate(install: N8nInstall): Promise<string> {
 	const installDir = path.resolve(path.dirname(install.n8nBin), '..', '..', '..');
 	let promise = templates.get(installDir);
 	if (!promise) {
 		promise = (async () => {
 			const installInputs = await fsp.readFile(path.join(installDir, '.complete'), 'utf8').catch(() => '');
 			const key = createHash('sha256')
-				.update([installInputs, TEMPLATE_RECIPE, TEST_ENCRYPTION_KEY, JSON.stringify(OWNER), env.DB_TYPE].join('|'))
+				.update([installInputs, TEMPLATE_RECIPE, TEST_ENCRYPTION_KEY, JSON.stringify(OWNER)].join('|'))
 				.digest('hex')
 				.slice(0, 16);
 			const dir = path.join(installDir, `e2e-home-${key}`);
@@ -462,8 +462,8 @@ export class N8nInstance {
 
 	/** Creates the user folder layout and installs the package. Called by createN8n. */
 	async init(): Promise<void> {
-		const template = await migratedTemplate(this.install, this.env);
-		await fsp.cp(template, this.n8nFolder, { recursive: true });
+		if (this.env.DB_TYPE === 'sqlite')
+			await fsp.cp(await migratedTemplate(this.install), this.n8nFolder, { recursive: true });
 		await fsp.mkdir(this.nodesFolder, { recursive: true });
 		await this.installPackage(this.opts.packageTarball);
 	}
