@@ -67,7 +67,7 @@ export async function benchAcquireToken(n8n: N8nInstance, rig: Rig): Promise<Acq
 	);
 	const once = async () => {
 		await rig.reset();
-		const run = await n8n.execute(id);
+		const run = await n8n.executeInNewProcess(id);
 		assertRun(run, 'Acquire Token ×1000');
 		check(run.nodeOutput('Acquire Token').length === ITEMS, 'Acquire Token did not output 1,000 items');
 		return {
@@ -131,7 +131,7 @@ export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult
 	};
 
 	// Warm the credential's cache once (the token request of the first execution is not what we measure).
-	assertRun(await n8n.execute(id), 'warm-up execution');
+	assertRun(await n8n.executeInNewProcess(id), 'warm-up execution');
 
 	// Plain fetch with a fixed token, from this process (global fetch, which startRig made trust the
 	// rig's CA): one token, then 1,000 GETs.
@@ -152,7 +152,7 @@ export async function benchCalls(n8n: N8nInstance, rig: Rig): Promise<CallResult
 	for (let i = 0; i < RUNS; i++) {
 		await rig.reset();
 		await rig.resetApi();
-		const run = await n8n.execute(id);
+		const run = await n8n.executeInNewProcess(id);
 		assertRun(run, 'Call API vs HTTP Request');
 		for (const node of ['Call API', 'Call API c10', 'Call API c1', 'HTTP Request']) {
 			const output = run.nodeOutput(node);
@@ -224,7 +224,7 @@ export async function benchBatch(n8n: N8nInstance, rig: Rig, latencyMs = 20, con
 	const once = async (id: string, what: string) => {
 		await rig.resetApi();
 		await rig.setApiLatency(latencyMs);
-		const run = await n8n.execute(id);
+		const run = await n8n.executeInNewProcess(id);
 		assertRun(run, what);
 		const output = run.nodeOutput('Call API');
 		check(output.length === ITEMS, `${what}: ${output.length} items, not ${ITEMS}`);

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
 
 		for (const run of [1, 2]) {
 			await target.rig?.reset();
-			const result = await n8n.execute(workflowId);
+			const result = await n8n.executeInNewProcess(workflowId);
 			if (result.status !== 'success') {
 				console.log(`\nRun ${run} failed: ${result.error?.message}\n${result.error?.description ?? ''}`);
 				process.exitCode = 1;
