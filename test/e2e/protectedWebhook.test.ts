@@ -153,10 +153,8 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 			withCallApi,
 			validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }),
 		]);
-		await n8n.publishWorkflow(workflowId);
-		await n8n.publishWorkflow(callApiWorkflowId);
-		await n8n.publishWorkflow(validateWorkflowId);
 		await n8n.startServer({ port });
+		for (const id of [workflowId, callApiWorkflowId, validateWorkflowId]) await n8n.publishWorkflow(id);
 		alice = await userToken(rig, rig.n8nApi.scope);
 		// n8n activates published workflows after it reports ready: wait until both paths answer.
 		for (const url of [

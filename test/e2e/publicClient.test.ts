@@ -2,7 +2,8 @@
  * The public-client credential in a real n8n server: a person signs in in a (scripted) browser
  * through the link the node's error shows, served by the package's Microsoft Sign-In trigger in
  * a published workflow; the sign-in ends up in the credential record (read back decrypted) and
- * later executions, each a new n8n process, are silent. Username/password only when turned on.
+ * later executions are silent, on the server and in a new `n8n execute` process (served by the
+ * record alone). Username/password only when turned on.
  * Broken sign-ins (state mismatch, consent declined, PKCE mismatch, replayed response,
  * unregistered redirect URI) end in a clear page and write nothing to the token cache.
  * The link itself, opened by anyone: beginning a sign-in writes nothing (the state carries it),
@@ -122,10 +123,8 @@ describe('public-client credential in real n8n', () => {
 		];
 		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
 		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
-		await n8n.publishWorkflow(wf.signIn);
-		await n8n.publishWorkflow(wf.signInUnregistered);
-		await n8n.publishWorkflow(wf.signInFlood);
 		await n8n.startServer({ port });
+		for (const id of [wf.signIn, wf.signInUnregistered, wf.signInFlood]) await n8n.publishWorkflow(id);
 	});
 
 	afterAll(async () => {
@@ -185,9 +184,9 @@ describe('public-client credential in real n8n', () => {
 	});
 
 	it('the next executions are silent: no request to the identity provider', async () => {
-		for (let i = 0; i < 2; i++) {
+		for (const execute of [n8n.execute, n8n.executeInNewProcess]) {
 			await rig.reset();
-			const run = await n8n.execute(wf.use);
+			const run = await execute.call(n8n, wf.use);
 			expect(run.status).toBe('success');
 			expect(await idpRequests()).toBe(0);
 		}

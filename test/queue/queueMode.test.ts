@@ -117,11 +117,9 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			served('browser-use', acquireAs('msalPublicClientApi', 'publicClient', cred.browser)),
 			graph('sign-in', [signInTrigger(cred.browser, 'msal-sign-in')], []),
 		];
-		for (const workflow of workflows) {
-			await n8n.publishWorkflow(await n8n.importWorkflow({ ...workflow, active: false }));
-		}
-		// Activation is read at start-up: restart main and workers with the workflows published.
-		await cluster.restart();
+		// Activated through the running main's REST API, which registers the webhooks at once.
+		for (const id of await n8n.importWorkflows(workflows.map((workflow) => ({ ...workflow, active: false }))))
+			await n8n.publishWorkflow(id);
 	});
 
 	afterAll(async () => {

@@ -2,8 +2,18 @@
  * Real-n8n end-to-end harness: a real n8n (installed once by install-n8n.sh, run on
  * Node 24 as child processes) with the package under test installed the way users
  * install community packages, a throw-away user folder and SQLite database per
- * instance, and the CLI commands import:credentials / import:workflow / execute /
- * export:credentials.
+ * instance (copied from a template migrated once per n8n install, owner set up), one
+ * long-lived `n8n start` per instance that runs workflows through the REST API the editor
+ * uses (execute), and the CLI commands import:credentials / import:workflow / execute
+ * (executeInNewProcess, for checks whose point is a fresh process) / export:credentials.
+ * Credential records are read from the database and decrypted as n8n does.
+ *
+ * Why a server: every CLI call pays 2-4 s of n8n start-up; a run on the running server
+ * takes 0.1-0.5 s. The REST run (n8n 2.38.7 workflows.controller runManually,
+ * @n8n/api-types ManualRunDto): POST /rest/workflows/:id/run with
+ * {triggerToStartFrom: {name}} (1.x reads {workflowData} instead; both are sent), answers
+ * {executionId}; GET /rest/executions/:id then holds the stored run (flatted `data`) once
+ * its status is success/error/crashed/canceled. Its mode is 'manual', the CLI's 'cli'.
  *
  * Facts verified against n8n 2.38.7 (read in its dist/ and observed):
  * - Community packages: the `community-packages` backend module scans
@@ -322,7 +332,7 @@ interface SpawnedServer {
 	stop(): Promise<void>;
 }
 
-/** `n8n start` on `port`; resolves when /healthz/readiness answers. */
+/** `n8n start` on `port`; resolves when n8n is ready and serves its REST API. */
 async function spawnServer(
 	install: N8nInstall,
 	baseEnv: Record<string, string>,
@@ -361,8 +371,10 @@ async function spawnServer(
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline && !dead) {
 		try {
-			const res = await fetch(`${baseUrl}/healthz/readiness`);
-			if (res.ok) return { proc, port, baseUrl, exited, output: () => output, stop };
+			// n8n 1.x reports ready before it mounts its REST routes.
+			const ready = (await fetch(`${baseUrl}/healthz/readiness`)).ok;
+			if (ready && (await fetch(`${baseUrl}/rest/settings`)).status !== 404)
+				return { proc, port, baseUrl, exited, output: () => output, stop };
 		} catch {
 			/* not listening yet */
 		}
@@ -404,7 +416,10 @@ function runResult(status: 'success' | 'error', raw: any, cli: CliResult): Execu
 		cli,
 		nodeOutput(nodeName, opts = {}) {
 			const run = pickRun(nodeName, opts.runIndex);
-			if (!run) throw new Error(`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')})`);
+			if (!run)
+				throw new Error(
+					`node "${nodeName}" did not run (ran: ${Object.keys(runData).join(', ')}; error: ${raw?.data?.resultData?.error?.message ?? 'none'})`,
+				);
 			return (run.data?.main?.[opts.outputIndex ?? 0] ?? []) as Item[];
 		},
 		nodeError(nodeName, runIndex) {
@@ -600,15 +615,21 @@ export class N8nInstance {
 	}
 
 	/**
-	 * `n8n publish:workflow --id` (n8n 2.x's activation; `update:workflow --active` is deprecated):
-	 * marks the workflow's current version active, so `n8n start` registers its production
-	 * webhooks. Takes effect at the next server start (stop the server first if it runs).
-	 * n8n 1.x has no publish:workflow; there `update:workflow --active=true` is the activation.
+	 * Activates a workflow, so n8n serves its production webhooks. While the server runs on n8n
+	 * 2.x, through the editor's REST call (POST /rest/workflows/:id/activate), which registers the
+	 * webhooks at once. Otherwise `n8n publish:workflow --id` (n8n 2.x's activation;
+	 * `update:workflow --active` is deprecated), or on n8n 1.x `update:workflow --active=true`:
+	 * those take effect at the next server start, so a running server is restarted.
 	 */
 	async publishWorkflow(workflowId: string): Promise<void> {
 		const running = this.server?.port;
+		if (running !== undefined && !n8nOlderThan(this.n8nVersion, '2.0.0')) {
+			const { versionId } = (await this.rest<{ data: { versionId: string } }>('GET', `/rest/workflows/${workflowId}`))
+				.data;
+			await this.rest('POST', `/rest/workflows/${workflowId}/activate`, { versionId });
+			return;
+		}
 		if (running !== undefined) {
-			// Activation through the CLI takes effect at the next start.
 			await this.stopServer();
 			await this.publishWorkflow(workflowId);
 			await this.startServer({ port: running });
@@ -646,13 +667,16 @@ export class N8nInstance {
 		if (!executionId) throw new Error(`n8n did not start workflow ${workflowId}: ${JSON.stringify(started)}`);
 		const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
 		let execution: any;
+		let data: any;
 		for (;;) {
 			execution = (await this.rest<any>('GET', `/rest/executions/${executionId}`)).data;
-			if (execution && ENDED.has(execution.status) && execution.data) break;
+			data = typeof execution?.data === 'string' ? flattedOf(this.install).parse(execution.data) : execution?.data;
+			// n8n 1.x may store the ended status before the run data of the last node.
+			const result = data?.resultData;
+			if (ENDED.has(execution?.status) && execution.stoppedAt && (result?.lastNodeExecuted || result?.error)) break;
 			if (Date.now() > deadline) throw new Error(`execution ${executionId} did not end: ${execution?.status}`);
 			await new Promise((r) => setTimeout(r, 50));
 		}
-		const data = typeof execution.data === 'string' ? flattedOf(this.install).parse(execution.data) : execution.data;
 		const status = execution.status === 'success' && !data?.resultData?.error ? 'success' : 'error';
 		const output = this.serverLog().slice(logFrom);
 		const cli: CliResult = {
@@ -694,6 +718,13 @@ export class N8nInstance {
 		if (!this.server) throw new Error('the n8n server is not running');
 		const baseUrl = this.server.baseUrl;
 		this.session ??= (async () => {
+			// A PostgreSQL database (queue mode) starts without the template's owner.
+			if (this.env.DB_TYPE !== 'sqlite')
+				await fetch(`${baseUrl}/rest/owner/setup`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify(OWNER),
+				});
 			const response = await fetch(`${baseUrl}/rest/login`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID },
