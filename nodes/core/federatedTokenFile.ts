@@ -10,7 +10,7 @@ import {
 	FEDERATED_TOKEN_FILE_ENV,
 	platformTokenFile,
 	tokenFileFolders,
-	TOKEN_FILE_PATHS_ENV,
+	FILE_FOLDERS_ENV,
 	type AmbientUse,
 } from './hostIdentity';
 import { log } from './logging';
@@ -42,7 +42,7 @@ export function federatedTokenFilePath(configured: string | undefined): string {
 	if (!path) {
 		throw new InvalidInputError(
 			`${TOKEN_FILE_FIELD} is empty and ${FEDERATED_TOKEN_FILE_ENV} is not set in the n8n process.`,
-			`Leave ${TOKEN_FILE_FIELD} empty and have ${FEDERATED_TOKEN_FILE_ENV} set in n8n's environment (AKS workload identity sets it), or give a path in a folder the administrator lists in ${TOKEN_FILE_PATHS_ENV}.`,
+			`Leave ${TOKEN_FILE_FIELD} empty and have ${FEDERATED_TOKEN_FILE_ENV} set in n8n's environment (AKS workload identity sets it), or give a path in a folder the administrator lists in ${FILE_FOLDERS_ENV}.`,
 			TOKEN_FILE_FIELD,
 		);
 	}
@@ -59,7 +59,7 @@ function unusableTokenFile(reason: string): InvalidInputError {
 	log('debug', `The federated token file was refused: ${reason}.`);
 	return new InvalidInputError(
 		`The token file in ${TOKEN_FILE_FIELD} cannot be used.`,
-		`A token file is read only from the path in ${FEDERATED_TOKEN_FILE_ENV} or from a folder the n8n administrator lists in ${TOKEN_FILE_PATHS_ENV}, where n8n's file-access settings (N8N_RESTRICT_FILE_ACCESS_TO, N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES) allow it, and it must hold the platform's token (one JWT) readable by n8n. Leave ${TOKEN_FILE_FIELD} empty to use ${FEDERATED_TOKEN_FILE_ENV}; the n8n log (debug level) tells the administrator which rule refused it.`,
+		`A token file is read only from the path in ${FEDERATED_TOKEN_FILE_ENV} or from a folder the n8n administrator lists in ${FILE_FOLDERS_ENV}, where n8n's file-access settings (N8N_RESTRICT_FILE_ACCESS_TO, N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES) allow it, and it must hold the platform's token (one JWT) readable by n8n. Leave ${TOKEN_FILE_FIELD} empty to use ${FEDERATED_TOKEN_FILE_ENV}; the n8n log (debug level) tells the administrator which rule refused it.`,
 		TOKEN_FILE_FIELD,
 	);
 }
@@ -82,14 +82,14 @@ async function readTokenFile(path: string): Promise<string> {
 	const isPlatformPath = platformFile !== '' && resolve(platformFile) === resolve(path);
 	// Nothing on disk is looked at for a path outside the allowed places.
 	if (!isPlatformPath && !folders.some((folder) => isContainedWithin(folder, path)))
-		throw unusableTokenFile(`${path} is neither ${FEDERATED_TOKEN_FILE_ENV} nor inside ${TOKEN_FILE_PATHS_ENV}`);
+		throw unusableTokenFile(`${path} is neither ${FEDERATED_TOKEN_FILE_ENV} nor inside ${FILE_FOLDERS_ENV}`);
 	const real = await realPathOf(path);
 	if (real === undefined)
 		throw unusableTokenFile(`${path} has no real path (missing, or a folder on the way cannot be read)`);
 	const realPlatform = isPlatformPath ? await realPathOf(platformFile) : undefined;
 	const viaPlatform = realPlatform !== undefined && realPlatform === real;
 	if (!viaPlatform && !(await realFolders(folders)).some((folder) => isContainedWithin(folder, real))) {
-		throw unusableTokenFile(`${path} leads to ${real}, outside ${TOKEN_FILE_PATHS_ENV}`);
+		throw unusableTokenFile(`${path} leads to ${real}, outside ${FILE_FOLDERS_ENV}`);
 	}
 	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's file-access settings are environment variables
 	const env = viaPlatform ? { ...process.env, N8N_RESTRICT_FILE_ACCESS_TO: undefined } : process.env;

@@ -37,6 +37,7 @@ const list = (value: string | undefined, separator: string) =>
 		.filter(Boolean);
 
 function n8nFolder(env: Environment): string {
+	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's own fallback for its user folder
 	return join(env.N8N_USER_FOLDER ?? env.HOME ?? process.cwd(), '.n8n');
 }
 

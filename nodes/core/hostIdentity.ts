@@ -9,7 +9,7 @@ import { InvalidInputError } from './errors';
  */
 export const AMBIENT_IDENTITY_ENABLED_ENV = 'N8N_MSAL_AMBIENT_IDENTITY_ENABLED';
 export const AMBIENT_IDENTITY_RESOURCES_ENV = 'N8N_MSAL_AMBIENT_IDENTITY_RESOURCES';
-export const TOKEN_FILE_PATHS_ENV = 'N8N_MSAL_TOKEN_FILE_PATHS';
+export const FILE_FOLDERS_ENV = 'N8N_MSAL_TOKEN_FILE_PATHS';
 export const FEDERATED_TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
 
 /** What the host lends, as the errors name it, and the field that chose it. */
@@ -81,7 +81,7 @@ export function platformTokenFile(): string {
 
 /** The folders the administrator allows token files to be read from, n8n-style `;`-separated. */
 export function tokenFileFolders(): string[] {
-	return setting(TOKEN_FILE_PATHS_ENV)
+	return setting(FILE_FOLDERS_ENV)
 		.split(';')
 		.map((folder) => folder.trim())
 		.filter(Boolean);
