@@ -409,6 +409,7 @@ export async function createIdentityProvider({
 						grant,
 						clientId,
 						tenant,
+						host: req.headers.host,
 						scope: body.scope,
 						claims: body.claims,
 						clientAuth,

@@ -42,12 +42,14 @@ export function createRigState() {
 			state.grants[grant] = (state.grants[grant] || 0) + 1;
 		},
 		// One entry per token-endpoint request: what MSAL sent (assertionHeader shows
-		// alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
-		recordTokenRequest({ grant, clientId, tenant, scope, claims, clientAuth, assertionHeader }) {
+		// alg / x5t#S256 / x5c of a client assertion), the Host it was sent to, and the status the
+		// rig answered.
+		recordTokenRequest({ grant, clientId, tenant, host, scope, claims, clientAuth, assertionHeader }) {
 			const record = {
 				grant,
 				clientId,
 				tenant,
+				host,
 				scope,
 				...(claims ? { claims } : {}),
 				clientAuth,

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { browse } from './publicClientBrowser';
 
@@ -93,6 +94,11 @@ export interface RigJson {
 	clients: RigClients;
 	users: RigUser[];
 	managedIdentity: RigManagedIdentityJson;
+	/**
+	 * The rig as Entra ID's global sign-in host (same tenant, apps and users), for requests with
+	 * Host login.microsoftonline.com; a CONNECT proxy routes that name to `target` (routesToRig).
+	 */
+	microsoftCloud: { host: string; authority: string; tokenEndpoint: string; issuer: string; target: string };
 	/** Customer tenants of the same apps: tenant2 and tenant3 consented, "unconsented" not (AADSTS700016). */
 	otherTenants: Record<'tenant2' | 'tenant3' | 'unconsented', RigTenant>;
 	pid: number;
@@ -110,6 +116,8 @@ export interface TokenRequestRecord {
 	clientId?: string;
 	/** The tenant path segment the request was sent to. */
 	tenant?: string;
+	/** The Host header it was sent with (login.microsoftonline.com for the rig's Microsoft host). */
+	host?: string;
 	scope?: string;
 	claims?: string;
 	clientAuth: 'secret' | 'assertion' | 'none';
@@ -383,3 +391,37 @@ export async function trustCaInThisProcess(caPem: string): Promise<void> {
 }
 
 type Realm = Record<symbol, unknown> & { fetch?: (url: string) => Promise<unknown> };
+
+/**
+ * Makes this (jest) process reach the rig for https://login.microsoftonline.com, as an n8n child
+ * does through a CONNECT proxy with routesToRig: the global fetch dispatcher (which the package
+ * uses when no proxy is set) connects to the rig for that name and verifies the rig's
+ * certificate for it; every other host is connected as before, trusting the rig's CA. Only the
+ * test process changes: the package's rule (a platform token goes only to Microsoft's host) is
+ * what is tested.
+ */
+export async function routeMicrosoftHostToRig(rig: Rig): Promise<void> {
+	await trustCaInThisProcess(rig.caPem);
+	// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from another realm or n8n's own install at run time
+	const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
+	const host = hostFunction('return globalThis')() as Realm;
+	const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown };
+	const ca = [...tls.rootCertificates, ...((host[TRUSTED] as Set<string>) ?? [])];
+	const [targetHost, targetPort] = rig.microsoftCloud.target.split(':');
+	type ConnectOptions = { hostname: string; port: string; servername?: string };
+	type Callback = (error: Error | null, socket: tls.TLSSocket | null) => void;
+	host[DISPATCHER] = new current.constructor({
+		connect: (options: ConnectOptions, callback: Callback) => {
+			const routed = options.hostname.toLowerCase() === rig.microsoftCloud.host;
+			const socket = tls.connect({
+				host: routed ? targetHost : options.hostname,
+				port: Number(routed ? targetPort : options.port || 443),
+				servername: isIP(options.servername || options.hostname) ? undefined : options.servername || options.hostname,
+				ca,
+				ALPNProtocols: ['http/1.1'],
+			});
+			socket.once('secureConnect', () => callback(null, socket));
+			socket.once('error', (error) => callback(error, null));
+		},
+	});
+}
