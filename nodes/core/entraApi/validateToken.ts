@@ -126,7 +126,7 @@ function shown(value: string): string {
 
 const ACCEPTED_ALGORITHMS = Object.keys(ALGORITHMS).join(', ');
 
-/** Claims only an ID token carries (OpenID Connect Core 2 and 3.1.3.6): never in an Entra access token. */
+/** Claims only an ID token carries (OpenID Connect Core, FAPI's s_hash): never in an Entra access token. */
 const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
 
 /** Validates `token` and returns the caller's claims; throws TokenRejectedError with the reason. */
