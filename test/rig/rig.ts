@@ -36,6 +36,8 @@ export interface RigClients {
 		roles: string[];
 	};
 	federated: { clientId: string; roles: string[]; mintAssertionUrl: string };
+	/** An app of the tenant with no permission of any API: its app-only tokens carry no roles. */
+	noRoles: { clientId: string; clientSecret: string; roles: string[] };
 	public: { clientId: string; redirectUris: string[] };
 }
 
@@ -71,6 +73,8 @@ export interface ManagedIdentityRequestRecord {
 	query: Record<string, string>;
 	status?: number;
 	identity?: string;
+	/** With the answerBytes setting: what the socket took of the streamed answer. */
+	streamed?: { bytes: number; bytesWritten: number; completed: boolean };
 }
 
 export interface RigJson {
@@ -126,10 +130,22 @@ export interface TokenRequestRecord {
 	status?: number;
 }
 
+/** What an answer armed with answerNext did (a redirect, or a streamed large answer). */
+export interface FaultAnswerRecord {
+	route: 'token' | 'discovery' | 'jwks';
+	status?: number;
+	location?: string;
+	bytes?: number;
+	/** Bytes the socket took before the answer ended or the client closed it. */
+	bytesWritten?: number;
+	completed?: boolean;
+}
+
 export interface RigStats {
 	requests: Record<string, number>;
 	grants: Record<string, number>;
 	tokenRequests: TokenRequestRecord[];
+	faultAnswers: FaultAnswerRecord[];
 }
 
 export interface ApiRequestRecord {
@@ -179,6 +195,15 @@ export interface Rig extends RigJson {
 		fields?: Record<string, string>;
 		raw?: { status?: number; contentType?: string; body?: string };
 	}): Promise<void>;
+	/**
+	 * The next answer of `route` (until reset) is a redirect to `redirect.location`, or a JSON body
+	 * of `bytes` bytes streamed with backpressure; stats().faultAnswers tells what it did.
+	 */
+	answerNext(fault: {
+		route: 'token' | 'discovery' | 'jwks';
+		redirect?: { status: number; location: string };
+		bytes?: number;
+	}): Promise<void>;
 	mintClientAssertion(clientId: string, opts?: { audience?: string; ttlSeconds?: number }): Promise<string>;
 	approveDeviceCode(userCode: string, username: string): Promise<void>;
 	denyDeviceCode(userCode: string): Promise<void>;
@@ -198,7 +223,12 @@ export interface Rig extends RigJson {
 	/** Requests the managed identity endpoints received since their last reset. */
 	managedIdentityRequests(): Promise<ManagedIdentityRequestRecord[]>;
 	resetManagedIdentity(): Promise<void>;
-	managedIdentitySettings(changes: { systemAssigned?: boolean; accessTokenTtlSeconds?: number }): Promise<void>;
+	managedIdentitySettings(changes: {
+		systemAssigned?: boolean;
+		accessTokenTtlSeconds?: number;
+		/** > 0: every token answer is a streamed JSON body of this many bytes (reset: 0). */
+		answerBytes?: number;
+	}): Promise<void>;
 	/** Environment for child processes (n8n) that must trust the rig. */
 	childEnv(): Record<string, string>;
 	stop(): Promise<void>;
@@ -271,6 +301,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 		},
 		tamperDiscovery: async (fault) => {
 			await admin(rigUrl('/tamper-discovery'), fault);
+		},
+		answerNext: async (fault) => {
+			await admin(rigUrl('/answer-next'), fault);
 		},
 		mintClientAssertion: async (clientId, opts = {}) =>
 			(await admin<{ assertion: string }>(rigUrl('/mint-assertion'), { clientId, ...opts })).assertion,

@@ -108,6 +108,14 @@ const clients = {
 		roles: ['Data.Read.All'],
 		servicePrincipalId: '53333333-3333-4333-8333-333333333333',
 	},
+	// An app of the tenant granted no permission of any API: its app-only tokens carry no roles.
+	noRoles: {
+		kind: 'secret',
+		clientId: '66666666-6666-4666-8666-666666666666',
+		clientSecret: 'rig~secret.NoRoles-6666',
+		roles: [],
+		servicePrincipalId: '56666666-6666-4666-8666-666666666666',
+	},
 	public: {
 		kind: 'public',
 		clientId: '44444444-4444-4444-8444-444444444444',
@@ -254,6 +262,7 @@ const rig = {
 	clients: {
 		secret: publicClient(clients.secret),
 		certificate: publicClient(clients.certificate),
+		noRoles: publicClient(clients.noRoles),
 		federated: { ...publicClient(clients.federated), mintAssertionUrl: `${origin}/__rig/mint-assertion` },
 		public: publicClient(clients.public),
 	},
