@@ -229,7 +229,6 @@ function refusalOf(error: unknown, token: string, audiences: string[]): Error {
 			}
 			return invalid(`The token's claim ${shown(String(claim))} is not valid.`);
 		case 'ERR_JWT_INVALID':
-			return invalid("The token's payload is not base64url JSON (a JWT claims set).");
 		case 'ERR_JWS_INVALID':
 		case 'ERR_JOSE_NOT_SUPPORTED':
 			return malformed(token);
@@ -256,7 +255,7 @@ function malformed(token: string): TokenRejectedError {
 			"The token's header names critical parameters (crit) this API does not process: refused, as RFC 7515 (4.1.11) requires.",
 		);
 	if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg)) return algorithmRefused();
-	return invalid('The token is not a well-formed signed JWT (JWS compact serialization).');
+	return invalid("The token's payload or signature is not base64url (the payload: a JSON object).");
 }
 
 const GUID_IN_PATH = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=\/|$)/i;
