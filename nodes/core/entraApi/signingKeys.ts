@@ -1,9 +1,11 @@
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- types only; jose itself through ./jose
+import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { readBoundedText } from '../boundedBody';
 import { assertDiscoveredEndpoints } from '../discovery';
 import { describeFetchFailure, describeRedirect } from '../networkClient';
 import { outboundFetch } from '../outbound';
 import { processWide } from '../processWide';
+import { jose } from './jose';
 
 /**
  * The signing keys of an authority, discovered once per process and kept: validating a token
@@ -145,6 +147,7 @@ export class SigningKeySet {
 		this.fetches++;
 		const body = (await this.fetchJson(this.document.jwks_uri)) as { keys?: unknown };
 		if (!Array.isArray(body?.keys)) throw new Error(`${this.document.jwks_uri} returned no "keys".`);
+		const { createLocalJWKSet } = await jose();
 		try {
 			this.keys = createLocalJWKSet(body as JSONWebKeySet);
 		} catch {

@@ -1,6 +1,7 @@
-// jose 6, ESM-only, through Node's require(esm) (Node ≥ 20.19, as n8n itself needs): v5, the last CommonJS line, reached end of life on 2026-04-30.
-import { decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- types only; jose itself through ./jose
+import type * as Jose from 'jose';
 import type { CloudName } from '../clouds';
+import { jose } from './jose';
 import type { SigningKeySet } from './signingKeys';
 
 /**
@@ -119,7 +120,8 @@ export async function validateAccessToken(
 	now = Date.now(),
 ): Promise<CallerClaims> {
 	const audiences = acceptedAudiences(settings);
-	let payload: JWTPayload;
+	const { jwtVerify, decodeProtectedHeader } = await jose();
+	let payload: Jose.JWTPayload;
 	try {
 		({ payload } = await jwtVerify(token, keyOrRefusal(keys.getKey), {
 			algorithms: ALGORITHMS,
@@ -129,7 +131,7 @@ export async function validateAccessToken(
 			currentDate: new Date(now),
 		}));
 	} catch (error) {
-		throw refusalOf(error, token, audiences);
+		throw refusalOf(error, token, audiences, decodeProtectedHeader);
 	}
 
 	const text = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
@@ -168,7 +170,7 @@ export async function validateAccessToken(
 }
 
 /** The key set's resolver, its "no such key" turned into the reason a caller can act on. */
-function keyOrRefusal(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
+function keyOrRefusal(getKey: Jose.JWTVerifyGetKey): Jose.JWTVerifyGetKey {
 	return async (header, token) => {
 		try {
 			return await getKey(header, token);
@@ -201,13 +203,18 @@ const keyUnusable = () =>
  * after the signature is verified. Errors that are not about the token (the key set could not be
  * fetched) pass through: the webhook answers 503, not 401.
  */
-function refusalOf(error: unknown, token: string, audiences: string[]): Error {
+function refusalOf(
+	error: unknown,
+	token: string,
+	audiences: string[],
+	decodeProtectedHeader: typeof Jose.decodeProtectedHeader,
+): Error {
 	if (error instanceof TokenRejectedError) return error;
 	const { code, claim, reason, payload } = error as {
 		code?: unknown;
 		claim?: unknown;
 		reason?: unknown;
-		payload?: JWTPayload;
+		payload?: Jose.JWTPayload;
 	};
 	switch (code) {
 		case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
@@ -231,7 +238,7 @@ function refusalOf(error: unknown, token: string, audiences: string[]): Error {
 		case 'ERR_JWT_INVALID':
 		case 'ERR_JWS_INVALID':
 		case 'ERR_JOSE_NOT_SUPPORTED':
-			return malformed(token);
+			return malformed(token, decodeProtectedHeader);
 	}
 	// After the key is resolved, jose's TypeErrors are about the key (its size), not the token.
 	if (error instanceof TypeError) return keyUnusable();
@@ -242,7 +249,7 @@ const algorithmRefused = () =>
 	invalid(`The token's signing algorithm is not accepted (accepted: ${ALGORITHMS.join(', ')}).`);
 
 /** Why jose found the JWS malformed, told without quoting the (unverified) header. */
-function malformed(token: string): TokenRejectedError {
+function malformed(token: string, decodeProtectedHeader: typeof Jose.decodeProtectedHeader): TokenRejectedError {
 	if (token.split('.').length !== 3) return invalid('The token is not a signed JWT (three parts).');
 	let header: Record<string, unknown>;
 	try {
