@@ -185,7 +185,7 @@ function keyOrRefusal(getKey: Jose.JWTVerifyGetKey): Jose.JWTVerifyGetKey {
 						: "The token is signed with a key the authority does not publish (its kid is not in the authority's key set).",
 				);
 			// jose could not import the published key; a failed fetch passes through as it is.
-			if (code !== undefined || error instanceof TypeError) throw keyUnusable();
+			if (/^ERR_(JOSE|JWKS?|JWS)_/.test(String(code)) || error instanceof TypeError) throw keyUnusable();
 			throw error;
 		}
 	};
