@@ -1,6 +1,7 @@
 import type { CloudName } from '../clouds';
 import { MICROSOFT_CLOUDS } from '../clouds';
 import { InvalidInputError } from '../errors';
+import { isLoopbackHost } from '../loopback';
 import { resourceOfScope } from '../scopes';
 import { hostMatches, knownApiByResource, knownApiCloud } from './knownApis';
 
@@ -127,10 +128,6 @@ function isAllowed(url: URL, allowed: HostPattern[]): boolean {
 	);
 }
 
-function isLoopback(hostname: string): boolean {
-	return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
 /**
  * Throws a TokenGuardError when a token for `scopes` must not be sent to `url` under the
  * credential's domain restriction. `purpose` says which URL it is (the request URL, a next-page
@@ -144,7 +141,7 @@ export function assertTokenMayGo(
 	purpose = 'the URL',
 	field = 'URL',
 ): void {
-	if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+	if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
 		throw new TokenGuardError(
 			`Refused to send the access token to ${url.origin}: ${purpose} is not HTTPS, and a token sent in clear text can be stolen.`,
 			'Use an https:// URL.',
