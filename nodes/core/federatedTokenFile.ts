@@ -1,6 +1,7 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in: the platform writes the assertion to a file
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from './errors';
+import { quote } from './quote';
 
 /** The environment variable AKS workload identity (and others) set to the projected token's path. */
 export const FEDERATED_TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
@@ -33,7 +34,7 @@ export function federatedTokenFileAssertion(configured: string | undefined): () 
 		} catch (error) {
 			const code = (error as NodeJS.ErrnoException).code ?? String(error);
 			throw new InvalidInputError(
-				`The federated token file "${path}" could not be read (${code}).`,
+				`The federated token file ${quote(path)} could not be read (${code}).`,
 				'Check that the file exists and that the n8n process may read it (for AKS: the pod has the azure.workload.identity/use label and its service account is annotated with the client ID).',
 				'Token File Path',
 			);
@@ -41,7 +42,7 @@ export function federatedTokenFileAssertion(configured: string | undefined): () 
 		const assertion = content.trim();
 		if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(assertion)) {
 			throw new InvalidInputError(
-				`The federated token file "${path}" does not hold a JWT.`,
+				`The federated token file ${quote(path)} does not hold a JWT.`,
 				'Point Token File Path at the projected service account token (one signed JWT).',
 				'Token File Path',
 			);

@@ -15,17 +15,19 @@ export const QUOTE_MAX = 80;
  */
 export function quote(value: unknown, max = QUOTE_MAX): string {
 	const text = asText(value);
-	const { shown, cut } = bounded(text, max);
+	const { shown, cut } = bounded(text, max, true);
 	return `"${shown}${cut ? '…"' : '"'}${cut ? ` (${lengthNote(text)})` : ''}`;
 }
 
 /**
- * The text escaped and bounded, without quotes: for prose a service documents as safe to show
- * (an Entra error description, a Graph error message) and for URLs already stripped of their query.
+ * The text bounded, its control characters escaped, without quotes (so quotes and backslashes
+ * stay as they are): for prose a service documents as safe to show (an Entra error description,
+ * a Graph error message), for URLs already stripped of their query, and for messages composed of
+ * quoted values.
  */
 export function excerpt(value: unknown, max = QUOTE_MAX): string {
 	const text = asText(value);
-	const { shown, cut } = bounded(text, max);
+	const { shown, cut } = bounded(text, max, false);
 	return cut ? `${shown}… (${lengthNote(text)})` : shown;
 }
 
@@ -40,12 +42,12 @@ function asText(value: unknown): string {
 }
 
 /** Escapes code point by code point until `max` characters of the value are shown. */
-function bounded(text: string, max: number): { shown: string; cut: boolean } {
+function bounded(text: string, max: number, quoted: boolean): { shown: string; cut: boolean } {
 	let shown = '';
 	let count = 0;
 	for (const char of text) {
 		if (count >= max) return { shown, cut: true };
-		shown += escapeChar(char);
+		shown += escapeChar(char, quoted);
 		count++;
 	}
 	return { shown, cut: false };
@@ -59,10 +61,10 @@ const NEEDS_ESCAPE = /[\u0000-\u001f\u007f-\u009f"\\\u2028\u2029\u200e\u200f\u20
  * the line and paragraph separators, the bidirectional overrides (which reorder what a terminal
  * or editor displays) and lone surrogates.
  */
-function escapeChar(char: string): string {
+function escapeChar(char: string, quoted: boolean): string {
 	if (!NEEDS_ESCAPE.test(char) || char.length === 2) return char;
-	if (char === '"') return '\\"';
-	if (char === '\\') return '\\\\';
+	if (char === '"') return quoted ? '\\"' : char;
+	if (char === '\\') return quoted ? '\\\\' : char;
 	if (char === '\n') return '\\n';
 	if (char === '\r') return '\\r';
 	if (char === '\t') return '\\t';

@@ -1,5 +1,6 @@
 import type { AuthoritySettings } from './authority';
 import { InvalidInputError } from './errors';
+import { quote } from './quote';
 
 export const TENANT_ID_ENV = 'AZURE_TENANT_ID';
 export const CLIENT_ID_ENV = 'AZURE_CLIENT_ID';
@@ -21,7 +22,7 @@ export function workloadIdentityFromEnvironment(
 		origin = new URL((authority.authorityUrl ?? '').trim()).origin;
 	} catch {
 		throw new InvalidInputError(
-			`Authority URL "${authority.authorityUrl ?? ''}" is not a URL.`,
+			`Authority URL ${quote(authority.authorityUrl ?? '')} is not a URL.`,
 			`Enter the authority host, e.g. https://login.example.com; the tenant comes from ${TENANT_ID_ENV}.`,
 			'Authority URL',
 		);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { validateClientId, validateTenant } from '../../nodes/core/authority';
+import { buildBody } from '../../nodes/core/http/body';
+import { buildHeaders } from '../../nodes/core/http/headers';
+import { parseAllowedHosts } from '../../nodes/core/http/tokenGuard';
+import { resolveRequestUrl } from '../../nodes/core/http/url';
 import { excerpt, quote, QUOTE_MAX } from '../../nodes/core/quote';
+import { normalizeAppScopes } from '../../nodes/core/scopes';
 
 describe('quote: user and network values in errors and logs', () => {
 	it('quotes a short value whole, JSON style', () => {
@@ -43,5 +49,34 @@ describe('quote: user and network values in errors and logs', () => {
 		expect(excerpt('Insufficient privileges.')).toBe('Insufficient privileges.');
 		expect(excerpt('line one\r\nline two')).toBe('line one\\r\\nline two');
 		expect(excerpt('x'.repeat(500), 10)).toBe('xxxxxxxxxx… (500 characters)');
+		// Quotes and backslashes stay: a message already holding quoted values is not escaped twice.
+		expect(excerpt(`Tenant ${quote('a\nb')} is refused`)).toBe('Tenant "a\\nb" is refused');
+	});
+});
+
+describe('errors that embed what a user typed stay short and on one line', () => {
+	const huge = `x\r\nforged log line ${'y'.repeat(1024 * 1024)}`;
+	const messageOf = (work: () => unknown): string => {
+		try {
+			work();
+		} catch (error) {
+			return (error as Error).message;
+		}
+		throw new Error('not refused');
+	};
+	it.each([
+		['URL', () => resolveRequestUrl(huge, undefined)],
+		['URL with a base', () => resolveRequestUrl(`me/${huge}`, 'https://graph.microsoft.com/v1.0/')],
+		['Allowed Domains', () => parseAllowedHosts(`https://evil/${'y'.repeat(1024 * 1024)}`)],
+		['Tenant', () => validateTenant(huge, [])],
+		['Client ID', () => validateClientId(huge, true)],
+		['Scopes', () => normalizeAppScopes(`${huge} other`)],
+		['Header name', () => buildHeaders([{ name: huge, value: 'v' }])],
+		['JSON body', () => buildBody({ type: 'json', value: `{"secret": "${huge}"` })],
+	])('%s', (_field, work) => {
+		const message = messageOf(work);
+		expect(message.length).toBeLessThan(500);
+		expect(message).not.toMatch(/[\r\n]/);
+		expect(message).not.toContain('y'.repeat(100));
 	});
 });
