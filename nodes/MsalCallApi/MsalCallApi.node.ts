@@ -186,9 +186,14 @@ async function sendRequests(
 		try {
 			if (group.error !== undefined || !group.tokens) throw group.error;
 			const body = typeof request.api.body === 'function' ? await request.api.body() : request.api.body;
-			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guardOf(group), {
-				fetch: fetchOut,
-			});
+			const response = await sendApiRequest(
+				{ ...request.api, body, streamBinary: true },
+				group.tokens,
+				guardOf(group),
+				{
+					fetch: fetchOut,
+				},
+			);
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
 			results[itemIndex] = [

@@ -7,6 +7,7 @@ import { DEFAULT_RETRY_POLICY } from '../core/http/retry';
 import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
 import type { ApiRequest } from '../core/http/sendRequest';
 import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
+import { quote } from '../core/quote';
 
 const MB = 1024 * 1024;
 
@@ -85,7 +86,7 @@ function nonNegativeInteger(value: unknown, fallback: number, field: string): nu
 	const n = Number(value);
 	if (!Number.isFinite(n) || n < 0)
 		throw new InvalidInputError(
-			`${field} must be a number of 0 or more, not "${String(value)}".`,
+			`${field} must be a number of 0 or more, not ${quote(value)}.`,
 			`Enter a whole number for ${field}.`,
 			field,
 		);
@@ -109,7 +110,7 @@ export function prepareRequest(
 	const method = String(context.getNodeParameter('method', itemIndex, 'GET')).toUpperCase();
 	if (!METHODS.has(method))
 		throw new InvalidInputError(
-			`Method "${method}" is not supported.`,
+			`Method ${quote(method)} is not supported.`,
 			`Use one of ${[...METHODS].join(', ')}.`,
 			'Method',
 		);
@@ -260,7 +261,7 @@ function readBody(
 		}
 		default:
 			throw new InvalidInputError(
-				`Body content type "${String(type)}" is not supported.`,
+				`Body content type ${quote(type)} is not supported.`,
 				'Choose JSON, Form URL-Encoded, Multipart Form, Raw Text or Binary.',
 				'Body Content Type',
 			);
@@ -277,7 +278,7 @@ function assertBinary(
 	if (!property || !item.binary?.[property]) {
 		const available = Object.keys(item.binary ?? {});
 		throw new InvalidInputError(
-			`Item ${itemIndex} has no binary property "${property}".`,
+			`Item ${itemIndex} has no binary property ${quote(property)}.`,
 			available.length
 				? `Use one of the item's binary properties: ${available.join(', ')}.`
 				: 'The item has no binary data: read a file (e.g. with Read/Write Files from Disk or an HTTP download) before this node.',

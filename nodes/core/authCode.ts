@@ -28,6 +28,7 @@ import {
 	type SignInState,
 } from './signInState';
 import { toTokenResult, type TokenResult } from './tokenResult';
+import { quote } from './quote';
 
 /**
  * Browser sign-in (authorization code + PKCE, no client secret) for a workflow engine.
@@ -88,11 +89,11 @@ export function validateRedirectUri(raw: string | undefined): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new InvalidInputError(`Redirect URI "${text}" is not a URL.`, fix, 'Redirect URI');
+		throw new InvalidInputError(`Redirect URI ${quote(text)} is not a URL.`, fix, 'Redirect URI');
 	}
 	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
 		throw new InvalidInputError(
-			`Redirect URI must use https (http is allowed only for localhost), got ${url.protocol}//${url.host}.`,
+			`Redirect URI must use https (http is allowed only for localhost), got ${quote(`${url.protocol}//${url.host}`)}.`,
 			fix,
 			'Redirect URI',
 		);
@@ -227,7 +228,7 @@ export async function completeAuthCodeSignIn(
 	const allowed = options.allowedAccounts ?? [];
 	if (allowed.length > 0 && !isAllowedAccount(result.account, allowed)) {
 		throw new SignInCallbackError(
-			`${result.account.username} may not sign in to this credential.`,
+			`${quote(result.account.username)} may not sign in to this credential.`,
 			"Sign in with an account listed in the credential's Allowed Accounts, or ask its owner to add this one.",
 			'Allowed Accounts',
 		);

@@ -18,6 +18,7 @@ import type { TokenOutcome, TokenResult } from '../core/tokenResult';
 import { cloudOf, domainRestrictionOf } from './credentialFields';
 import { useN8nLogger } from './logSink';
 import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
+import { quote } from '../core/quote';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -265,7 +266,7 @@ function guardDestination(
 	} catch {
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw new InvalidInputError(
-			`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`,
+			`Refused to send the access token: ${quote(legacy.uri ?? requestOptions.url)} is not an absolute URL.`,
 			'Use a full https:// URL.',
 			'URL',
 		);
@@ -374,7 +375,7 @@ function refuseAmbiguousUrl(requestOptions: IHttpRequestOptions): void {
 	const legacy = requestOptions as IHttpRequestOptions & { uri?: unknown };
 	if (legacy.uri === undefined || requestOptions.url === undefined || String(legacy.uri) === requestOptions.url) return;
 	throw new InvalidInputError(
-		`Refused to send the access token: the request names two destinations ("${String(requestOptions.url)}" and "${String(legacy.uri)}").`,
+		`Refused to send the access token: the request names two destinations (${quote(requestOptions.url)} and ${quote(legacy.uri)}).`,
 		'Send the request to one URL.',
 		'URL',
 	);

@@ -253,7 +253,7 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		]) {
 			const { json } = run.nodeOutput(node)[0];
 			expect(json.error).toContain(
-				`may not be used for https://graph.microsoft.com (from ${field}): the administrator allows only ${rig.api.resource.toLowerCase()}, https://management.azure.com (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES). No token was requested.`,
+				`may not be used for "https://graph.microsoft.com" (from ${field}): the administrator allows only ${rig.api.resource.toLowerCase()}, https://management.azure.com (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES). No token was requested.`,
 			);
 		}
 		const http = await n8n.execute(wf.httpNodeOutsideList);

@@ -334,7 +334,7 @@ describe('public-client credential against the identity provider', () => {
 			try {
 				const { callback } = await signInThroughLink(redirectUri, { user: alice });
 				const error = await failure(complete(callback));
-				expect(error.message).toContain('alice@contoso.test may not sign in');
+				expect(error.message).toContain('"alice@contoso.test" may not sign in');
 			} finally {
 				delete data.allowedAccounts;
 			}
