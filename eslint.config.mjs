@@ -73,8 +73,9 @@ export default tseslint.config(
 		},
 	},
 	{
-		// Never shipped: tests, the rig and benchmarks run servers, child processes and timers, and print.
-		files: ['test/**/*.ts', 'bench/**/*.ts'],
+		// Never shipped: tests, the rig, benchmarks and the build's scripts run servers, child processes and
+		// timers, read files, and print.
+		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
 		rules: {
 			'@n8n/community-nodes/no-restricted-imports': 'off',
 			'@n8n/community-nodes/no-restricted-globals': 'off',
