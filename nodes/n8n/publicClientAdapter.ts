@@ -93,7 +93,10 @@ export function publicClientSignInFlow(
 export const publicClientAcquirer: Acquirer = async (data, storedCache, request) => {
 	const settings = publicClientSettingsFrom(data);
 	const prepared = publicClientAppFrom(data);
-	const signing = { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority };
+	// Without the record (n8n's HTTP Request node), links carry no extras to sign: nothing is signed.
+	const signing = request.record
+		? { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority, record: request.record }
+		: undefined;
 	return await acquireDelegatedToken(
 		prepared,
 		settings,

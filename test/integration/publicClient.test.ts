@@ -39,6 +39,7 @@ describe('public-client credential against the identity provider', () => {
 	const prepared = () => publicClientAppFrom(data);
 	const settings = () => publicClientSettingsFrom(data);
 	const keys = signInKeys();
+	const record = 'credential-1';
 	const complete = (
 		callback: Record<string, string | undefined>,
 		options: { now?: number; redirectUri?: string } = {},
@@ -46,6 +47,7 @@ describe('public-client credential against the identity provider', () => {
 		completeAuthCodeSignIn(prepared(), stored, callback, {
 			redirectUri,
 			keys,
+			record,
 			allowedAccounts: settings().allowedAccounts,
 			...options,
 		});
@@ -57,6 +59,7 @@ describe('public-client credential against the identity provider', () => {
 		const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, {
 			redirectUri,
 			keys,
+			record,
 			scopes: query.get('scopes') ?? undefined,
 			claims: query.get('claims') ?? undefined,
 			loginHint: query.get('login_hint') ?? undefined,
@@ -304,7 +307,11 @@ describe('public-client credential against the identity provider', () => {
 
 		it('wrong redirect URI: refused by the provider at sign-in, or at redemption', async () => {
 			const unregistered = 'http://127.0.0.1:5999/webhook/not-registered';
-			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, { redirectUri: unregistered, keys });
+			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, {
+				redirectUri: unregistered,
+				keys,
+				record,
+			});
 			const page = await browse(begun.authorizeUrl, {
 				idpOrigin: rig.authorityHost,
 				user: alice,
