@@ -57,7 +57,8 @@ export async function onBehalfOfToken(
 	const credential = await context.getCredentials(CLIENT_CREDENTIALS_CREDENTIAL_TYPE, itemIndex);
 	const settings = clientCredentialsSettingsFrom(credential);
 	const { outputsToken, scopeOrigin, forceRefresh, claims } = options;
-	const wanted = scopes === undefined || (typeof scopes === 'string' && scopes.trim() === '') ? settings.scopes : scopes;
+	const wanted =
+		scopes === undefined || (typeof scopes === 'string' && scopes.trim() === '') ? settings.scopes : scopes;
 	// The downstream API is bounded like any other token of this credential.
 	checkTokenRequest(credential, { scopes: wanted, outputsToken, scopeOrigin });
 	return await acquireOnBehalfOf(settings, {
