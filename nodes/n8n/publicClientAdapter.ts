@@ -1,4 +1,4 @@
-import { parseAllowedAccounts } from '../core/allowedAccounts';
+import { parseAllowedAccounts, usernameAllowListWarning } from '../core/allowedAccounts';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialsDecrypted,
@@ -8,6 +8,7 @@ import type {
 import { browserSignInPrompt, validateRedirectUri, type LinkSigning } from '../core/authCode';
 import {
 	acquireDelegatedToken,
+	boundTenantId,
 	delegatedScopes,
 	listAccounts,
 	prepareDelegatedApp,
@@ -115,6 +116,13 @@ export async function publicClientTest(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
+	const result = await publicClientTestResult(data);
+	const settings = publicClientSettingsFrom(data);
+	const warning = usernameAllowListWarning(settings.allowedAccounts, boundTenantId(settings));
+	return warning ? { ...result, message: `${result.message} ${warning}` } : result;
+}
+
+async function publicClientTestResult(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	try {
 		const settings = publicClientSettingsFrom(data);
 		const redirectUri = validateRedirectUri(settings.redirectUri);

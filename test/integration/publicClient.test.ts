@@ -51,8 +51,9 @@ describe('public-client credential against the identity provider', () => {
 			allowedAccounts: settings().allowedAccounts,
 			...options,
 		});
+	// As the nodes call it: with the credential record, whose sign-in trigger honours the signed links.
 	const acquire = (request: Parameters<typeof publicClientAcquirer>[2] = {}, credential = data) =>
-		publicClientAcquirer(credential, stored, request);
+		publicClientAcquirer(credential, stored, { record, ...request });
 	/** Begin at the link's query, play the browser, return the callback query. */
 	async function signInThroughLink(link: string, options: { user?: typeof alice; decline?: boolean } = {}) {
 		const query = new URL(link).searchParams;
