@@ -45,8 +45,7 @@ export interface PublicClientSettings extends DelegatedSettings {
 
 /** n8n credential data → the core's plain settings. */
 export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): PublicClientSettings {
-	// useUsernamePassword: the field's name in records saved by 0.1.0.
-	const enabled = data.usernameFlowEnabled === true || data.useUsernamePassword === true;
+	const enabled = data.usernameFlowEnabled === true;
 	const username = text(data.username);
 	const password = text(data.password);
 	return {

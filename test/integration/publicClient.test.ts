@@ -238,7 +238,7 @@ describe('public-client credential against the identity provider', () => {
 		});
 
 		it('a wrong password gives a clear error without the password and saves nothing', async () => {
-			const credential = ropc({ useUsernamePassword: true /* 0.1.0's field name */, password: 'Wrong-Passw0rd!' });
+			const credential = ropc({ usernameFlowEnabled: true, password: 'Wrong-Passw0rd!' });
 			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & {
 				fix: string;
 			};
