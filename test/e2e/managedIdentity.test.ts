@@ -47,7 +47,15 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		const { noAccess } = rig.managedIdentity.identities;
 		const definitions: Array<[string, Record<string, unknown>]> = [
 			['system', { identityType: 'system', scopes: rig.api.scope }],
-			['graphDefault', { identityType: 'system', scopes: 'https://graph.microsoft.com/.default' }],
+			[
+				'graphDefault',
+				{
+					identityType: 'system',
+					scopes: 'https://graph.microsoft.com/.default',
+					// A URL-derived scope is within the credential's boundary only when allowed.
+					allowedResources: 'https://management.azure.com',
+				},
+			],
 			['noAccess', { identityType: 'userClientId', userAssignedClientId: noAccess.clientId, scopes: rig.api.scope }],
 			[
 				'notAttached',
