@@ -60,7 +60,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 					name: 'Workload Identity From Environment',
 					value: 'workloadIdentity',
 					description:
-						'Tenant, client ID and token file from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity)',
+						"Tenant, client ID and token file from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity). The n8n host's identity: needs N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true.",
 				},
 			],
 		},
@@ -136,7 +136,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			default: '',
 			placeholder: '/var/run/secrets/azure/tokens/azure-identity-token',
 			description:
-				'Path of the federated token file, read again whenever a new token is needed. Empty: the path in the AZURE_FEDERATED_TOKEN_FILE environment variable.',
+				"Empty (usual): the path in n8n's AZURE_FEDERATED_TOKEN_FILE. Otherwise a file in a folder the n8n administrator lists in N8N_MSAL_TOKEN_FILE_PATHS. Read again whenever a new token is needed, and sent only to the Microsoft cloud's sign-in host (not to a custom authority). Needs N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true.",
 			displayOptions: { show: { clientAuthentication: ['assertion'], assertionSource: ['tokenFile'] } },
 		},
 		{
@@ -146,7 +146,7 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			default: '',
 			placeholder: '/var/run/secrets/azure/tokens/azure-identity-token',
 			description:
-				'Empty (usual): the path in AZURE_FEDERATED_TOKEN_FILE. The file is read again whenever a new token is needed. Tenant and client ID come from AZURE_TENANT_ID and AZURE_CLIENT_ID; with a custom authority, its host is used with that tenant.',
+				"Empty (usual): the path in AZURE_FEDERATED_TOKEN_FILE. Otherwise a file in a folder the n8n administrator lists in N8N_MSAL_TOKEN_FILE_PATHS. The file is read again whenever a new token is needed. Tenant and client ID come from AZURE_TENANT_ID and AZURE_CLIENT_ID; the token goes only to the Microsoft cloud's sign-in host. Needs N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true.",
 			displayOptions: { show: { clientAuthentication: ['workloadIdentity'] } },
 		},
 		{

@@ -27,7 +27,7 @@ export class MsalManagedIdentityApi implements ICredentialType {
 	properties: INodeProperties[] = [
 		{
 			displayName:
-				'Works only when n8n runs on Azure (App Service, Container Apps, a VM or scale set, AKS, Azure Arc, Service Fabric, Machine Learning, Cloud Shell) with a managed identity assigned. No secret is stored.',
+				"Works only when n8n runs on Azure (App Service, Container Apps, a VM or scale set, AKS, Azure Arc, Service Fabric, Machine Learning, Cloud Shell) with a managed identity assigned, and when the n8n administrator has set N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true: it lends the n8n host's own identity to this credential (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES may limit the resources). No secret is stored.",
 			name: 'managedIdentityNotice',
 			type: 'notice',
 			default: '',

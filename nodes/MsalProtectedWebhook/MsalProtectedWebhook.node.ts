@@ -19,6 +19,8 @@ import {
 interface TriggerOptions {
 	audiences?: string;
 	allowedTenants?: string;
+	allowedClientApps?: string;
+	acceptTokensWithoutPermissions?: boolean;
 	clockSkewSeconds?: number;
 	includeToken?: boolean;
 	responseCode?: number;
@@ -127,12 +129,15 @@ export class MsalProtectedWebhook implements INodeType {
 				requiredRoles: this.getNodeParameter('requiredRoles', '') as string,
 				audiences: options.audiences,
 				allowedTenants: options.allowedTenants,
+				allowedClientApps: options.allowedClientApps,
+				acceptTokensWithoutPermissions: options.acceptTokensWithoutPermissions,
 				clockSkewSeconds: options.clockSkewSeconds,
 			};
 			const validated = await validateCaller(
 				await this.getCredentials(CLIENT_CREDENTIALS_CREDENTIAL_TYPE),
 				parameters,
 				req.headers.authorization,
+				this.helpers,
 			);
 			token = validated.token;
 			claims = { ...validated.caller };

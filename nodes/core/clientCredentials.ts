@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { federatedTokenFileAssertion } from './federatedTokenFile';
+import { assertPlatformTokenMayBeUsed, federatedTokenFileAssertion } from './federatedTokenFile';
+import { assertAmbientResourceAllowed, type AmbientUse } from './hostIdentity';
+import { WORKLOAD_IDENTITY_USE } from './workloadIdentityEnvironment';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { ConfidentialClientApplication, type AuthenticationResult } from '@azure/msal-node';
 import { resolveAuthority, validateClientId, type AuthoritySettings, type ResolvedAuthority } from './authority';
@@ -17,7 +19,8 @@ export type ClientAuthentication =
 	| { method: 'secret'; clientSecret: string }
 	| { method: 'certificate'; privateKey: string; certificate: string; passphrase?: string; sendX5c: boolean }
 	| { method: 'assertion'; clientAssertion: string }
-	| { method: 'assertionFile'; tokenFilePath: string };
+	/** A platform token from a file; `fromEnvironment`: Workload Identity From Environment. */
+	| { method: 'assertionFile'; tokenFilePath: string; fromEnvironment?: boolean };
 
 /** A client-credentials credential as the user filled it in, free of n8n types. */
 export interface ClientCredentialsSettings extends AuthoritySettings {
@@ -40,6 +43,9 @@ const PREPARED_LIMIT = 200;
  * every item of every execution passes through here, and parsing a certificate is not free.
  */
 export function prepareClientCredentials(settings: ClientCredentialsSettings): PreparedConfidentialClient {
+	// Not memoised: the administrator's settings are read at every use.
+	const platformToken = platformTokenUse(settings.authentication);
+	if (platformToken) assertPlatformTokenMayBeUsed(settings.cloud, platformToken);
 	const memoKey = JSON.stringify([
 		settings.cloud,
 		settings.tenant,
@@ -54,6 +60,14 @@ export function prepareClientCredentials(settings: ClientCredentialsSettings): P
 	if (preparedBySettings.size > PREPARED_LIMIT)
 		preparedBySettings.delete(preparedBySettings.keys().next().value as string);
 	return prepared;
+}
+
+/** What a credential that sends the host's platform token is called in errors, or undefined. */
+function platformTokenUse(authentication: ClientAuthentication): AmbientUse | undefined {
+	if (authentication?.method !== 'assertionFile') return undefined;
+	return authentication.fromEnvironment
+		? WORKLOAD_IDENTITY_USE
+		: { what: 'A Federated Client Assertion from a token file', field: 'Assertion Source' };
 }
 
 function validateAndPrepare(settings: ClientCredentialsSettings): PreparedConfidentialClient {
@@ -135,10 +149,9 @@ export async function acquireAppToken(
 	request: TokenRequest,
 ): Promise<TokenOutcome> {
 	const prepared = prepareClientCredentials(settings);
-	const scopes = normalizeAppScopes(
-		request.scopes ?? settings.scopes,
-		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
-	);
+	const scopeField = request.scopes === undefined ? 'Scopes (credential)' : 'Scopes';
+	const scopes = normalizeAppScopes(request.scopes ?? settings.scopes, scopeField);
+	if (platformTokenUse(settings.authentication)) assertAmbientResourceAllowed(scopes, scopeField);
 	const target = tenantAuthority(
 		prepared.resolved,
 		settings.cloud === 'custom',

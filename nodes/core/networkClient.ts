@@ -1,5 +1,6 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { AnswerTooLargeError, readBoundedText } from './boundedBody';
 import { assertDiscoveredEndpoints, DiscoveryRefusedError } from './discovery';
 import { EgressRefusedError, outboundFetch } from './outbound';
 import type { RenewalPermit } from './renewalLease';
@@ -18,6 +19,9 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * and later executions skip discovery entirely.
  * Requests go through n8n's proxy settings and SSRF protection (see outbound.ts), only over https,
  * and a discovery document naming endpoints off the authority's origin is refused (discovery.ts).
+ * No redirect is followed: a token request carries the client secret, an assertion, a refresh
+ * token or a code, and fetch would re-send a 307's POST to wherever it points (plain http included).
+ * Answers are read up to 1 MB (boundedBody.ts).
  * Nothing a server answers is quoted into an error: only its status, content type and the cause.
  */
 export class MsalNetworkClient implements INetworkModule {
@@ -88,12 +92,24 @@ export class MsalNetworkClient implements INetworkModule {
 				headers: options?.headers,
 				body: method === 'POST' ? (options?.body ?? '') : undefined,
 				signal: AbortSignal.timeout(limit),
+				redirect: 'manual',
 			});
 		} catch (error) {
 			this.lastFailure = describeFetchFailure(error, url, limit);
 			throw new Error(this.lastFailure);
 		}
-		const text = await response.text();
+		if (response.status >= 300 && response.status < 400) {
+			await response.body?.cancel().catch(() => undefined);
+			this.lastFailure = describeRedirect(method, target, response.status, response.headers.get('location'));
+			throw new Error(this.lastFailure);
+		}
+		let text: string;
+		try {
+			text = await readBoundedText(response, `${target.host} answered ${method} ${target.pathname}`);
+		} catch (error) {
+			this.lastFailure = describeFetchFailure(error, url, limit);
+			throw new Error(this.lastFailure);
+		}
 		let body: unknown;
 		try {
 			body = text ? JSON.parse(text) : {};
@@ -148,10 +164,30 @@ function isOAuthErrorBody(body: unknown): body is OAuthErrorBody {
 	return typeof body === 'object' && body !== null && 'error' in body;
 }
 
+/**
+ * A 3xx to a request that carries a secret or fetches signing keys: refused, never followed. Names
+ * the status, the host that answered and the origin it pointed at (parsed, so nothing else of the
+ * header is repeated).
+ */
+export function describeRedirect(method: string, target: URL, status: number, location: string | null): string {
+	let to = '';
+	try {
+		if (location) to = ` to ${new URL(location, target).origin}`;
+	} catch {
+		to = ' to a location that is not a URL';
+	}
+	return `${target.host} answered ${method} ${target.pathname} with HTTP ${status}, a redirect${to}. Redirects are not followed for identity-provider requests (they carry secrets or fetch signing keys); nothing was sent to the redirect target. Use the URL that answers directly (the authority's own host).`;
+}
+
 /** Turns fetch's generic "fetch failed" into the cause a person can act on. */
 export function describeFetchFailure(error: unknown, url: string, timeoutMs: number): string {
 	const host = safeHost(url);
-	if (error instanceof EgressRefusedError || error instanceof DiscoveryRefusedError) return error.message;
+	if (
+		error instanceof EgressRefusedError ||
+		error instanceof DiscoveryRefusedError ||
+		error instanceof AnswerTooLargeError
+	)
+		return error.message;
 	const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
 	if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
 		return `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s (timeout).`;

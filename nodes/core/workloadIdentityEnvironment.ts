@@ -1,32 +1,26 @@
 import type { AuthoritySettings } from './authority';
 import { InvalidInputError } from './errors';
+import { assertPlatformTokenMayBeUsed } from './federatedTokenFile';
 
 export const TENANT_ID_ENV = 'AZURE_TENANT_ID';
 export const CLIENT_ID_ENV = 'AZURE_CLIENT_ID';
+
+export const WORKLOAD_IDENTITY_USE = { what: 'Workload Identity From Environment', field: 'Client Authentication' };
 
 /**
  * Workload identity from the environment, as AKS's workload identity webhook (and other
  * platforms) set it: tenant and client ID from AZURE_TENANT_ID / AZURE_CLIENT_ID, the assertion
  * from AZURE_FEDERATED_TOKEN_FILE. The same credential then works unchanged on any cluster.
- * With a custom authority, its host is kept and its path becomes the tenant.
+ * It lends the host's identity, so it needs the administrator's opt-in, and it signs in only at
+ * the Microsoft cloud's own host (federatedTokenFile.ts).
  */
 export function workloadIdentityFromEnvironment(
 	authority: AuthoritySettings,
 ): AuthoritySettings & { clientId: string } {
+	assertPlatformTokenMayBeUsed(authority.cloud, WORKLOAD_IDENTITY_USE);
 	const tenant = environmentValue(TENANT_ID_ENV, 'the Directory (tenant) ID');
 	const clientId = environmentValue(CLIENT_ID_ENV, "the app registration's Application (client) ID");
-	if (authority.cloud !== 'custom') return { cloud: authority.cloud, tenant, clientId };
-	let origin: string;
-	try {
-		origin = new URL((authority.authorityUrl ?? '').trim()).origin;
-	} catch {
-		throw new InvalidInputError(
-			`Authority URL "${authority.authorityUrl ?? ''}" is not a URL.`,
-			`Enter the authority host, e.g. https://login.example.com; the tenant comes from ${TENANT_ID_ENV}.`,
-			'Authority URL',
-		);
-	}
-	return { cloud: 'custom', authorityUrl: `${origin}/${encodeURIComponent(tenant)}`, clientId };
+	return { cloud: authority.cloud, tenant, clientId };
 }
 
 function environmentValue(name: string, what: string): string {

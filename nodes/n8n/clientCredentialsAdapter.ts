@@ -25,7 +25,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 	} else if (method === 'workloadIdentity') {
 		return {
 			...workloadIdentityFromEnvironment(appSettingsFrom(data)),
-			authentication: { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath) },
+			authentication: { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath), fromEnvironment: true },
 			scopes: text(data.scopes),
 			allowedTenants: text(data.allowedTenants),
 		};

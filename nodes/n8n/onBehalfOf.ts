@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { acquireOnBehalfOf, OboInteractionRequiredError } from '../core/entraApi/onBehalfOf';
+import { egressFilterOf, withEgressFilter } from '../core/outbound';
 import type { TokenResult } from '../core/tokenResult';
 import { clientCredentialsSettingsFrom } from './clientCredentialsAdapter';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from './credentialTypes';
@@ -47,7 +48,7 @@ export function isOnBehalfOf(context: IExecuteFunctions, kindName: string): bool
 	return kindName === 'clientCredentials' && context.getNodeParameter('tokenFor', 0, 'app') === 'onBehalfOf';
 }
 
-/** Silent-first OBO token for one item's caller and scopes. */
+/** Silent-first OBO token for one item's caller and scopes, under n8n's SSRF filter (as every token request). */
 export async function onBehalfOfToken(
 	context: IExecuteFunctions,
 	itemIndex: number,
@@ -61,12 +62,16 @@ export async function onBehalfOfToken(
 		scopes === undefined || (typeof scopes === 'string' && scopes.trim() === '') ? settings.scopes : scopes;
 	// The downstream API is bounded like any other token of this credential.
 	checkTokenRequest(credential, { scopes: wanted, outputsToken, scopeOrigin });
-	return await acquireOnBehalfOf(settings, {
-		assertion: String(context.getNodeParameter('userAssertion', itemIndex, '') ?? ''),
-		scopes: wanted,
-		forceRefresh,
-		claims,
-	});
+	return await withEgressFilter(
+		egressFilterOf(context.helpers),
+		async () =>
+			await acquireOnBehalfOf(settings, {
+				assertion: String(context.getNodeParameter('userAssertion', itemIndex, '') ?? ''),
+				scopes: wanted,
+				forceRefresh,
+				claims,
+			}),
+	);
 }
 
 /** What a failed OBO item carries for the webhook's answer (Continue On Fail). */

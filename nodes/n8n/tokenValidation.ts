@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, INodeProperties } from 'n8n-workflow';
 import { resolveAuthority, validateClientId } from '../core/authority';
+import { egressFilterOf, withEgressFilter } from '../core/outbound';
 import { signingKeysFor } from '../core/entraApi/signingKeys';
 import {
 	bearerTokenOf,
@@ -15,6 +16,8 @@ export interface ValidationParameters {
 	requiredRoles: string;
 	audiences?: string;
 	allowedTenants?: string;
+	allowedClientApps?: string;
+	acceptTokensWithoutPermissions?: boolean;
 	clockSkewSeconds?: number;
 }
 
@@ -43,6 +46,8 @@ export function validationFrom(
 			allowedTenants: list(parameters.allowedTenants),
 			requiredScopes: list(parameters.requiredScopes),
 			requiredRoles: list(parameters.requiredRoles),
+			allowedClientApps: list(parameters.allowedClientApps),
+			acceptTokensWithoutPermissions: parameters.acceptTokensWithoutPermissions === true,
 			clockSkewSeconds: parameters.clockSkewSeconds ?? 60,
 			cloud: app.cloud,
 		},
@@ -52,15 +57,22 @@ export function validationFrom(
 /**
  * The caller's token, from an `Authorization` header or bare, validated for the API whose app
  * registration the credential holds (Protected Webhook Trigger and Validate Token alike).
+ * `helpers` (the node's) carry n8n's SSRF egress filter, which the discovery and key-set
+ * requests then honour, as the identity-provider requests of MSAL do.
  */
 export async function validateCaller(
 	credential: ICredentialDataDecryptedObject,
 	parameters: ValidationParameters,
 	authorization: string | undefined,
+	helpers: unknown,
 ): Promise<{ token: string; caller: CallerClaims }> {
 	const { authority, settings } = validationFrom(credential, parameters);
 	const token = bearerTokenOf(authorization);
-	return { token, caller: await validateAccessToken(token, signingKeysFor(authority), settings) };
+	const caller = await withEgressFilter(
+		egressFilterOf(helpers),
+		async () => await validateAccessToken(token, signingKeysFor(authority), settings),
+	);
+	return { token, caller };
 }
 
 /** What the caller's token must carry: the same fields in the trigger and in Validate Token. */
@@ -81,12 +93,29 @@ export const permissionProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. Orders.Write.All',
 		description:
-			"An app's token must carry at least one of these app roles (roles). Empty with Required Scopes empty: any valid token for this API is accepted.",
+			"An app's token must carry at least one of these app roles (roles). Both empty: the token must carry some scope or app role of this API (see Accept Tokens Without Scopes or Roles).",
 	},
 ];
 
 /** The validation options shared by the trigger and Validate Token (each adds its own). */
 export const validationOptions: INodeProperties[] = [
+	{
+		displayName: 'Accept Tokens Without Scopes or Roles',
+		name: 'acceptTokensWithoutPermissions',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to accept a token that carries neither delegated scopes (scp) nor app roles (roles) when Required Scopes and Required App Roles are empty. Any app registered in a tenant can get such an app-only token for this API; leave off unless Allowed Client Apps or the workflow decides who may call.',
+	},
+	{
+		displayName: 'Allowed Client Apps',
+		name: 'allowedClientApps',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+		description:
+			"Client IDs of the apps that may call this API (the token's azp or appid), separated by spaces or commas. Empty: any app.",
+	},
 	{
 		displayName: 'Allowed Tenants',
 		name: 'allowedTenants',

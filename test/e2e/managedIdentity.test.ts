@@ -42,7 +42,13 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		rig = await startRig();
 		n8n = await createN8n({
 			packageTarball: packagedBuild(),
-			env: { ...rig.childEnv(), ...rig.managedIdentity.appService.env },
+			env: {
+				...rig.childEnv(),
+				...rig.managedIdentity.appService.env,
+				N8N_MSAL_AMBIENT_IDENTITY_ENABLED: 'true',
+				// The administrator's list: the rig's API and Azure Resource Manager, not Microsoft Graph.
+				N8N_MSAL_AMBIENT_IDENTITY_RESOURCES: `${rig.api.resource},https://management.azure.com`,
+			},
 		});
 		const { noAccess } = rig.managedIdentity.identities;
 		const definitions: Array<[string, Record<string, unknown>]> = [
@@ -121,6 +127,31 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 					),
 				]),
 			],
+			[
+				'outsideList',
+				chain('outsideList', [
+					manualTrigger(),
+					{
+						...withManagedIdentity(acquireToken(cred.graphDefault, {}, 'Credential Scope'), cred.graphDefault),
+						continueOnFail: true,
+					},
+					{
+						...withManagedIdentity(
+							acquireToken(cred.system, { scopes: 'https://graph.microsoft.com/.default' }, 'Node Scope'),
+							cred.system,
+						),
+						continueOnFail: true,
+					},
+					{
+						...withManagedIdentity(
+							callApi(cred.system, { url: 'https://graph.microsoft.com/v1.0/me' }, 'URL Scope'),
+							cred.system,
+						),
+						continueOnFail: true,
+					},
+				]),
+			],
+			['httpNodeOutsideList', chain('httpNodeOutsideList', [manualTrigger(), httpNode(me, cred.graphDefault)])],
 			[
 				'noAccess',
 				chain('noAccess', [manualTrigger(), withManagedIdentity(callApi(cred.noAccess, { url: me }), cred.noAccess)]),
@@ -217,6 +248,45 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		const [sent] = await endpointRequests();
 		expect(sent.query.resource).toMatch(/^https:\/\/management\.azure\.com\/?$/);
 		expect(run.nodeError('Call API')?.description).toMatch(/Scopes/);
+	});
+
+	it("a resource outside the administrator's N8N_MSAL_AMBIENT_IDENTITY_RESOURCES is refused before any endpoint request: credential, node and URL scopes, and n8n's HTTP Request node", async () => {
+		await rig.resetManagedIdentity();
+		await rig.resetApi();
+		const run = await n8n.execute(wf.outsideList);
+		for (const [node, field] of [
+			['Credential Scope', 'Scopes (credential)'],
+			['Node Scope', 'Scopes'],
+			['URL Scope', 'Scopes'],
+		]) {
+			const { json } = run.nodeOutput(node)[0];
+			expect(json.error).toContain(
+				`may not be used for https://graph.microsoft.com (from ${field}): the administrator allows only ${rig.api.resource.toLowerCase()}, https://management.azure.com (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES). No token was requested.`,
+			);
+		}
+		const http = await n8n.execute(wf.httpNodeOutsideList);
+		expect(http.status).toBe('error');
+		expect(JSON.stringify(http.nodeError('HTTP Request'))).toContain('N8N_MSAL_AMBIENT_IDENTITY_RESOURCES');
+		expect(await endpointRequests()).toHaveLength(0);
+		expect(await rig.apiRequests()).toHaveLength(0);
+	});
+
+	it('with N8N_MSAL_AMBIENT_IDENTITY_ENABLED off, the node says so and the endpoint gets nothing', async () => {
+		await rig.resetManagedIdentity();
+		const saved = { ...n8n.env };
+		n8n.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = 'false';
+		let run;
+		try {
+			run = await n8n.executeInNewProcess(wf.twoNodes);
+		} finally {
+			Object.assign(n8n.env, saved);
+		}
+		expect(run.status).toBe('error');
+		expect(run.nodeError('Acquire Token')?.message).toBe(
+			"Managed identity is off on this n8n: it lends the n8n host's own Azure identity to anyone who may create a credential, so it is off until an administrator sets N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true.",
+		);
+		expect(run.nodeError('Acquire Token')?.description).toMatch(/\(field: Identity Type\)$/);
+		expect(await endpointRequests()).toHaveLength(0);
 	});
 
 	it('a 403 from the API says the managed identity has no access, and how to grant it', async () => {

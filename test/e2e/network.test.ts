@@ -2,7 +2,9 @@
  * Outbound traffic and the credential's domain restriction, end to end in a real n8n:
  * - n8n's proxy variables (HTTPS_PROXY, NO_PROXY) carry the identity-provider and API traffic
  *   through a CONNECT proxy on loopback (n8n's rules proxy loopback too: no built-in exception);
- * - n8n's SSRF protection (N8N_SSRF_*) applies to the identity provider and to Call API;
+ * - n8n's SSRF protection (N8N_SSRF_*) applies to the identity provider and to Call API, to On
+ *   Behalf Of, and to the discovery and key-set requests of token validation (Validate Token; the
+ *   Protected Webhook Trigger shares the code);
  * - "Allowed HTTP Request Domains" keeps n8n's meaning (All / Specific Domains / None) on both
  *   paths: Call API and n8n's HTTP Request node with the credential.
  */
@@ -11,6 +13,7 @@ import { createN8n, type N8nInstance } from '../rig/n8n';
 import { startConnectProxy, type ConnectProxy } from '../rig/connect-proxy';
 import { startRig, type Rig } from '../rig/rig';
 import { secretClientCredentialData } from '../rig/credentialData';
+import { userToken } from '../rig/userToken';
 import { packagedBuild } from './support/packagedBuild';
 import {
 	acquireToken,
@@ -64,7 +67,27 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 		};
 		// The API's own host (the token's resource) and another name for the same server.
 		const targets = [{ url: `${rig.api.baseUrl}/me` }, { url: `https://localhost:${port}/me` }];
+		const callerToken = await userToken(rig, rig.n8nApi.scope);
 		const workflows: Array<[string, object]> = [
+			[
+				'validate',
+				chain('validate', [
+					manualTrigger(),
+					{
+						...acquireToken(
+							creds.all,
+							{ tokenFor: 'onBehalfOf', userAssertion: callerToken, scopes: rig.api.delegatedScopes[0] },
+							'On Behalf Of',
+						),
+						continueOnFail: true,
+					},
+					acquireToken(
+						creds.all,
+						{ operation: 'validateToken', incomingToken: `Bearer ${callerToken}` },
+						'Validate Token',
+					),
+				]),
+			],
 			[
 				'proxied',
 				chain('proxied', [
@@ -133,6 +156,17 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 		expect(run.error?.message).toContain("n8n's SSRF protection refused 127.0.0.1");
 		expect((await rig.stats()).tokenRequests).toHaveLength(0);
 		expect(await rig.apiRequests()).toHaveLength(0);
+	});
+
+	it("n8n's SSRF protection refuses On Behalf Of and token validation's discovery and key-set requests; none reaches the rig", async () => {
+		await rig.reset();
+		const run = await executeWith(wf.validate, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
+		expect(String(run.nodeOutput('On Behalf Of')[0].json.error)).toContain("n8n's SSRF protection refused 127.0.0.1");
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain("n8n's SSRF protection refused 127.0.0.1");
+		const stats = await rig.stats();
+		expect(stats.tokenRequests).toHaveLength(0);
+		expect(stats.requests).toMatchObject({ discovery: 0, jwks: 0, token: 0 });
 	});
 
 	it("n8n's SSRF protection with the address allowed: token and API call go through", async () => {

@@ -3,14 +3,18 @@
  * n8n API and calls the production webhook; the Entra ID Protected Webhook Trigger validates it,
  * Acquire Token gets a downstream token On Behalf Of that person, n8n's HTTP Request node calls
  * the protected API with it, and the webhook answers with what the API saw. A forged or expired
- * token gets a 401 and nothing runs.
+ * token gets a 401 and nothing runs; with the trigger's defaults, a token without any permission,
+ * an ID token, or a token of an app outside Allowed Client Apps is refused too.
+ * The server runs with HTTPS_PROXY: the trigger's discovery and key-set requests go through it.
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { validateHeaderValue } from 'node:http';
+import { startConnectProxy, type ConnectProxy } from '../rig/connect-proxy';
 import { secretClientCredentialData } from '../rig/credentialData';
 import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
-import { appToken, userToken } from '../rig/userToken';
+import { appToken, idTokenForApi, userToken } from '../rig/userToken';
 import { packagedBuild } from './support/packagedBuild';
 import {
 	acquireToken,
@@ -91,6 +95,7 @@ function validateThenAnswer(
 describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 	let rig: Rig;
 	let n8n: N8nInstance;
+	let proxy: ConnectProxy;
 	let webhookUrl: string;
 	let alice: string;
 
@@ -104,7 +109,8 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 
 	beforeAll(async () => {
 		rig = await startRig();
-		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		proxy = await startConnectProxy();
+		n8n = await createN8n({ packageTarball: packagedBuild(), env: { ...rig.childEnv(), HTTPS_PROXY: proxy.url } });
 		const port = await freePort();
 		webhookUrl = `http://127.0.0.1:${port}/webhook/orders`;
 		const [credentialId] = await n8n.importCredentials([
@@ -148,18 +154,40 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 				url: `${rig.api.baseUrl}/me`,
 			}),
 		]);
-		const [workflowId, callApiWorkflowId, validateWorkflowId] = await n8n.importWorkflows([
-			workflow,
-			withCallApi,
-			validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }),
-		]);
+		// The trigger with its defaults (no Required Scopes or App Roles), and with Allowed Client Apps.
+		const defaultsTrigger: WorkflowNode & { webhookId: string } = {
+			...trigger,
+			webhookId: randomUUID(),
+			parameters: { httpMethod: 'POST', path: 'orders-defaults', responseMode: 'lastNode' },
+		};
+		const allowedAppsTrigger: WorkflowNode & { webhookId: string } = {
+			...trigger,
+			webhookId: randomUUID(),
+			parameters: {
+				httpMethod: 'POST',
+				path: 'orders-allowed-apps',
+				responseMode: 'lastNode',
+				options: { allowedClientApps: rig.clients.secret.clientId },
+			},
+		};
+		const [workflowId, callApiWorkflowId, validateWorkflowId, defaultsWorkflowId, allowedAppsWorkflowId] =
+			await n8n.importWorkflows([
+				workflow,
+				withCallApi,
+				validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }),
+				chain('protected-defaults', [defaultsTrigger]),
+				chain('protected-allowed-apps', [allowedAppsTrigger]),
+			]);
 		await n8n.startServer({ port });
-		for (const id of [workflowId, callApiWorkflowId, validateWorkflowId]) await n8n.publishWorkflow(id);
+		for (const id of [workflowId, callApiWorkflowId, validateWorkflowId, defaultsWorkflowId, allowedAppsWorkflowId])
+			await n8n.publishWorkflow(id);
 		alice = await userToken(rig, rig.n8nApi.scope);
-		// n8n activates published workflows after it reports ready: wait until both paths answer.
+		// n8n activates published workflows after it reports ready: wait until every path answers.
 		for (const url of [
 			webhookUrl,
-			...['orders-call-api', 'orders-validate'].map((p) => webhookUrl.replace(/orders$/, p)),
+			...['orders-call-api', 'orders-validate', 'orders-defaults', 'orders-allowed-apps'].map((p) =>
+				webhookUrl.replace(/orders$/, p),
+			),
 		]) {
 			const deadline = Date.now() + 60_000;
 			while ((await fetch(url, { method: 'POST' })).status === 404 && Date.now() < deadline)
@@ -170,7 +198,28 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 	afterAll(async () => {
 		await rig?.setAccessTokenTtl(3600);
 		await n8n?.dispose();
+		await proxy?.close();
 		await rig?.stop();
+	});
+
+	const post = (path: string, token?: string, raw?: string) =>
+		fetch(webhookUrl.replace(/orders$/, path), {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/json',
+				...(raw ? { authorization: raw } : token ? { authorization: `Bearer ${token}` } : {}),
+			},
+			body: '{}',
+		});
+
+	// First: nothing of this process has fetched the authority's keys yet.
+	it("HTTPS_PROXY: the trigger's discovery and key-set requests go through the proxy", async () => {
+		await rig.reset();
+		proxy.reset();
+		const response = await call(forge(alice));
+		expect(response.status).toBe(401);
+		expect((await rig.stats()).requests).toMatchObject({ discovery: 1, jwks: 1, token: 0 });
+		expect(proxy.tunnels()[new URL(rig.authorityHost).host]).toBeGreaterThanOrEqual(1);
 	});
 
 	it('validates the caller, calls the downstream API as that person, and answers with what it saw', async () => {
@@ -257,6 +306,63 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 		const app = await call(await appToken(rig, rig.n8nApi.resource));
 		expect(app.status).toBe(403);
 		expect(app.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+	});
+
+	describe("the trigger's defaults: an access token with a permission, of an allowed app", () => {
+		it("a person's token with a scope starts the workflow (nothing required: some permission is enough)", async () => {
+			const before = await executionCount();
+			const response = await post('orders-defaults', alice);
+			expect(response.status).toBe(200);
+			expect(await response.json()).toMatchObject({ caller: { oid: rig.users[0].oid, callerType: 'user' } });
+			expect(await executionCount()).toBe(before + 1);
+		});
+
+		it("an app-only token without roles, an ID token for the API's client ID: refused, nothing runs", async () => {
+			const noRoles = await appToken(rig, rig.n8nApi.resource, rig.clients.noRoles);
+			const idToken = await idTokenForApi(rig, { nonce: 'n-e2e' });
+			const before = await executionCount();
+			const app = await post('orders-defaults', noRoles);
+			expect(app.status).toBe(403);
+			expect(app.headers.get('www-authenticate')).toMatch(
+				/^Bearer error="insufficient_scope", error_description="The token carries no permission/,
+			);
+			const id = await post('orders-defaults', idToken);
+			expect(id.status).toBe(401);
+			expect(id.headers.get('www-authenticate')).toMatch(
+				/^Bearer error="invalid_token", error_description="The token is an ID token/,
+			);
+			expect(await executionCount()).toBe(before);
+		});
+
+		it('Allowed Client Apps: a token of another app gets a 403 and nothing runs; a listed app starts it', async () => {
+			const before = await executionCount();
+			const person = await post('orders-allowed-apps', alice);
+			expect(person.status).toBe(403);
+			expect(person.headers.get('www-authenticate')).toBe(
+				`Bearer error="insufficient_scope", error_description="The client app ${rig.clients.public.clientId} is not among the Allowed Client Apps of this API."`,
+			);
+			expect(await executionCount()).toBe(before);
+			const app = await post('orders-allowed-apps', await appToken(rig, rig.n8nApi.resource));
+			expect(app.status).toBe(200);
+			expect(await executionCount()).toBe(before + 1);
+		});
+
+		it('CR/LF in the unverified alg or kid: a 401 (not a 500) with a valid header, and no forged log line', async () => {
+			const [, payload, signature] = alice.split('.');
+			const INJECTED = 'x\r\n2026-01-01T00:00:00.000Z | error | forged-log-line-7f3a';
+			const before = await executionCount();
+			for (const header of [{ alg: `RS256${INJECTED}` }, { alg: 'RS256', kid: INJECTED }]) {
+				const token = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload}.${signature}`;
+				const response = await post('orders-defaults', token);
+				expect(response.status).toBe(401);
+				const challenge = response.headers.get('www-authenticate') ?? '';
+				expect(challenge).toMatch(/^Bearer error="invalid_token"/);
+				expect(() => validateHeaderValue('WWW-Authenticate', challenge)).not.toThrow();
+				expect(challenge).not.toContain('forged-log-line');
+			}
+			expect(await executionCount()).toBe(before);
+			expect(n8n.logs()).not.toContain('forged-log-line-7f3a');
+		});
 	});
 
 	describe("Validate Token with n8n's Webhook and Respond to Webhook", () => {

@@ -18,7 +18,7 @@ import {
 	type TokenValidationSettings,
 } from '../../nodes/core/entraApi/validateToken';
 import { startRig, type Rig } from '../rig/rig';
-import { appToken, userToken } from '../rig/userToken';
+import { appToken, idTokenForApi, userToken } from '../rig/userToken';
 
 jest.setTimeout(60_000);
 
@@ -97,7 +97,7 @@ describe('n8n as an Entra-protected API', () => {
 			const unknownKid = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'rotated-1' })).toString('base64url')}.${payload}.${signature}`;
 			for (let i = 0; i < 20; i++) {
 				const error = await rejection(validateAccessToken(unknownKid, fresh, settings));
-				expect(error.description).toContain('kid rotated-1');
+				expect(error.description).toContain('a key the authority does not publish');
 			}
 			expect(fresh.fetches).toBe(2);
 			const eager = new SigningKeySet(rig.authority, { minRefreshIntervalMs: 0 });
@@ -136,6 +136,56 @@ describe('n8n as an Entra-protected API', () => {
 			expect(claims).toMatchObject({ callerType: 'app', roles: ['Data.Read.All'], azp: rig.clients.secret.clientId });
 			const refused = await rejection(validateAccessToken(app, keys, settings));
 			expect(refused.status).toBe(403);
+		});
+
+		it('an app-only token without roles (any app of the tenant can get one) is a 403, unless explicitly accepted', async () => {
+			const noRoles = await appToken(rig, rig.n8nApi.resource, rig.clients.noRoles);
+			const nothingRequired = { clientId: rig.n8nApi.clientId, cloud: 'custom' as const };
+			const refused = await rejection(validateAccessToken(noRoles, keys, nothingRequired));
+			expect(refused.status).toBe(403);
+			expect(refused.wwwAuthenticate).toMatch(
+				/^Bearer error="insufficient_scope", error_description="The token carries no permission/,
+			);
+			const accepted = await validateAccessToken(noRoles, keys, {
+				...nothingRequired,
+				acceptTokensWithoutPermissions: true,
+			});
+			expect(accepted).toMatchObject({ callerType: 'app', azp: rig.clients.noRoles.clientId });
+			expect(accepted.roles).toBeUndefined();
+			// A token with a permission passes with nothing required, as before.
+			await expect(validateAccessToken(alice, keys, nothingRequired)).resolves.toMatchObject({ callerType: 'user' });
+		});
+
+		it("an ID token issued to the API's client ID is refused (401 invalid_token), even with the option on", async () => {
+			const nothingRequired = {
+				clientId: rig.n8nApi.clientId,
+				cloud: 'custom' as const,
+				acceptTokensWithoutPermissions: true,
+			};
+			for (const [idToken, reason] of [
+				[await idTokenForApi(rig, { nonce: 'n-1' }), /ID token \(it carries "nonce"\)/],
+				[await idTokenForApi(rig), /names no client app \(azp or appid\)/],
+			] as const) {
+				expect(JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString()).aud).toBe(rig.n8nApi.clientId);
+				const refused = await rejection(validateAccessToken(idToken, keys, nothingRequired));
+				expect(refused.status).toBe(401);
+				expect(refused.wwwAuthenticate).toMatch(/^Bearer error="invalid_token"/);
+				expect(refused.description).toMatch(reason);
+			}
+		});
+
+		it('Allowed Client Apps: only the listed apps (azp) may call; another gets a 403', async () => {
+			const allowed = { ...settings, allowedClientApps: [rig.clients.public.clientId.toUpperCase()] };
+			await expect(validateAccessToken(alice, keys, allowed)).resolves.toMatchObject({
+				azp: rig.clients.public.clientId,
+			});
+			const other = await rejection(
+				validateAccessToken(alice, keys, { ...settings, allowedClientApps: [rig.clients.certificate.clientId] }),
+			);
+			expect(other.status).toBe(403);
+			expect(other.description).toBe(
+				`The client app ${rig.clients.public.clientId} is not among the Allowed Client Apps of this API.`,
+			);
 		});
 
 		it('a missing or malformed Authorization header is a 401', () => {

@@ -16,6 +16,7 @@ const VARIABLES = [
 	'MSI_ENDPOINT',
 	'MSI_SECRET',
 	'AZURE_POD_IDENTITY_AUTHORITY_HOST',
+	'N8N_MSAL_AMBIENT_IDENTITY_ENABLED',
 ];
 
 async function closedPort(): Promise<number> {
@@ -34,6 +35,7 @@ describe('managed identity on a host without one', () => {
 			delete process.env[name];
 		}
 		process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = `http://127.0.0.1:${await closedPort()}`;
+		process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = 'true';
 	});
 	afterAll(() => {
 		for (const name of VARIABLES) {

@@ -4,7 +4,8 @@
 //   ensureCa(dir)            -> CA key + cert, reused when already in `dir` (so a
 //                               process started with NODE_EXTRA_CA_CERTS=<dir>/ca.pem
 //                               before the rig exists still trusts it)
-//   issueServerCert(ca, dir) -> TLS cert for 127.0.0.1 + localhost, signed by the CA
+//   issueServerCert(ca, dir) -> TLS cert for 127.0.0.1, localhost and Microsoft's global sign-in
+//                               host (served by the rig through a CONNECT proxy), signed by the CA
 //   selfSignedClientCert(dir, name) -> the "certificate credential" of a confidential
 //                               client: PKCS#8 key, cert, SHA-256 thumbprint (hex)
 //
@@ -15,6 +16,10 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// The rig plays Entra ID's global sign-in host too: a token that may go only to Microsoft's
+// host is tested by routing this name to the rig (test/rig/connect-proxy.ts).
+export const MICROSOFT_SIGN_IN_HOST = 'login.microsoftonline.com';
 
 export const DEFAULT_CA_DIR = resolve(fileURLToPath(new URL('../../.rig/ca', import.meta.url)));
 
@@ -62,7 +67,7 @@ export function issueServerCert(ca, dir) {
 			'basicConstraints=CA:FALSE',
 			'keyUsage=digitalSignature,keyEncipherment',
 			'extendedKeyUsage=serverAuth',
-			'subjectAltName=IP:127.0.0.1,DNS:localhost',
+			`subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${MICROSOFT_SIGN_IN_HOST}`,
 		].join('\n'),
 	);
 	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);

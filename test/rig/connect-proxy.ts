@@ -2,6 +2,8 @@
  * A small HTTP CONNECT proxy on loopback for tests: it opens tunnels (HTTPS through a proxy)
  * and counts them by target "host:port". Bounded: at most `maxTunnels` open at once, idle
  * sockets closed after `idleMs`; plain-HTTP proxy requests are counted and refused (502).
+ * `routes` sends a tunnel for one "host:port" to another, as DNS would: the rig serves
+ * login.microsoftonline.com this way (`routesToRig`), with a certificate for that name.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -15,7 +17,19 @@ export interface ConnectProxy {
 	close(): Promise<void>;
 }
 
-export async function startConnectProxy(options: { maxTunnels?: number; idleMs?: number } = {}): Promise<ConnectProxy> {
+export interface ConnectProxyOptions {
+	maxTunnels?: number;
+	idleMs?: number;
+	/** Requested "host:port" → the "host:port" the tunnel really connects to. */
+	routes?: Record<string, string>;
+}
+
+/** The route that makes "login.microsoftonline.com:443" the rig's identity provider. */
+export function routesToRig(rig: { microsoftCloud: { host: string; target: string } }): Record<string, string> {
+	return { [`${rig.microsoftCloud.host}:443`]: rig.microsoftCloud.target };
+}
+
+export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
 	const maxTunnels = options.maxTunnels ?? 64;
 	const idleMs = options.idleMs ?? 30_000;
 	const counts = new Map<string, number>();
@@ -37,7 +51,7 @@ export async function startConnectProxy(options: { maxTunnels?: number; idleMs?:
 		const target = String(req.url ?? '');
 		counts.set(target, (counts.get(target) ?? 0) + 1);
 		track(client);
-		const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(target);
+		const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(options.routes?.[target.toLowerCase()] ?? target);
 		if (!match || active >= maxTunnels) {
 			client.end(`HTTP/1.1 ${match ? 503 : 400} Refused\r\n\r\n`);
 			return;

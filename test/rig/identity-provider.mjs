@@ -28,7 +28,7 @@ import {
 import { createMemoryStore } from './memory-store.mjs';
 import { handleInteraction } from './interaction.mjs';
 import { createOnBehalfOf, OBO_GRANT } from './on-behalf-of.mjs';
-import { readBody, sendJson } from './http-util.mjs';
+import { readBody, sendJson, streamLargeJson } from './http-util.mjs';
 
 const ROUTE_PREFIX = (tenant) => `/${tenant}/oauth2/v2.0`;
 
@@ -51,6 +51,14 @@ export function clientMetadata(clients) {
 			// No `alg` on the key: MSAL signs with PS256 (thumbprintSha256) or RS256 (SHA-1).
 			jwks: { keys: [clients.certificate.publicJwk] },
 			...confidentialDelegated,
+		},
+		{
+			client_id: clients.noRoles.clientId,
+			client_secret: clients.noRoles.clientSecret,
+			token_endpoint_auth_method: 'client_secret_post',
+			grant_types: ['client_credentials'],
+			response_types: [],
+			redirect_uris: [],
 		},
 		{
 			client_id: clients.federated.clientId,
@@ -216,7 +224,8 @@ export async function createIdentityProvider({
 				oid: client?.servicePrincipalId,
 				sub: client?.servicePrincipalId,
 				idtyp: 'app',
-				roles: [...(client?.roles || [])],
+				// Entra leaves the claim out when the app holds no role of the API.
+				...(client?.roles?.length ? { roles: [...client.roles] } : {}),
 			});
 		}
 		const requested = ctx?.req?.rig?.claimsRequest?.access_token;
@@ -319,6 +328,17 @@ export async function createIdentityProvider({
 			return sendJson(res, unknownTenant(first, correlationId));
 		}
 		const path = `/${rest.join('/')}`;
+		const route = {
+			'/v2.0/.well-known/openid-configuration': 'discovery',
+			'/discovery/v2.0/keys': 'jwks',
+			'/oauth2/v2.0/token': 'token',
+		}[path];
+		const armed = route && state.takeAnswerNext(route);
+		if (armed) {
+			state.count(route);
+			if (route === 'token') await readBody(req);
+			return answerArmed(armed, res);
+		}
 		if (path === '/v2.0/.well-known/openid-configuration') {
 			state.count('discovery');
 			if (state.discoveryFault) return serveTamperedDiscovery(state.discoveryFault, req, res, url);
@@ -336,6 +356,17 @@ export async function createIdentityProvider({
 			return handleInteraction({ req, res, url, provider, findUser, createGrant, state });
 		} else state.count('other');
 		return callback(req, res);
+	}
+
+	// Fault hook (/__rig/answer-next): a redirect (the request's body is never looked at) or an
+	// answer of `bytes` bytes, streamed.
+	function answerArmed({ fault, record }, res) {
+		if (fault.redirect) {
+			Object.assign(record, fault.redirect);
+			res.writeHead(fault.redirect.status ?? 307, { location: fault.redirect.location, 'content-length': 0 });
+			return res.end();
+		}
+		streamLargeJson(res, { bytes: fault.bytes ?? 50 * 1024 * 1024 }, record);
 	}
 
 	// Fault hook (/__rig/tamper-discovery): a discovery answer that is not JSON (`raw`), or
@@ -409,6 +440,7 @@ export async function createIdentityProvider({
 						grant,
 						clientId,
 						tenant,
+						host: req.headers.host,
 						scope: body.scope,
 						claims: body.claims,
 						clientAuth,

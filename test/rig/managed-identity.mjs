@@ -17,11 +17,13 @@
 // error of the package may repeat.
 //
 // Admin (on the App Service server): GET /__mi/requests, POST /__mi/reset,
-//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600}
+//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600, "answerBytes": 0}
+//   (answerBytes > 0: every token answer is a streamed JSON body of that many bytes; the request's
+//   record gets `streamed`, what the socket took)
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { importJWK, SignJWT } from 'jose';
-import { readJson, sendJson } from './http-util.mjs';
+import { readJson, sendJson, streamLargeJson } from './http-util.mjs';
 
 export const NEVER_QUOTED = 'ENDPOINT-TEXT-NEVER-QUOTED';
 const APP_SERVICE_PATH = '/msi/token';
@@ -117,6 +119,11 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 		const found = findIdentity(url.searchParams, source === 'imds' ? 'msi_res_id' : 'mi_res_id');
 		if (!found.identity) return answer(400, 'invalid_request');
 		const who = found.identity;
+		if (settings.answerBytes > 0) {
+			record.status = 200;
+			record.streamed = {};
+			return streamLargeJson(res, { bytes: settings.answerBytes }, record.streamed);
+		}
 		const { accessToken, exp, now } = await issue(knownResource(resource), who);
 		record.status = 200;
 		record.identity = who.name;

@@ -7,6 +7,7 @@
 //   GET|POST /__rig/settings           { accessTokenTtlSeconds, deviceCodeIntervalSeconds, autoLogin, strictRefreshTokenRotation, refreshTokenLatencyMs }
 //   POST /__rig/fail-next-token        { status, error, error_description, error_codes, ... }
 //   POST /__rig/tamper-discovery       { fields } | { raw: { status, contentType, body } } until reset
+//   POST /__rig/answer-next            { route: token|discovery|jwks, redirect?: { status, location }, bytes? } once
 //   POST /__rig/mint-assertion         { clientId, audience?, ttlSeconds? } -> { assertion }
 //   POST /__rig/device/approve         { userCode, username }
 //   POST /__rig/device/deny            { userCode }
@@ -55,6 +56,9 @@ export function createRigAdmin({ state, idp, rigJson, assertionKeys }) {
 				return sendJson(res, { body: { armed: true } });
 			case 'POST /tamper-discovery':
 				state.discoveryFault = body;
+				return sendJson(res, { body: { armed: true } });
+			case 'POST /answer-next':
+				state.answerNext = body;
 				return sendJson(res, { body: { armed: true } });
 			case 'POST /mint-assertion':
 				return sendJson(res, await mintAssertion(body));

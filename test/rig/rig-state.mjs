@@ -32,6 +32,11 @@ export function createRigState() {
 		failNext: undefined,
 		// { fields } or { raw: { status, contentType, body } }: every discovery answer until reset.
 		discoveryFault: undefined,
+		// { route: 'token'|'discovery'|'jwks', redirect?: { status, location }, bytes? }: the next
+		// answer of that route is a redirect or a streamed answer of `bytes` bytes (answerNext below).
+		answerNext: undefined,
+		// What each such answer did: { route, status, location } or streamLargeJson's record.
+		faultAnswers: [],
 		requests: zero(REQUEST_KINDS),
 		grants: zero(GRANTS),
 		tokenRequests: [],
@@ -42,12 +47,14 @@ export function createRigState() {
 			state.grants[grant] = (state.grants[grant] || 0) + 1;
 		},
 		// One entry per token-endpoint request: what MSAL sent (assertionHeader shows
-		// alg / x5t#S256 / x5c of a client assertion) and the status the rig answered.
-		recordTokenRequest({ grant, clientId, tenant, scope, claims, clientAuth, assertionHeader }) {
+		// alg / x5t#S256 / x5c of a client assertion), the Host it was sent to, and the status the
+		// rig answered.
+		recordTokenRequest({ grant, clientId, tenant, host, scope, claims, clientAuth, assertionHeader }) {
 			const record = {
 				grant,
 				clientId,
 				tenant,
+				host,
 				scope,
 				...(claims ? { claims } : {}),
 				clientAuth,
@@ -58,12 +65,28 @@ export function createRigState() {
 			state.tokenRequests.push(record);
 			return record;
 		},
+		/** The armed answer for `route`, once (undefined when none is armed for it). */
+		takeAnswerNext(route) {
+			if (state.answerNext?.route !== route) return undefined;
+			const fault = state.answerNext;
+			state.answerNext = undefined;
+			const record = { route };
+			state.faultAnswers.push(record);
+			return { fault, record };
+		},
 		stats() {
-			return { requests: { ...state.requests }, grants: { ...state.grants }, tokenRequests: [...state.tokenRequests] };
+			return {
+				requests: { ...state.requests },
+				grants: { ...state.grants },
+				tokenRequests: [...state.tokenRequests],
+				faultAnswers: state.faultAnswers.map((record) => ({ ...record })),
+			};
 		},
 		reset() {
 			state.failNext = undefined;
 			state.discoveryFault = undefined;
+			state.answerNext = undefined;
+			state.faultAnswers = [];
 			state.requests = zero(REQUEST_KINDS);
 			state.grants = zero(GRANTS);
 			state.tokenRequests = [];

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { browse } from './publicClientBrowser';
 
@@ -35,6 +36,8 @@ export interface RigClients {
 		roles: string[];
 	};
 	federated: { clientId: string; roles: string[]; mintAssertionUrl: string };
+	/** An app of the tenant with no permission of any API: its app-only tokens carry no roles. */
+	noRoles: { clientId: string; clientSecret: string; roles: string[] };
 	public: { clientId: string; redirectUris: string[] };
 }
 
@@ -70,6 +73,8 @@ export interface ManagedIdentityRequestRecord {
 	query: Record<string, string>;
 	status?: number;
 	identity?: string;
+	/** With the answerBytes setting: what the socket took of the streamed answer. */
+	streamed?: { bytes: number; bytesWritten: number; completed: boolean };
 }
 
 export interface RigJson {
@@ -93,6 +98,11 @@ export interface RigJson {
 	clients: RigClients;
 	users: RigUser[];
 	managedIdentity: RigManagedIdentityJson;
+	/**
+	 * The rig as Entra ID's global sign-in host (same tenant, apps and users), for requests with
+	 * Host login.microsoftonline.com; a CONNECT proxy routes that name to `target` (routesToRig).
+	 */
+	microsoftCloud: { host: string; authority: string; tokenEndpoint: string; issuer: string; target: string };
 	/** Customer tenants of the same apps: tenant2 and tenant3 consented, "unconsented" not (AADSTS700016). */
 	otherTenants: Record<'tenant2' | 'tenant3' | 'unconsented', RigTenant>;
 	pid: number;
@@ -110,6 +120,8 @@ export interface TokenRequestRecord {
 	clientId?: string;
 	/** The tenant path segment the request was sent to. */
 	tenant?: string;
+	/** The Host header it was sent with (login.microsoftonline.com for the rig's Microsoft host). */
+	host?: string;
 	scope?: string;
 	claims?: string;
 	clientAuth: 'secret' | 'assertion' | 'none';
@@ -118,10 +130,22 @@ export interface TokenRequestRecord {
 	status?: number;
 }
 
+/** What an answer armed with answerNext did (a redirect, or a streamed large answer). */
+export interface FaultAnswerRecord {
+	route: 'token' | 'discovery' | 'jwks';
+	status?: number;
+	location?: string;
+	bytes?: number;
+	/** Bytes the socket took before the answer ended or the client closed it. */
+	bytesWritten?: number;
+	completed?: boolean;
+}
+
 export interface RigStats {
 	requests: Record<string, number>;
 	grants: Record<string, number>;
 	tokenRequests: TokenRequestRecord[];
+	faultAnswers: FaultAnswerRecord[];
 }
 
 export interface ApiRequestRecord {
@@ -171,6 +195,15 @@ export interface Rig extends RigJson {
 		fields?: Record<string, string>;
 		raw?: { status?: number; contentType?: string; body?: string };
 	}): Promise<void>;
+	/**
+	 * The next answer of `route` (until reset) is a redirect to `redirect.location`, or a JSON body
+	 * of `bytes` bytes streamed with backpressure; stats().faultAnswers tells what it did.
+	 */
+	answerNext(fault: {
+		route: 'token' | 'discovery' | 'jwks';
+		redirect?: { status: number; location: string };
+		bytes?: number;
+	}): Promise<void>;
 	mintClientAssertion(clientId: string, opts?: { audience?: string; ttlSeconds?: number }): Promise<string>;
 	approveDeviceCode(userCode: string, username: string): Promise<void>;
 	denyDeviceCode(userCode: string): Promise<void>;
@@ -190,7 +223,12 @@ export interface Rig extends RigJson {
 	/** Requests the managed identity endpoints received since their last reset. */
 	managedIdentityRequests(): Promise<ManagedIdentityRequestRecord[]>;
 	resetManagedIdentity(): Promise<void>;
-	managedIdentitySettings(changes: { systemAssigned?: boolean; accessTokenTtlSeconds?: number }): Promise<void>;
+	managedIdentitySettings(changes: {
+		systemAssigned?: boolean;
+		accessTokenTtlSeconds?: number;
+		/** > 0: every token answer is a streamed JSON body of this many bytes (reset: 0). */
+		answerBytes?: number;
+	}): Promise<void>;
 	/** Environment for child processes (n8n) that must trust the rig. */
 	childEnv(): Record<string, string>;
 	stop(): Promise<void>;
@@ -263,6 +301,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 		},
 		tamperDiscovery: async (fault) => {
 			await admin(rigUrl('/tamper-discovery'), fault);
+		},
+		answerNext: async (fault) => {
+			await admin(rigUrl('/answer-next'), fault);
 		},
 		mintClientAssertion: async (clientId, opts = {}) =>
 			(await admin<{ assertion: string }>(rigUrl('/mint-assertion'), { clientId, ...opts })).assertion,
@@ -383,3 +424,37 @@ export async function trustCaInThisProcess(caPem: string): Promise<void> {
 }
 
 type Realm = Record<symbol, unknown> & { fetch?: (url: string) => Promise<unknown> };
+
+/**
+ * Makes this (jest) process reach the rig for https://login.microsoftonline.com, as an n8n child
+ * does through a CONNECT proxy with routesToRig: the global fetch dispatcher (which the package
+ * uses when no proxy is set) connects to the rig for that name and verifies the rig's
+ * certificate for it; every other host is connected as before, trusting the rig's CA. Only the
+ * test process changes: the package's rule (a platform token goes only to Microsoft's host) is
+ * what is tested.
+ */
+export async function routeMicrosoftHostToRig(rig: Rig): Promise<void> {
+	await trustCaInThisProcess(rig.caPem);
+	// eslint-disable-next-line @typescript-eslint/no-require-imports -- loads a module from another realm or n8n's own install at run time
+	const hostFunction = (require('node:events') as { constructor: FunctionConstructor }).constructor;
+	const host = hostFunction('return globalThis')() as Realm;
+	const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown };
+	const ca = [...tls.rootCertificates, ...((host[TRUSTED] as Set<string>) ?? [])];
+	const [targetHost, targetPort] = rig.microsoftCloud.target.split(':');
+	type ConnectOptions = { hostname: string; port: string; servername?: string };
+	type Callback = (error: Error | null, socket: tls.TLSSocket | null) => void;
+	host[DISPATCHER] = new current.constructor({
+		connect: (options: ConnectOptions, callback: Callback) => {
+			const routed = options.hostname.toLowerCase() === rig.microsoftCloud.host;
+			const socket = tls.connect({
+				host: routed ? targetHost : options.hostname,
+				port: Number(routed ? targetPort : options.port || 443),
+				servername: isIP(options.servername || options.hostname) ? undefined : options.servername || options.hostname,
+				ca,
+				ALPNProtocols: ['http/1.1'],
+			});
+			socket.once('secureConnect', () => callback(null, socket));
+			socket.once('error', (error) => callback(error, null));
+		},
+	});
+}

@@ -41,7 +41,7 @@ const caDir = resolve(args['ca-dir'] || join(stateDir, 'ca'));
 mkdirSync(stateDir, { recursive: true });
 
 // Imported after the console patch: oidc-provider warns at import time.
-const { ensureCa, issueServerCert, selfSignedClientCert } = await import('./certificates.mjs');
+const { ensureCa, issueServerCert, selfSignedClientCert, MICROSOFT_SIGN_IN_HOST } = await import('./certificates.mjs');
 const { createIdentityProvider } = await import('./identity-provider.mjs');
 const { createProtectedApi } = await import('./protected-api.mjs');
 const { createRigAdmin } = await import('./rig-admin.mjs');
@@ -107,6 +107,14 @@ const clients = {
 		publicJwk: federatedKey.publicJwk,
 		roles: ['Data.Read.All'],
 		servicePrincipalId: '53333333-3333-4333-8333-333333333333',
+	},
+	// An app of the tenant granted no permission of any API: its app-only tokens carry no roles.
+	noRoles: {
+		kind: 'secret',
+		clientId: '66666666-6666-4666-8666-666666666666',
+		clientSecret: 'rig~secret.NoRoles-6666',
+		roles: [],
+		servicePrincipalId: '56666666-6666-4666-8666-666666666666',
 	},
 	public: {
 		kind: 'public',
@@ -196,9 +204,24 @@ for (const [name, tenantId, appsConsented] of [
 		}),
 	};
 }
+// Entra ID's global sign-in host, for tokens that may go nowhere else (a platform token of the
+// workload identity): the same tenant, apps and users under https://login.microsoftonline.com/
+// <tenant ID>, reached by requests with that Host (a CONNECT proxy routes the name here; the
+// TLS certificate covers it). MSAL knows this host's endpoints without discovery.
+const microsoftOrigin = `https://${MICROSOFT_SIGN_IN_HOST}`;
+const microsoftIdp = await createIdentityProvider({
+	origin: microsoftOrigin,
+	tenant: TENANT_ID,
+	tenantId: TENANT_ID,
+	clients,
+	users: USERS,
+	resources,
+	signingJwk: signing.privateJwk,
+	state,
+});
 const api = createProtectedApi({
 	origin: apiOrigin,
-	issuer: [idp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)],
+	issuer: [idp.issuer, microsoftIdp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)],
 	resource: apiOrigin,
 	publicJwks: { keys: [signing.publicJwk] },
 	authorizeEndpoint: idp.authorizeEndpoint,
@@ -243,11 +266,20 @@ const rig = {
 	clients: {
 		secret: publicClient(clients.secret),
 		certificate: publicClient(clients.certificate),
+		noRoles: publicClient(clients.noRoles),
 		federated: { ...publicClient(clients.federated), mintAssertionUrl: `${origin}/__rig/mint-assertion` },
 		public: publicClient(clients.public),
 	},
 	users: USERS.map(({ username, password, name, oid }) => ({ username, password, name, oid })),
 	managedIdentity: managedIdentity.json,
+	microsoftCloud: {
+		host: MICROSOFT_SIGN_IN_HOST,
+		authority: `${microsoftOrigin}/${TENANT_ID}`,
+		tokenEndpoint: microsoftIdp.tokenEndpoint,
+		issuer: microsoftIdp.issuer,
+		// Where a CONNECT proxy sends "login.microsoftonline.com:443".
+		target: `127.0.0.1:${idpPort}`,
+	},
 	otherTenants: Object.fromEntries(
 		Object.entries(otherTenants).map(([name, t]) => [
 			name,
@@ -264,8 +296,16 @@ const admin = createRigAdmin({
 	assertionKeys: { [clients.federated.clientId]: federatedKey.privateJwk },
 });
 const idpOfTenant = (url) => otherTenants[url.pathname.split('/')[1]]?.idp ?? idp;
+const onMicrosoftHost = (req) =>
+	String(req.headers.host || '')
+		.toLowerCase()
+		.replace(/:443$/, '') === MICROSOFT_SIGN_IN_HOST;
 idpHandler = (req, res, url) =>
-	url.pathname.startsWith('/__rig/') ? admin(req, res, url) : idpOfTenant(url).handle(req, res, url);
+	url.pathname.startsWith('/__rig/')
+		? admin(req, res, url)
+		: onMicrosoftHost(req)
+			? microsoftIdp.handle(req, res, url)
+			: idpOfTenant(url).handle(req, res, url);
 apiHandler = api.handle;
 
 const line = JSON.stringify(rig);

@@ -1,24 +1,27 @@
 /**
  * Token validation rules that the rig cannot show (its issuer has no tenant GUID): Entra's v1 and
- * v2 issuers, multi-tenant Allowed Tenants, the common endpoint's {tenantid} template, and the
- * key set's rate-limited refresh on an unknown kid.
+ * v2 issuers, multi-tenant Allowed Tenants, the common endpoint's {tenantid} template, the key
+ * set's rate-limited refresh on an unknown kid; and what an attacker writes into a token's
+ * unverified header never reaching a log line or the WWW-Authenticate header.
  */
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { validateHeaderValue } from 'node:http';
 import { SigningKeySet } from '../../nodes/core/entraApi/signingKeys';
 import { TokenRejectedError, validateAccessToken } from '../../nodes/core/entraApi/validateToken';
 
 const HOME = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const OTHER = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const CLIENT = '11111111-2222-4333-8444-555555555555';
+const CALLER_APP = '99999999-8888-4777-8666-555555555555';
 const AUTHORITY = `https://login.microsoftonline.com/${HOME}`;
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
 
-function token(claims: Record<string, unknown>, kid = 'k1'): string {
+function token(claims: Record<string, unknown>, kid = 'k1', headerFields: Record<string, unknown> = {}): string {
 	const now = Math.floor(Date.now() / 1000);
-	const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })).toString('base64url');
+	const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid, ...headerFields })).toString('base64url');
 	const payload = Buffer.from(
 		JSON.stringify({
 			aud: CLIENT,
@@ -27,6 +30,7 @@ function token(claims: Record<string, unknown>, kid = 'k1'): string {
 			exp: now + 600,
 			nbf: now,
 			scp: 'access_as_user',
+			azp: CALLER_APP,
 			...claims,
 		}),
 	).toString('base64url');
@@ -66,7 +70,13 @@ describe('validateAccessToken issuers', () => {
 		await expect(validateAccessToken(token({}), set, settings)).resolves.toMatchObject({ tid: HOME });
 		await expect(
 			validateAccessToken(
-				token({ iss: `https://sts.windows.net/${HOME}/`, aud: `api://${CLIENT}`, ver: '1.0' }),
+				token({
+					iss: `https://sts.windows.net/${HOME}/`,
+					aud: `api://${CLIENT}`,
+					ver: '1.0',
+					azp: undefined,
+					appid: CALLER_APP,
+				}),
 				set,
 				settings,
 			),
@@ -117,5 +127,116 @@ describe('validateAccessToken issuers', () => {
 		for (let i = 0; i < 50; i++)
 			expect(await reason(validateAccessToken(token({}, `k${i + 2}`), set, { clientId: CLIENT }))).toMatch(/kid/);
 		expect(fetched).toHaveLength(2);
+	});
+});
+
+const rejected = async (promise: Promise<unknown>): Promise<TokenRejectedError> => {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof TokenRejectedError) return error;
+		throw error;
+	}
+	throw new Error('expected a rejection');
+};
+
+describe('what a token must be: an access token with a permission, from an allowed app', () => {
+	const v2 = `https://login.microsoftonline.com/${HOME}/v2.0`;
+	const settings = { clientId: CLIENT, cloud: 'global' as const };
+
+	it('no scp and no roles: 403 insufficient_scope, unless Accept Tokens Without Scopes or Roles', async () => {
+		const { set } = keySet(v2);
+		for (const claims of [{ scp: undefined }, { scp: '' }, { scp: undefined, roles: [] }]) {
+			const refused = await rejected(validateAccessToken(token(claims), set, settings));
+			expect(refused.status).toBe(403);
+			expect(refused.wwwAuthenticate).toMatch(
+				/^Bearer error="insufficient_scope", error_description="The token carries no permission: neither delegated scopes \(scp\) nor app roles \(roles\)\./,
+			);
+		}
+		await expect(
+			validateAccessToken(token({ scp: undefined }), set, { ...settings, acceptTokensWithoutPermissions: true }),
+		).resolves.toMatchObject({ callerType: 'app', azp: CALLER_APP });
+		await expect(
+			validateAccessToken(token({ scp: undefined, roles: ['Jobs.Run'] }), set, settings),
+		).resolves.toMatchObject({
+			callerType: 'app',
+			roles: ['Jobs.Run'],
+		});
+	});
+
+	it('an ID token (nonce, at_hash, c_hash) or a token naming no client app is 401 invalid_token, whatever the options', async () => {
+		const { set } = keySet(v2);
+		const lenient = { ...settings, acceptTokensWithoutPermissions: true, requiredRoles: [] };
+		for (const claim of ['nonce', 'at_hash', 'c_hash']) {
+			// An ID token with app roles assigned to the person carries `roles` too.
+			const idToken = token({ scp: undefined, roles: ['Admin'], azp: undefined, [claim]: 'x' });
+			const refused = await rejected(validateAccessToken(idToken, set, { ...lenient, requiredRoles: ['Admin'] }));
+			expect(refused.status).toBe(401);
+			expect(refused.description).toBe(
+				`The token is an ID token (it carries "${claim}"), not an access token: the client must send an access token for this API.`,
+			);
+		}
+		const noClient = await rejected(validateAccessToken(token({ scp: undefined, azp: undefined }), set, lenient));
+		expect(noClient.status).toBe(401);
+		expect(noClient.description).toMatch(/names no client app \(azp or appid\)/);
+		// Other providers' RFC 9068 access tokens name the client in client_id.
+		await expect(
+			validateAccessToken(token({ azp: undefined, client_id: CALLER_APP }), set, settings),
+		).resolves.toBeDefined();
+	});
+
+	it('Allowed Client Apps: azp (v2) or appid (v1) must be listed, case-insensitively; another app gets 403', async () => {
+		const { set } = keySet(v2);
+		const allowed = { ...settings, allowedClientApps: [CALLER_APP.toUpperCase(), 'ignored-extra'] };
+		await expect(validateAccessToken(token({}), set, allowed)).resolves.toMatchObject({ azp: CALLER_APP });
+		await expect(
+			validateAccessToken(
+				token({ iss: `https://sts.windows.net/${HOME}/`, ver: '1.0', azp: undefined, appid: CALLER_APP }),
+				set,
+				allowed,
+			),
+		).resolves.toMatchObject({ appid: CALLER_APP });
+		const other = await rejected(validateAccessToken(token({ azp: OTHER }), set, allowed));
+		expect(other.status).toBe(403);
+		expect(other.wwwAuthenticate).toBe(
+			`Bearer error="insufficient_scope", error_description="The client app ${OTHER} is not among the Allowed Client Apps of this API."`,
+		);
+	});
+});
+
+describe("the token's unverified header is never quoted", () => {
+	const v2 = `https://login.microsoftonline.com/${HOME}/v2.0`;
+	const INJECTED = 'evil\r\nX-Injected: 1\r\n\r\n[ERROR] forged log line';
+
+	it('alg and kid with CR/LF: a 401 whose reason and WWW-Authenticate hold none of it, and a valid header value', async () => {
+		const { set } = keySet(v2);
+		const [, payload, signature] = token({}).split('.');
+		const withHeader = (header: Record<string, unknown>) =>
+			`${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload}.${signature}`;
+		for (const forged of [
+			withHeader({ alg: `RS256${INJECTED}`, kid: 'k1' }),
+			withHeader({ alg: 'RS256', kid: `k1${INJECTED}` }),
+			withHeader({ alg: 'RS256', kid: INJECTED }),
+			withHeader({ alg: 'toString' }),
+		]) {
+			const refused = await rejected(validateAccessToken(forged, set, { clientId: CLIENT }));
+			expect(refused.status).toBe(401);
+			for (const text of [refused.description, refused.wwwAuthenticate]) {
+				expect(text).not.toMatch(/[\r\n]/);
+				expect(text).not.toContain('evil');
+				expect(text).not.toContain('forged');
+			}
+			// What node:http (Express under n8n) checks before sending a header: no throw, no 500.
+			expect(() => validateHeaderValue('WWW-Authenticate', refused.wwwAuthenticate)).not.toThrow();
+		}
+	});
+
+	it("a signed token's claims with control or non-ASCII characters are shown as '?' in the reason", async () => {
+		const { set } = keySet(v2);
+		const refused = await rejected(
+			validateAccessToken(token({ aud: `other\r\napi\u00e9` }), set, { clientId: CLIENT }),
+		);
+		expect(refused.description).toContain('audience "other??api?"');
+		expect(() => validateHeaderValue('WWW-Authenticate', refused.wwwAuthenticate)).not.toThrow();
 	});
 });

@@ -33,6 +33,8 @@ export const properties: INodeProperties[] = [
 interface ValidationOptionValues {
 	audiences?: string;
 	allowedTenants?: string;
+	allowedClientApps?: string;
+	acceptTokensWithoutPermissions?: boolean;
 	clockSkewSeconds?: number;
 	includeToken?: boolean;
 }
@@ -56,6 +58,7 @@ export async function execute(context: IExecuteFunctions): Promise<INodeExecutio
 					...options,
 				},
 				String(context.getNodeParameter('incomingToken', itemIndex, '') ?? ''),
+				context.helpers,
 			);
 			const json: IDataObject = { caller: { ...caller } };
 			if (options.includeToken === true) json.token = token;

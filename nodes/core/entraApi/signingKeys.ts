@@ -1,5 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { describeFetchFailure } from '../networkClient';
+import { readBoundedText } from '../boundedBody';
+import { assertDiscoveredEndpoints } from '../discovery';
+import { describeFetchFailure, describeRedirect } from '../networkClient';
+import { outboundFetch } from '../outbound';
 import { processWide } from '../processWide';
 
 /**
@@ -20,7 +23,7 @@ export interface SigningKeySetOptions {
 	 * are still checked on every use; a refreshed key set forgets every verification.
 	 */
 	verifiedTokenLimit?: number;
-	/** GET a JSON document (injectable for tests); the default uses fetch with a timeout. */
+	/** GET a JSON document (injectable for tests); the default is fetchJsonDocument. */
 	fetchJson?: (url: string) => Promise<unknown>;
 }
 
@@ -33,19 +36,45 @@ const DEFAULT_MIN_REFRESH_MS = 60_000;
 const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
 const FETCH_TIMEOUT_MS = 15_000;
 
+/**
+ * GET a discovery document or key set the way MSAL's requests go (outbound.ts): https only,
+ * n8n's SSRF filter and proxy settings, no redirect followed (keys must come from the authority
+ * itself), at most 1 MB read, a timeout. Nothing of the answer is quoted into an error.
+ */
 export async function fetchJsonDocument(url: string): Promise<unknown> {
+	const target = new URL(url);
+	const source = `${target.host} answered GET ${target.pathname}`;
+	if (target.protocol !== 'https:')
+		throw new Error(`Refused to fetch ${target.origin}: signing keys are fetched over https only. Nothing was sent.`);
 	let response: Response;
 	try {
-		response = await fetch(url, {
+		response = await outboundFetch(target, {
 			headers: { accept: 'application/json' },
 			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+			redirect: 'manual',
 		});
 	} catch (error) {
 		throw new Error(describeFetchFailure(error, url, FETCH_TIMEOUT_MS));
 	}
-	if (!response.ok)
-		throw new Error(`${new URL(url).host} answered GET ${new URL(url).pathname} with HTTP ${response.status}.`);
-	return (await response.json()) as unknown;
+	if (response.status >= 300 && response.status < 400) {
+		await response.body?.cancel().catch(() => undefined);
+		throw new Error(describeRedirect('GET', target, response.status, response.headers.get('location')));
+	}
+	if (!response.ok) {
+		await response.body?.cancel().catch(() => undefined);
+		throw new Error(`${source} with HTTP ${response.status}.`);
+	}
+	let text: string;
+	try {
+		text = await readBoundedText(response, source);
+	} catch (error) {
+		throw new Error(describeFetchFailure(error, url, FETCH_TIMEOUT_MS));
+	}
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		throw new Error(`${source} with a body that is not JSON.`);
+	}
 }
 
 export class SigningKeySet {
@@ -124,10 +153,12 @@ export class SigningKeySet {
 			const document = (await this.fetchJson(discoveryUrl)) as Partial<OpenIdDocument>;
 			if (typeof document?.issuer !== 'string' || typeof document.jwks_uri !== 'string')
 				throw new Error(`The OpenID configuration at ${discoveryUrl} has no issuer or jwks_uri.`);
+			// The checks MSAL's discovery gets (discovery.ts): a tampered document must not swap the keys.
+			assertDiscoveredEndpoints(document, discoveryUrl);
 			const jwksUrl = new URL(document.jwks_uri);
-			// Keys must come from the authority itself, over https (a tampered document must not swap them).
-			if (jwksUrl.protocol !== 'https:' || jwksUrl.origin !== origin)
-				throw new Error(`The jwks_uri ${document.jwks_uri} is not https on the authority's host ${origin}.`);
+			// Stricter still: the keys come from the authority's own origin.
+			if (jwksUrl.origin !== origin)
+				throw new Error(`The jwks_uri ${jwksUrl.origin} is not on the authority's host ${origin}.`);
 			this.document = { issuer: document.issuer, jwks_uri: document.jwks_uri };
 		}
 		this.fetches++;

@@ -5,8 +5,13 @@ import type { SigningKeySet } from './signingKeys';
 /**
  * Validation of an access token sent to an API protected by Entra ID (n8n's webhook as the API):
  * signature against the authority's signing keys, issuer (v1 and v2 forms, allowed tenants),
- * audience, lifetime with a clock skew, and the scopes or app roles the API requires.
+ * audience, lifetime with a clock skew, that it is an access token (not an ID token) of an
+ * allowed client app, and the scopes or app roles the API requires — a token with neither is
+ * refused, as Microsoft.Identity.Web does (IDW10201): any app of the tenant can get an app-only
+ * token for any API, without permissions.
  * Verified with node:crypto; the keys come from SigningKeySet, cached per process.
+ * Nothing of the token's header (unverified) is quoted into a reason; claims of a verified token
+ * are quoted printable-ASCII only, since reasons go into logs and WWW-Authenticate.
  */
 export interface TokenValidationSettings {
 	/** The app registration of the API (the webhook): its client ID is an accepted audience. */
@@ -17,8 +22,12 @@ export interface TokenValidationSettings {
 	allowedTenants?: string[];
 	/** The token must carry at least one of these delegated permissions (scp) … */
 	requiredScopes?: string[];
-	/** … or at least one of these app roles (roles). Both empty: no permission check. */
+	/** … or at least one of these app roles (roles). Both empty: the token must carry some scp or roles. */
 	requiredRoles?: string[];
+	/** Accept a token with neither scp nor roles when nothing is required (off: refused, 403). */
+	acceptTokensWithoutPermissions?: boolean;
+	/** Client IDs of the apps that may call (azp / appid); empty: any app. */
+	allowedClientApps?: string[];
 	clockSkewSeconds?: number;
 	/** The cloud, for the v1 issuer form (https://sts.windows.net/<tid>/). */
 	cloud?: CloudName;
@@ -60,7 +69,8 @@ export class TokenRejectedError extends Error {
 	/** The WWW-Authenticate header of the answer. */
 	get wwwAuthenticate(): string {
 		if (this.status === 401 && this.error === 'invalid_request' && this.description === NO_TOKEN) return 'Bearer';
-		const quote = (text: string) => text.replace(/["\\]/g, "'");
+		// A header value takes visible ASCII and spaces only; a quoted-string neither " nor \.
+		const quote = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'");
 		let header = `Bearer error="${this.error}", error_description="${quote(this.description)}"`;
 		if (this.requiredScope) header += `, scope="${quote(this.requiredScope)}"`;
 		return header;
@@ -108,6 +118,17 @@ function decodePart(part: string, what: string): Record<string, unknown> {
 
 const invalid = (description: string) => new TokenRejectedError(401, 'invalid_token', description);
 
+/** A claim of a verified token, safe in a log line or a header: printable ASCII, at most 120 characters. */
+function shown(value: string): string {
+	const printable = value.replace(/[^\x20-\x7e]/g, '?');
+	return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
+}
+
+const ACCEPTED_ALGORITHMS = Object.keys(ALGORITHMS).join(', ');
+
+/** Claims only an ID token carries (OpenID Connect Core, FAPI's s_hash): never in an Entra access token. */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
+
 /** Validates `token` and returns the caller's claims; throws TokenRejectedError with the reason. */
 export async function validateAccessToken(
 	token: string,
@@ -118,12 +139,20 @@ export async function validateAccessToken(
 	const parts = token.split('.');
 	if (parts.length !== 3 || !parts[2]) throw invalid('The token is not a signed JWT (three parts).');
 	const header = decodePart(parts[0], 'header');
-	const algorithm = ALGORITHMS[String(header.alg)];
-	if (!algorithm) throw invalid(`The token's signing algorithm "${String(header.alg)}" is not accepted.`);
+	// The header is unverified, attacker-written: none of it is quoted (CR/LF would forge log lines
+	// and break the WWW-Authenticate header).
+	const algorithm =
+		typeof header.alg === 'string' && Object.hasOwn(ALGORITHMS, header.alg) ? ALGORITHMS[header.alg] : undefined;
+	if (!algorithm) throw invalid(`The token's signing algorithm is not accepted (accepted: ${ACCEPTED_ALGORITHMS}).`);
 	if (!keys.wasVerified(token)) {
 		const kid = typeof header.kid === 'string' ? header.kid : undefined;
 		const key = keys.lookup(kid) ?? (await keys.key(kid));
-		if (!key) throw invalid(`The token is signed with a key the authority does not publish (kid ${kid ?? 'none'}).`);
+		if (!key)
+			throw invalid(
+				kid === undefined
+					? 'The token names no signing key (kid) and the authority publishes more than one.'
+					: "The token is signed with a key the authority does not publish (its kid is not in the authority's key set).",
+			);
 		if (!verifySignature(parts, key, algorithm)) throw invalid('The token signature is invalid.');
 		keys.rememberVerified(token);
 	}
@@ -145,7 +174,10 @@ export async function validateAccessToken(
 	const aud = typeof payload.aud === 'string' ? payload.aud : '';
 	const audiences = acceptedAudiences(settings);
 	if (!audiences.includes(aud))
-		throw invalid(`The token is for audience "${aud}", not for this API (${audiences.join(', ')}).`);
+		throw invalid(`The token is for audience "${shown(aud)}", not for this API (${audiences.map(shown).join(', ')}).`);
+
+	const text = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
+	checkAccessToken(payload, text, settings);
 
 	const scp = typeof payload.scp === 'string' ? payload.scp.split(' ').filter(Boolean) : undefined;
 	const roles = Array.isArray(payload.roles)
@@ -153,7 +185,6 @@ export async function validateAccessToken(
 		: undefined;
 	checkPermissions(scp, roles, settings);
 
-	const text = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
 	return dropUndefined({
 		oid: text('oid'),
 		tid,
@@ -214,9 +245,9 @@ function checkIssuer(
 		if (!tid) throw invalid('The token has no tenant ID (tid).');
 		const tenantAllowed =
 			allowed.includes('*') || allowed.includes(tid.toLowerCase()) || tid.toLowerCase() === homeTenant;
-		if (!tenantAllowed) throw invalid(`Tokens of tenant ${tid} are not accepted (Allowed Tenants).`);
+		if (!tenantAllowed) throw invalid(`Tokens of tenant ${shown(tid)} are not accepted (Allowed Tenants).`);
 	} else if (homeTenant && tid && tid.toLowerCase() !== homeTenant) {
-		throw invalid(`The token is from tenant ${tid}, not from ${homeTenant}.`);
+		throw invalid(`The token is from tenant ${shown(tid)}, not from ${homeTenant}.`);
 	}
 	// The issuer names the token's own tenant: one tenant's issuer with another's tid is refused.
 	const expected = new Set<string>();
@@ -226,7 +257,7 @@ function checkIssuer(
 	else expected.add(discovered);
 	const v1Host = V1_ISSUER_HOSTS[settings.cloud ?? 'custom'];
 	if (v1Host && tid) expected.add(`${v1Host}/${tid}/`);
-	if (!expected.has(iss)) throw invalid(`The token's issuer "${iss}" is not accepted.`);
+	if (!expected.has(iss)) throw invalid(`The token's issuer "${shown(iss)}" is not accepted.`);
 }
 
 function acceptedAudiences(settings: TokenValidationSettings): string[] {
@@ -236,6 +267,35 @@ function acceptedAudiences(settings: TokenValidationSettings): string[] {
 	);
 }
 
+/**
+ * An access token issued to a client app: not an ID token (which names the app in `aud` and is
+ * meant for the app itself), and from an Allowed Client App when the list is set. The client app
+ * is azp in v2 tokens, appid in v1, client_id in RFC 9068 tokens of other providers.
+ */
+function checkAccessToken(
+	payload: Record<string, unknown>,
+	text: (name: string) => string | undefined,
+	settings: TokenValidationSettings,
+): void {
+	const idTokenClaim = ID_TOKEN_CLAIMS.find((claim) => payload[claim] !== undefined);
+	if (idTokenClaim)
+		throw invalid(
+			`The token is an ID token (it carries "${idTokenClaim}"), not an access token: the client must send an access token for this API.`,
+		);
+	const clientApp = text('azp') ?? text('appid') ?? text('client_id');
+	if (!clientApp)
+		throw invalid(
+			'The token names no client app (azp or appid): it is not an access token (an ID token?). The client must send an access token for this API.',
+		);
+	const allowed = (settings.allowedClientApps ?? []).map((id) => id.trim().toLowerCase()).filter(Boolean);
+	if (allowed.length > 0 && !allowed.includes(clientApp.toLowerCase()))
+		throw new TokenRejectedError(
+			403,
+			'insufficient_scope',
+			`The client app ${shown(clientApp)} is not among the Allowed Client Apps of this API.`,
+		);
+}
+
 function checkPermissions(
 	scp: string[] | undefined,
 	roles: string[] | undefined,
@@ -243,7 +303,14 @@ function checkPermissions(
 ): void {
 	const requiredScopes = (settings.requiredScopes ?? []).filter(Boolean);
 	const requiredRoles = (settings.requiredRoles ?? []).filter(Boolean);
-	if (requiredScopes.length === 0 && requiredRoles.length === 0) return;
+	if (requiredScopes.length === 0 && requiredRoles.length === 0) {
+		if (settings.acceptTokensWithoutPermissions === true || scp?.length || roles?.length) return;
+		throw new TokenRejectedError(
+			403,
+			'insufficient_scope',
+			'The token carries no permission: neither delegated scopes (scp) nor app roles (roles). Grant the client app a permission of this API, or set Required Scopes / Required App Roles, or turn on "Accept Tokens Without Scopes or Roles".',
+		);
+	}
 	if (requiredScopes.some((s) => scp?.includes(s))) return;
 	if (requiredRoles.some((r) => roles?.includes(r))) return;
 	const needed = [

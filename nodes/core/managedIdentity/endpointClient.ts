@@ -2,6 +2,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- undici is Node's own fetch engine, needed for a dispatcher that never uses a proxy
 import { Agent, fetch as undiciFetch } from 'undici';
+import { readBoundedText } from '../boundedBody';
 import { describeFetchFailure } from '../networkClient';
 import { processWide } from '../processWide';
 
@@ -68,7 +69,21 @@ export class ManagedIdentityEndpointClient implements INetworkModule {
 			this.lastFailure = { host, description: describeFetchFailure(error, url, this.timeoutMs) };
 			throw new Error(this.lastFailure.description);
 		}
-		const text = await response.text();
+		let text: string;
+		try {
+			// Bounded: the endpoint answers about 2 KB, and a host process must not buffer more.
+			text = await readBoundedText(
+				response,
+				`The managed identity endpoint (${host}) answered HTTP ${response.status}`,
+			);
+		} catch (error) {
+			this.lastFailure = {
+				host,
+				status: response.status,
+				description: describeFetchFailure(error, url, this.timeoutMs),
+			};
+			throw new Error(this.lastFailure.description);
+		}
 		let body: unknown;
 		try {
 			body = text ? JSON.parse(text) : {};

@@ -1,6 +1,7 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { ManagedIdentityApplication, type ManagedIdentityIdParams } from '@azure/msal-node';
 import { IdentityProviderError, IdentityProviderUnreachableError, InvalidInputError, MsalNodeError } from '../errors';
+import { assertAmbientIdentityEnabled, assertAmbientResourceAllowed } from '../hostIdentity';
 import { msalLoggerOptions } from '../logging';
 import { processWide } from '../processWide';
 import { normalizeAppScopes } from '../scopes';
@@ -105,12 +106,12 @@ export async function acquireManagedIdentityToken(
 	settings: ManagedIdentitySettings,
 	request: TokenRequest,
 ): Promise<TokenOutcome> {
+	assertAmbientIdentityEnabled({ what: 'Managed identity', field: 'Identity Type' });
 	const app = appFor(settings);
 	const { network, queue } = shared;
-	const scopes = normalizeAppScopes(
-		request.scopes ?? settings.scopes,
-		request.scopes === undefined ? 'Scopes (credential)' : 'Scopes',
-	);
+	const scopeField = request.scopes === undefined ? 'Scopes (credential)' : 'Scopes';
+	const scopes = normalizeAppScopes(request.scopes ?? settings.scopes, scopeField);
+	assertAmbientResourceAllowed(scopes, scopeField);
 	return await queue.run(async () => {
 		network.lastFailure = undefined;
 		try {

@@ -24,6 +24,7 @@ const MSAL_SOURCE_VARIABLES = [
 	'MSI_SECRET',
 	'AZURE_POD_IDENTITY_AUTHORITY_HOST',
 ];
+const ADMIN_VARIABLES = ['N8N_MSAL_AMBIENT_IDENTITY_ENABLED', 'N8N_MSAL_AMBIENT_IDENTITY_RESOURCES'];
 
 export function describeManagedIdentitySource(source: 'appService' | 'imds', sourceName: string): void {
 	describe(`managed identity from the ${sourceName} endpoint`, () => {
@@ -52,14 +53,14 @@ export function describeManagedIdentitySource(source: 'appService' | 'imds', sou
 
 		beforeAll(async () => {
 			rig = await startRig();
-			for (const name of MSAL_SOURCE_VARIABLES) {
+			for (const name of [...MSAL_SOURCE_VARIABLES, ...ADMIN_VARIABLES]) {
 				saved[name] = process.env[name];
 				delete process.env[name];
 			}
-			Object.assign(process.env, rig.managedIdentity[source].env);
+			Object.assign(process.env, rig.managedIdentity[source].env, { N8N_MSAL_AMBIENT_IDENTITY_ENABLED: 'true' });
 		});
 		afterAll(async () => {
-			for (const name of MSAL_SOURCE_VARIABLES) {
+			for (const name of [...MSAL_SOURCE_VARIABLES, ...ADMIN_VARIABLES]) {
 				if (saved[name] === undefined) delete process.env[name];
 				else process.env[name] = saved[name];
 			}
@@ -83,6 +84,67 @@ export function describeManagedIdentitySource(source: 'appService' | 'imds', sou
 			expect(second.token.fromCache).toBe(true);
 			expect(second.token.accessToken).toBe(first.token.accessToken);
 			expect(await requests()).toHaveLength(1);
+		});
+
+		it('off until the administrator turns it on: acquisition and Test refuse, naming the variable; the endpoint gets nothing', async () => {
+			await rig.resetManagedIdentity();
+			const test = () =>
+				managedIdentityTest.call({} as ICredentialTestFunctions, {
+					id: 'c0',
+					name: 'mi',
+					type: 'msalManagedIdentityApi',
+					data: { identityType: 'system', scopes: rig.api.scope },
+				});
+			for (const value of [undefined, 'false', 'yes']) {
+				if (value === undefined) delete process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED;
+				else process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = value;
+				try {
+					const error = await failure(acquireManagedIdentityToken(settings(), { forceRefresh: true }));
+					expect(error).toBeInstanceOf(InvalidInputError);
+					expect(error.message).toMatch(
+						/^Managed identity is off on this n8n: it lends the n8n host's own Azure identity/,
+					);
+					expect(error.message).toContain('N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true');
+					const result = await test();
+					expect(result.status).toBe('Error');
+					expect(result.message).toContain('N8N_MSAL_AMBIENT_IDENTITY_ENABLED=true');
+				} finally {
+					process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = 'true';
+				}
+			}
+			expect(await requests()).toHaveLength(0);
+			// n8n's reading of a boolean variable: "1" and any case of "true" turn it on.
+			for (const value of ['1', 'TRUE']) {
+				process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = value;
+				expect((await test()).status).toBe('OK');
+			}
+			process.env.N8N_MSAL_AMBIENT_IDENTITY_ENABLED = 'true';
+		});
+
+		it("the administrator's resource list: another resource is refused before any request, from the credential or the node", async () => {
+			await rig.resetManagedIdentity();
+			process.env.N8N_MSAL_AMBIENT_IDENTITY_RESOURCES = 'https://graph.microsoft.com,https://vault.azure.net';
+			try {
+				const fromCredential = await failure(acquireManagedIdentityToken(settings(), { forceRefresh: true }));
+				expect(fromCredential).toBeInstanceOf(InvalidInputError);
+				expect(fromCredential.field).toBe('Scopes (credential)');
+				expect(fromCredential.message).toContain(
+					`may not be used for ${rig.api.resource.toLowerCase()} (from Scopes (credential)): the administrator allows only https://graph.microsoft.com, https://vault.azure.net (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES)`,
+				);
+				const fromNode = await failure(
+					acquireManagedIdentityToken(settings({ scopes: 'https://graph.microsoft.com/.default' }), {
+						scopes: rig.api.scope,
+					}),
+				);
+				expect(fromNode.field).toBe('Scopes');
+				expect(await requests()).toHaveLength(0);
+				process.env.N8N_MSAL_AMBIENT_IDENTITY_RESOURCES = `https://graph.microsoft.com, ${rig.api.resource}/`;
+				const allowed = await acquireManagedIdentityToken(settings(), { forceRefresh: true });
+				expect(allowed.token.scopes).toEqual([rig.api.scope]);
+				expect(await requests()).toHaveLength(1);
+			} finally {
+				delete process.env.N8N_MSAL_AMBIENT_IDENTITY_RESOURCES;
+			}
 		});
 
 		it('many items at once with an empty cache share one endpoint request', async () => {
