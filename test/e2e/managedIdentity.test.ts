@@ -52,7 +52,8 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		});
 		const { noAccess } = rig.managedIdentity.identities;
 		const definitions: Array<[string, Record<string, unknown>]> = [
-			['system', { identityType: 'system', scopes: rig.api.scope }],
+			// The credential's own boundary allows any API: what refuses Graph below is the administrator's list.
+			['system', { identityType: 'system', scopes: rig.api.scope, allowedResources: '*' }],
 			[
 				'graphDefault',
 				{
