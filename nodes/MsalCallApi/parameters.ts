@@ -5,6 +5,7 @@ import { buildHeaders } from '../core/http/headers';
 import { DEFAULT_MAX_RESPONSE_BYTES, type ResponseFormat } from '../core/http/response';
 import { DEFAULT_RETRY_POLICY } from '../core/http/retry';
 import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
+import { assertWithinBoundary, type ResourceBoundary } from '../core/resourceBoundary';
 import type { ApiRequest } from '../core/http/sendRequest';
 import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
 import { quote } from '../core/quote';
@@ -15,6 +16,8 @@ const MB = 1024 * 1024;
 export interface CallApiCredentialView {
 	cloud: string;
 	scopes: string;
+	/** The resources the credential's tokens may be for. */
+	boundary: ResourceBoundary;
 }
 
 export interface CallApiOptions {
@@ -99,6 +102,11 @@ export function readConcurrency(context: IExecuteFunctions): number {
 	return Math.max(1, Math.min(100, nonNegativeInteger(options.concurrency, 5, 'Concurrency') || 1));
 }
 
+function scopeOrigin(scope: ScopeChoice, url: URL): string {
+	if (scope.source === 'url') return `derived from the URL's host ${url.hostname}`;
+	return scope.source === 'parameter' ? "the node's Scope" : "the credential's Scopes";
+}
+
 /** Reads and checks one item's parameters. Throws InvalidInputError naming the parameter. */
 export function prepareRequest(
 	context: IExecuteFunctions,
@@ -136,6 +144,8 @@ export function prepareRequest(
 		kind,
 		field: 'Scope',
 	});
+	// Before any token request: a URL or Scope must not mint a token for an API the credential is not for.
+	assertWithinBoundary(scope.scopes, credential.boundary, credential.cloud, scopeOrigin(scope, url));
 
 	const headers = context.getNodeParameter('sendHeaders', itemIndex, false)
 		? buildHeaders(pairs(context.getNodeParameter('headerParameters', itemIndex, {}), 'parameters'), 'Headers')

@@ -19,6 +19,7 @@ import { cloudOf, domainRestrictionOf } from './credentialFields';
 import { useN8nLogger } from './logSink';
 import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
 import { quote } from '../core/quote';
+import { checkTokenRequest } from './requestPolicy';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -156,8 +157,19 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	return await withEgressFilter(
 		egressFilterOf(helpers),
-		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, acquire),
+		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, withinPolicy(acquire)),
 	);
+}
+
+/**
+ * Every token of every path (our nodes, n8n's HTTP Request node) is minted here, so the
+ * credential's policy (requestPolicy.ts) is checked here, on the record the token would come from.
+ */
+function withinPolicy(acquire: Acquirer): Acquirer {
+	return async (credentials, storedCache, request) => {
+		checkTokenRequest(credentials, request);
+		return await acquire(credentials, storedCache, request);
+	};
 }
 
 async function preAuthenticateWithin(
@@ -219,8 +231,9 @@ export async function authenticateRequest(
 	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
 	requestOptions: IHttpRequestOptions,
-	acquire: Acquirer,
+	unchecked: Acquirer,
 ): Promise<IHttpRequestOptions> {
+	const acquire = withinPolicy(unchecked);
 	savesForCredentials.get(credentials)?.();
 	savesForCredentials.delete(credentials);
 	const pending = pendingFor(credentialType);
