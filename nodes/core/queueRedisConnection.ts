@@ -73,6 +73,11 @@ export class QueueRedisConnection {
 			}
 			return result;
 		} catch (error) {
+			// The client's own error event, which names the cause better than a command's error
+			// (a wrong password fails the command with NOAUTH, the client with WRONGPASS), may
+			// come a moment later.
+			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; one turn of the event loop
+			await new Promise((resolve) => setImmediate(resolve));
 			this.fail(client.redis, error as Error);
 			throw new QueueRedisUnavailable((error as Error).message);
 		} finally {
@@ -89,7 +94,9 @@ export class QueueRedisConnection {
 		if (!this.client || !this.ready) {
 			const redis = this.create();
 			// Without a listener ioredis prints errors to the console; the cause goes into the warning.
-			redis.on('error', (error: Error) => (this.lastError = error));
+			redis.on('error', (error: Error) => {
+				if (this.client === redis) this.lastError = error;
+			});
 			redis.once('end', () => {
 				if (this.client === redis) this.client = this.ready = undefined;
 			});
@@ -103,9 +110,7 @@ export class QueueRedisConnection {
 	}
 
 	private fail(redis: QueueRedis, error: Error): void {
-		// ioredis reports a lost connection to its commands as "Connection is closed."; the
-		// client's own error event says why.
-		const cause = this.lastError && /connection is closed/i.test(error.message) ? this.lastError : error;
+		const cause = this.lastError ?? error;
 		if (this.client === redis) {
 			this.drop(redis);
 			this.retryAt = Date.now() + this.timing.retryAfterMs;
