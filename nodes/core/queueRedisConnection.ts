@@ -32,8 +32,9 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 	let timer: NodeJS.Timeout | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this bounds a Redis operation
+		// Not unref'd, unlike the sockets: an operation under way keeps the process alive until it
+		// ends, an idle connection does not.
 		timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-		timer.unref();
 	});
 	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- pairs with the deadline above
 	return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
