@@ -31,9 +31,9 @@ const DEFAULT_TIMING: QueueRedisTiming = {
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 	let timer: NodeJS.Timeout | undefined;
 	const deadline = new Promise<never>((_, reject) => {
-		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this bounds a Redis operation
 		// Not unref'd, unlike the sockets: an operation under way keeps the process alive until it
 		// ends, an idle connection does not.
+		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; this bounds a Redis operation
 		timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
 	});
 	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- pairs with the deadline above
@@ -68,6 +68,7 @@ export class QueueRedisConnection {
 				client.ready.then(async (redis) => await operation(redis)),
 				this.timing.operationMs,
 			);
+			this.lastError = undefined;
 			if (this.down) {
 				this.down = false;
 				log('info', `The queue Redis (${this.where}) answers again: renewals are coordinated across n8n processes.`);
