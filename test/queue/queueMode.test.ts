@@ -249,6 +249,7 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 	// Last: it moves main and workers to the Redis cluster for the rest of the file.
 	describe('on a Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES, three primaries on loopback)', () => {
 		beforeAll(async () => {
+			const started = Date.now();
 			redisCluster = await startRedisCluster(3);
 			// n8n puts its Bull prefix in a hash tag itself on a cluster ({bull}); nothing else to set.
 			await cluster.restart({
@@ -256,6 +257,9 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 				QUEUE_BULL_REDIS_HOST: undefined,
 				QUEUE_BULL_REDIS_PORT: undefined,
 			});
+			process.stderr.write(
+				`[queue] Redis cluster started, n8n moved to it: ${Math.round((Date.now() - started) / 1000)} s\n`,
+			);
 			await rig.settings({ strictRefreshTokenRotation: true, accessTokenTtlSeconds: 5 });
 		});
 		afterAll(async () => await rig.settings({ strictRefreshTokenRotation: false }));
