@@ -10,7 +10,12 @@ import type {
 import { clientCredentialsAcquirer } from '../nodes/n8n/clientCredentialsAdapter';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
-import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import {
+	authorityProperties,
+	clientIdProperty,
+	policyProperties,
+	tokenCacheProperties,
+} from './common/sharedProperties';
 
 /** Workload Identity From Environment takes the tenant and client ID from AZURE_TENANT_ID / AZURE_CLIENT_ID. */
 function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): INodeProperties {
@@ -162,8 +167,9 @@ export class MsalClientCredentialsApi implements ICredentialType {
 			default: 'https://graph.microsoft.com/.default',
 			required: true,
 			description:
-				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it.',
+				'Default scope: the API\'s resource followed by "/.default" (the app gets the application permissions granted to it). Nodes can override it within Allowed Resources.',
 		},
+		...policyProperties,
 		{
 			displayName: 'Allowed Tenants',
 			name: 'allowedTenants',

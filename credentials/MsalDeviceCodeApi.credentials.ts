@@ -16,7 +16,12 @@ import {
 	delegatedScopesProperty,
 	pendingSignInProperty,
 } from './common/delegatedProperties';
-import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import {
+	authorityProperties,
+	clientIdProperty,
+	policyProperties,
+	tokenCacheProperties,
+} from './common/sharedProperties';
 
 /**
  * A person signs in once with a code on any device (phone, laptop); the workflow then acts for
@@ -45,6 +50,7 @@ export class MsalDeviceCodeApi implements ICredentialType {
 		),
 		clientIdProperty,
 		delegatedScopesProperty,
+		...policyProperties,
 		allowedAccountsProperty('with a code (the code is shown in errors, logs and prompts)'),
 		accountProperty,
 		{

@@ -8,6 +8,7 @@ import type {
 import { authenticateRequest } from '../nodes/n8n/credentialStore';
 import { MANAGED_IDENTITY_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { managedIdentityAcquirer } from '../nodes/n8n/managedIdentityAdapter';
+import { policyProperties } from './common/sharedProperties';
 
 /**
  * No secret and no stored token: the token comes from the Azure host's managed identity endpoint
@@ -82,6 +83,7 @@ export class MsalManagedIdentityApi implements ICredentialType {
 			description:
 				'Default scope: the API\'s resource followed by "/.default" (the identity gets the app roles or Azure roles granted to it). Nodes can override it.',
 		},
+		...policyProperties,
 	];
 
 	authenticate = async (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) =>

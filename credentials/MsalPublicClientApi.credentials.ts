@@ -10,7 +10,12 @@ import type {
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
-import { authorityProperties, clientIdProperty, tokenCacheProperties } from './common/sharedProperties';
+import {
+	authorityProperties,
+	clientIdProperty,
+	policyProperties,
+	tokenCacheProperties,
+} from './common/sharedProperties';
 import { allowedAccountsProperty } from './common/delegatedProperties';
 
 export class MsalPublicClientApi implements ICredentialType {
@@ -36,6 +41,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			description:
 				'Delegated permissions asked for at sign-in, e.g. https://graph.microsoft.com/User.Read https://graph.microsoft.com/Mail.Read. Nodes can ask for others later (other APIs come silently; new permissions need the person to consent once).',
 		},
+		...policyProperties,
 		{
 			displayName: 'Redirect URI (Sign-In Link)',
 			name: 'redirectUri',

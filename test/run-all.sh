@@ -61,7 +61,10 @@ if [ "$#" -gt 0 ]; then
 fi
 
 phase "lint and types"
-npm run lint
+# The package has no real home yet (repository, author): lint reports those placeholders as
+# warnings here instead of failing the suite; the release workflow refuses them. Remove this
+# variable once package.json holds the real values.
+MSAL_ALLOW_PLACEHOLDER_METADATA=1 npm run lint
 npm run typecheck
 
 phase "unit and integration"

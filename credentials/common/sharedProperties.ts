@@ -52,6 +52,33 @@ export const clientIdProperty: INodeProperties = {
 };
 
 /**
+ * The credential's boundary (nodes/core/resourceBoundary.ts): which APIs nodes may ask this
+ * credential's tokens for, beyond those of its Scopes.
+ */
+const allowedResourcesProperty: INodeProperties = {
+	displayName: 'Allowed Resources',
+	name: 'allowedResources',
+	type: 'string',
+	default: '',
+	placeholder: 'e.g. https://vault.azure.net, api://my-api',
+	description:
+		"Other APIs (resource URIs, separated by commas) a node's Scope, or a URL the Call API node derives a scope from, may ask this credential's tokens for. Empty: only the APIs of Scopes. * allows any API the app (or person) has permissions for.",
+};
+
+/** Whether Acquire Token may put this credential's raw access tokens into node output. */
+const allowTokenOutputProperty: INodeProperties = {
+	displayName: 'Allow Token Output',
+	name: 'allowTokenOutput',
+	type: 'boolean',
+	default: true,
+	description:
+		"Whether the Acquire Token node may output this credential's access tokens. Turn it off for a credential shared with others (e.g. one holding a person's sign-in): everyone it is shared with could otherwise copy the raw token and use it outside n8n until it expires. Call API and n8n's HTTP Request node keep working.",
+};
+
+/** What nodes may do with the credential (nodes/n8n/requestPolicy.ts), shared by every credential type. */
+export const policyProperties: INodeProperties[] = [allowedResourcesProperty, allowTokenOutputProperty];
+
+/**
  * Where the MSAL token cache is saved, encrypted by n8n. Hidden, password-typed and without
  * displayOptions: n8n saves only declared fields, and never sends password fields to the editor.
  * The first hidden expirable field must stay '' so n8n calls preAuthentication on every request.

@@ -9,7 +9,7 @@ import { TokenSource } from '../core/http/tokenSource';
 import { scopeSetKey } from '../core/scopes';
 import { SignInPendingError, type NodeTokenRequest } from '../core/signIn';
 import { credentialKindNamed, CREDENTIAL_TESTS, type CredentialKind } from '../n8n/credentialKinds';
-import { cloudOf, domainRestrictionOf, text } from '../n8n/credentialFields';
+import { cloudOf, domainRestrictionOf, resourceBoundaryOf, text } from '../n8n/credentialFields';
 import { acquireThroughCredentialStore } from '../n8n/credentialStore';
 import { failedItem, toNodeError } from '../n8n/itemErrors';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInDelivery';
@@ -85,7 +85,11 @@ async function readExecutionSettings(context: IExecuteFunctions): Promise<Execut
 			kind,
 			onBehalfOf: isOnBehalfOf(context, String(kind.option.value)),
 			signIn,
-			credential: { cloud: cloudOf(credential), scopes: text(credential.scopes) },
+			credential: {
+				cloud: cloudOf(credential),
+				scopes: text(credential.scopes),
+				boundary: resourceBoundaryOf(credential),
+			},
 			domains: domainRestrictionOf(credential),
 			egress: egressFilterOf(context.helpers),
 		};
@@ -186,9 +190,14 @@ async function sendRequests(
 		try {
 			if (group.error !== undefined || !group.tokens) throw group.error;
 			const body = typeof request.api.body === 'function' ? await request.api.body() : request.api.body;
-			const response = await sendApiRequest({ ...request.api, body }, group.tokens, guardOf(group), {
-				fetch: fetchOut,
-			});
+			const response = await sendApiRequest(
+				{ ...request.api, body, streamBinary: true },
+				group.tokens,
+				guardOf(group),
+				{
+					fetch: fetchOut,
+				},
+			);
 			results[itemIndex] = await toOutputItems(context, itemIndex, request.output, response);
 		} catch (error) {
 			results[itemIndex] = [

@@ -319,9 +319,9 @@ const properties: INodeProperties[] = [
 				name: 'maxResponseSizeMb',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: 256,
+				default: 64,
 				description:
-					'Largest response body read, per response (each page counts on its own); a larger one fails the item without being read. 0 = the default, 256 MB.',
+					"Largest response body read, per response (each page counts on its own); a larger one fails the item without being read. 0 = the default, 64 MB. A JSON or text answer is held in memory several times over while it is parsed; a binary answer goes to n8n's binary data as it arrives.",
 			},
 			{
 				displayName: 'Max Retries',

@@ -1,3 +1,5 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
+import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { ApiResponse } from '../core/http/sendRequest';
 import type { OutputShape } from './parameters';
@@ -12,7 +14,14 @@ export async function toOutputItems(
 	const pairedItem = { item: itemIndex };
 	const { body } = response;
 	if (body.kind === 'binary') {
-		const binaryData = await context.helpers.prepareBinaryData(body.data, body.fileName, body.mimeType);
+		// A stream (sendApiRequest's streamBinary) goes to n8n's binary data store as it arrives; one
+		// n8n gave up on is released, connection included.
+		let binaryData;
+		try {
+			binaryData = await context.helpers.prepareBinaryData(body.data, body.fileName, body.mimeType);
+		} finally {
+			if (body.data instanceof Readable) body.data.destroy();
+		}
 		const json: IDataObject = shape.fullResponse ? fullResponse(response, null) : {};
 		return [{ json, binary: { [shape.outputBinaryPropertyName]: binaryData }, pairedItem }];
 	}

@@ -5,8 +5,10 @@ import { buildHeaders } from '../core/http/headers';
 import { DEFAULT_MAX_RESPONSE_BYTES, type ResponseFormat } from '../core/http/response';
 import { DEFAULT_RETRY_POLICY } from '../core/http/retry';
 import { chooseScopes, type ScopeChoice } from '../core/http/scopeForUrl';
+import { assertWithinBoundary, type ResourceBoundary } from '../core/resourceBoundary';
 import type { ApiRequest } from '../core/http/sendRequest';
 import { baseUrlFor, resolveRequestUrl, withQuery, type BaseUrlChoice } from '../core/http/url';
+import { quote } from '../core/quote';
 
 const MB = 1024 * 1024;
 
@@ -14,6 +16,8 @@ const MB = 1024 * 1024;
 export interface CallApiCredentialView {
 	cloud: string;
 	scopes: string;
+	/** The resources the credential's tokens may be for. */
+	boundary: ResourceBoundary;
 }
 
 export interface CallApiOptions {
@@ -85,7 +89,7 @@ function nonNegativeInteger(value: unknown, fallback: number, field: string): nu
 	const n = Number(value);
 	if (!Number.isFinite(n) || n < 0)
 		throw new InvalidInputError(
-			`${field} must be a number of 0 or more, not "${String(value)}".`,
+			`${field} must be a number of 0 or more, not ${quote(value)}.`,
 			`Enter a whole number for ${field}.`,
 			field,
 		);
@@ -96,6 +100,11 @@ function nonNegativeInteger(value: unknown, fallback: number, field: string): nu
 export function readConcurrency(context: IExecuteFunctions): number {
 	const options = context.getNodeParameter('options', 0, {}) as CallApiOptions;
 	return Math.max(1, Math.min(100, nonNegativeInteger(options.concurrency, 5, 'Concurrency') || 1));
+}
+
+function scopeOrigin(scope: ScopeChoice, url: URL): string {
+	if (scope.source === 'url') return `derived from the URL's host ${url.hostname}`;
+	return scope.source === 'parameter' ? "the node's Scope" : "the credential's Scopes";
 }
 
 /** Reads and checks one item's parameters. Throws InvalidInputError naming the parameter. */
@@ -109,7 +118,7 @@ export function prepareRequest(
 	const method = String(context.getNodeParameter('method', itemIndex, 'GET')).toUpperCase();
 	if (!METHODS.has(method))
 		throw new InvalidInputError(
-			`Method "${method}" is not supported.`,
+			`Method ${quote(method)} is not supported.`,
 			`Use one of ${[...METHODS].join(', ')}.`,
 			'Method',
 		);
@@ -135,6 +144,8 @@ export function prepareRequest(
 		kind,
 		field: 'Scope',
 	});
+	// Before any token request: a URL or Scope must not mint a token for an API the credential is not for.
+	assertWithinBoundary(scope.scopes, credential.boundary, credential.cloud, scopeOrigin(scope, url));
 
 	const headers = context.getNodeParameter('sendHeaders', itemIndex, false)
 		? buildHeaders(pairs(context.getNodeParameter('headerParameters', itemIndex, {}), 'parameters'), 'Headers')
@@ -260,7 +271,7 @@ function readBody(
 		}
 		default:
 			throw new InvalidInputError(
-				`Body content type "${String(type)}" is not supported.`,
+				`Body content type ${quote(type)} is not supported.`,
 				'Choose JSON, Form URL-Encoded, Multipart Form, Raw Text or Binary.',
 				'Body Content Type',
 			);
@@ -277,7 +288,7 @@ function assertBinary(
 	if (!property || !item.binary?.[property]) {
 		const available = Object.keys(item.binary ?? {});
 		throw new InvalidInputError(
-			`Item ${itemIndex} has no binary property "${property}".`,
+			`Item ${itemIndex} has no binary property ${quote(property)}.`,
 			available.length
 				? `Use one of the item's binary properties: ${available.join(', ')}.`
 				: 'The item has no binary data: read a file (e.g. with Read/Write Files from Disk or an HTTP download) before this node.',

@@ -10,6 +10,7 @@ import { describeError, MsalNodeError } from '../core/errors';
 import { escapeForLog } from '../core/logging';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
 import { beginSignIn, completeSignIn, limitSignInBegins, SignInRateLimitedError } from './signInSteps';
+import { quote } from '../core/quote';
 
 /**
  * The browser sign-in endpoint of the public-client credential. Its production URL is the
@@ -153,7 +154,7 @@ async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 	if (!configured || path(configured) !== path(own)) {
 		// eslint-disable-next-line n8n-nodes-base/node-execute-block-wrong-error-thrown -- caught in webhook() and shown on the sign-in page with its fix
 		throw new MsalNodeError(
-			`The credential's Redirect URI (${configured || 'empty'}) is not this sign-in page (${own}).`,
+			`The credential's Redirect URI (${configured ? quote(configured) : 'empty'}) is not this sign-in page (${own}).`,
 			`Set the credential's Redirect URI to ${own} (as the browser reaches it) and register the same URL in the app registration.`,
 		);
 	}

@@ -22,6 +22,8 @@ import {
 	type PublicClientSettings,
 } from '../n8n/publicClientAdapter';
 import { signInKeys } from '../n8n/signInKeys';
+import { assertWithinBoundary } from '../core/resourceBoundary';
+import { cloudOf, resourceBoundaryOf } from '../n8n/credentialFields';
 
 /**
  * The browser sign-in's two steps, run by the sign-in trigger:
@@ -56,10 +58,15 @@ export class SignInRateLimitedError extends MsalNodeError {
 	}
 }
 
+/** The trigger's credential record (n8n's credential ID), when the node names it. */
+function recordOf(context: IWebhookFunctions): string | undefined {
+	return context.getNode().credentials?.[PUBLIC_CLIENT_CREDENTIAL_TYPE]?.id ?? undefined;
+}
+
 /** Counts a begin against the credential's limit; throws SignInRateLimitedError beyond it. */
 export function limitSignInBegins(context: IWebhookFunctions): void {
 	// The node's credential ID: known without reading the record, so a flood costs no database read.
-	const credentialId = context.getNode().credentials?.[PUBLIC_CLIENT_CREDENTIAL_TYPE]?.id ?? context.getNode().id;
+	const credentialId = recordOf(context) ?? context.getNode().id;
 	const taken = beginLimit.take(`${credentialId}`);
 	if (!taken.ok) throw new SignInRateLimitedError(taken.retryAfterSeconds);
 }
@@ -72,18 +79,23 @@ export async function beginSignIn(context: IWebhookFunctions, request: BeginSign
 	const keys = signInKeys();
 	const redirectUri = validateRedirectUri(settings.redirectUri);
 	const extras: LinkExtras = { scopes: request.scopes, claims: request.claims, loginHint: request.loginHint };
-	const binding = credentialBinding(prepared.clientId, prepared.authority, redirectUri);
-	const honoured = isSignedLink(extras, request.signature, keys, binding);
+	const record = recordOf(context) ?? '';
+	const binding = credentialBinding(prepared.clientId, prepared.authority, redirectUri, record);
+	// Signed for this very record: a look-alike credential (same app, same redirect URI) signs for its own.
+	const honoured = record !== '' && isSignedLink(extras, request.signature, keys, binding);
 	if (hasExtras(extras) && !honoured) {
 		// Anyone can put scopes in a link and send it to an allowed person: only the credential's
 		// own scopes are asked for, without claims or login hint.
 		context.logger.warn(
-			"Microsoft sign-in: the link asks for extra scopes, claims or a login hint but is not one a node generated (signature missing or wrong); starting a sign-in with the credential's own scopes.",
+			"Microsoft sign-in: the link asks for extra scopes, claims or a login hint but is not one a node generated for this credential (signature missing or wrong); starting a sign-in with the credential's own scopes.",
 		);
 	}
+	// The credential's boundary may have narrowed since the node made the link.
+	if (honoured) assertWithinBoundary(extras.scopes, resourceBoundaryOf(credentials), cloudOf(credentials));
 	const { authorizeUrl } = await beginAuthCodeSignIn(prepared, settings, storedCacheOf(credentials), {
 		redirectUri,
 		keys,
+		record,
 		...(honoured ? { scopes: extras.scopes, claims: extras.claims, loginHint: extras.loginHint } : {}),
 	});
 	return authorizeUrl;
@@ -98,12 +110,14 @@ export async function completeSignIn(
 	// A forged or stale answer is refused before the credential store is involved.
 	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
 	const settings = signInSettingsOf(credentials);
-	openCallbackState(publicClientAppFrom(credentials), callback, { redirectUri: settings.redirectUri, keys });
+	const record = recordOf(context) ?? '';
+	openCallbackState(publicClientAppFrom(credentials), callback, { redirectUri: settings.redirectUri, keys, record });
 	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (stored, storedCache) => {
 		const current = signInSettingsOf(stored);
 		const completed = await completeAuthCodeSignIn(publicClientAppFrom(stored), storedCache, callback, {
 			redirectUri: current.redirectUri,
 			keys,
+			record,
 			allowedAccounts: current.allowedAccounts,
 			tenantId: boundTenantId(current),
 		});

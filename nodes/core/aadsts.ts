@@ -169,7 +169,8 @@ const EXPLANATIONS: Record<string, AadstsExplanation> = {
 	},
 };
 
-const AADSTS_PATTERN = /AADSTS(\d+)/;
+// Entra's codes have up to 7 digits; a longer run of digits is not one.
+const AADSTS_PATTERN = /AADSTS(\d{1,9})(?!\d)/;
 
 /** The first AADSTS number in a text, if any. */
 export function findAadstsCode(text: string | undefined): string | undefined {

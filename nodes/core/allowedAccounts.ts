@@ -47,3 +47,19 @@ export function identityRefusal(
 		return `${signedIn.username} signed in through tenant ${tid}, but the credential is bound to tenant ${tenantId}; nothing of this sign-in was kept.`;
 	return undefined;
 }
+
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HOME_ACCOUNT_ID = /^[0-9a-f-]{36}\.[0-9a-f-]{36}$/i;
+
+/**
+ * The credential Test's warning when Allowed Accounts names people by username and the credential
+ * is not bound to one tenant by its ID (`boundTenantId`): the username (`preferred_username`)
+ * then comes from whichever tenant or identity provider signs the person in, and can be renamed
+ * there, so it identifies nobody for sure. Undefined when there is nothing to warn about.
+ */
+export function usernameAllowListWarning(allowed: string[], boundTenantId: string | undefined): string | undefined {
+	if (boundTenantId) return undefined;
+	const usernames = allowed.filter((entry) => !OBJECT_ID.test(entry) && !HOME_ACCOUNT_ID.test(entry));
+	if (usernames.length === 0) return undefined;
+	return `Warning: Allowed Accounts names ${usernames.join(', ')} by username, and the tenant is not a tenant ID, so a person of another tenant (or a renamed account) could sign in under that name. Use object IDs or home account IDs (the Acquire Token node's List Accounts shows them), or set Tenant to the tenant ID.`;
+}

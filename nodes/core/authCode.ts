@@ -28,6 +28,7 @@ import {
 	type SignInState,
 } from './signInState';
 import { toTokenResult, type TokenResult } from './tokenResult';
+import { quote } from './quote';
 
 /**
  * Browser sign-in (authorization code + PKCE, no client secret) for a workflow engine.
@@ -48,6 +49,8 @@ const usedStates = processWide('usedSignInStates', () => new UsedStates());
 export interface BeginSignInOptions {
 	redirectUri: string;
 	keys: SignInKeys;
+	/** The credential record (n8n's credential ID) the state is bound to. */
+	record: string;
 	/** Scopes to ask for; the credential's when empty. */
 	scopes?: string | string[];
 	/** Claims request (JSON) from a claims challenge, e.g. an MFA step-up. */
@@ -88,11 +91,11 @@ export function validateRedirectUri(raw: string | undefined): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new InvalidInputError(`Redirect URI "${text}" is not a URL.`, fix, 'Redirect URI');
+		throw new InvalidInputError(`Redirect URI ${quote(text)} is not a URL.`, fix, 'Redirect URI');
 	}
 	if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
 		throw new InvalidInputError(
-			`Redirect URI must use https (http is allowed only for localhost), got ${url.protocol}//${url.host}.`,
+			`Redirect URI must use https (http is allowed only for localhost), got ${quote(`${url.protocol}//${url.host}`)}.`,
 			fix,
 			'Redirect URI',
 		);
@@ -129,7 +132,7 @@ export async function beginAuthCodeSignIn(
 			nonce: randomBytes(16).toString('base64url'),
 		},
 		options.keys,
-		credentialBinding(prepared.clientId, prepared.authority, redirectUri),
+		credentialBinding(prepared.clientId, prepared.authority, redirectUri, options.record),
 	);
 	const session = sessionFor(prepared, storedCache);
 	const app = session.detachedApp(storedCache);
@@ -156,6 +159,8 @@ export interface CompleteSignInOptions {
 	/** The credential's Redirect URI: the one the sign-in was started with. */
 	redirectUri: string;
 	keys: SignInKeys;
+	/** The credential record (n8n's credential ID) the sign-in was begun for. */
+	record: string;
 	allowedAccounts?: string[];
 	tenantId?: string;
 	now?: number;
@@ -171,7 +176,7 @@ const AGAIN = 'Open the sign-in link again and complete the sign-in in the same 
 export function openCallbackState(
 	prepared: PreparedApp<PublicClientApplication>,
 	callback: AuthCodeCallback,
-	options: Pick<CompleteSignInOptions, 'redirectUri' | 'keys' | 'now'>,
+	options: Pick<CompleteSignInOptions, 'redirectUri' | 'keys' | 'record' | 'now'>,
 ): SignInState {
 	if (callback.error) throw describeCallbackError(callback);
 	if (!callback.state) {
@@ -180,7 +185,12 @@ export function openCallbackState(
 			AGAIN,
 		);
 	}
-	const binding = credentialBinding(prepared.clientId, prepared.authority, validateRedirectUri(options.redirectUri));
+	const binding = credentialBinding(
+		prepared.clientId,
+		prepared.authority,
+		validateRedirectUri(options.redirectUri),
+		options.record,
+	);
 	const opened = openSignInState(callback.state, options.keys, binding, options.now);
 	if (!opened.ok && opened.reason === 'expired') {
 		throw new SignInCallbackError('The sign-in took too long: it was started more than 15 minutes ago.', AGAIN);
@@ -227,7 +237,7 @@ export async function completeAuthCodeSignIn(
 	const allowed = options.allowedAccounts ?? [];
 	if (allowed.length > 0 && !isAllowedAccount(result.account, allowed)) {
 		throw new SignInCallbackError(
-			`${result.account.username} may not sign in to this credential.`,
+			`${quote(result.account.username)} may not sign in to this credential.`,
 			"Sign in with an account listed in the credential's Allowed Accounts, or ask its owner to add this one.",
 			'Allowed Accounts',
 		);
@@ -330,6 +340,8 @@ export interface LinkSigning {
 	keys: SignInKeys;
 	clientId: string;
 	authority: string;
+	/** The credential record (n8n's credential ID): only its own sign-in trigger honours the link. */
+	record: string;
 }
 
 /**
@@ -352,7 +364,12 @@ export function signInLink(
 	if (query.claims) url.searchParams.set('claims', query.claims);
 	if (query.loginHint) url.searchParams.set('login_hint', query.loginHint);
 	if (signing && hasExtras(query)) {
-		const binding = credentialBinding(signing.clientId, signing.authority, validateRedirectUri(redirectUri));
+		const binding = credentialBinding(
+			signing.clientId,
+			signing.authority,
+			validateRedirectUri(redirectUri),
+			signing.record,
+		);
 		url.searchParams.set('sig', linkSignature(query, signing.keys, binding));
 	}
 	return url.toString();

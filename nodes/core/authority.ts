@@ -1,5 +1,6 @@
 import { MICROSOFT_CLOUDS, type CloudName } from './clouds';
 import { InvalidInputError } from './errors';
+import { quote } from './quote';
 
 /** Where a credential signs in, as MSAL needs it. */
 export interface ResolvedAuthority {
@@ -37,14 +38,14 @@ export function validateTenant(raw: string | undefined, allowedAliases: readonly
 	if ((MULTI_TENANT_ALIASES as readonly string[]).includes(lower)) {
 		if (allowedAliases.includes(lower)) return lower;
 		throw new InvalidInputError(
-			`Tenant "${tenant}" cannot be used with this credential: an app acting as itself must name the one tenant whose data it reads.`,
+			`Tenant ${quote(tenant)} cannot be used with this credential: an app acting as itself must name the one tenant whose data it reads.`,
 			'Enter the Directory (tenant) ID GUID or a verified domain such as contoso.onmicrosoft.com.',
 			'Tenant',
 		);
 	}
 	if (!GUID.test(tenant) && !DOMAIN.test(tenant)) {
 		throw new InvalidInputError(
-			`Tenant "${tenant}" is neither a tenant ID (GUID) nor a domain name.`,
+			`Tenant ${quote(tenant)} is neither a tenant ID (GUID) nor a domain name.`,
 			'Enter the Directory (tenant) ID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47, or a domain such as contoso.onmicrosoft.com.',
 			'Tenant',
 		);
@@ -64,7 +65,7 @@ export function validateClientId(raw: string | undefined, mustBeGuid: boolean): 
 	}
 	if (mustBeGuid && !GUID.test(clientId)) {
 		throw new InvalidInputError(
-			`Client ID "${clientId}" is not a GUID.`,
+			`Client ID ${quote(clientId)} is not a GUID.`,
 			"Copy the Application (client) ID (a GUID such as 00000000-0000-0000-0000-000000000000) from the app registration's Overview page, not its name or object ID.",
 			'Client ID',
 		);
@@ -79,7 +80,7 @@ export function resolveAuthority(
 	if (settings.cloud !== 'custom') {
 		const cloud = MICROSOFT_CLOUDS[settings.cloud];
 		if (!cloud) {
-			throw new InvalidInputError(`Unknown cloud "${String(settings.cloud)}".`, 'Pick a cloud from the list.', 'Cloud');
+			throw new InvalidInputError(`Unknown cloud ${quote(settings.cloud)}.`, 'Pick a cloud from the list.', 'Cloud');
 		}
 		const tenant = validateTenant(settings.tenant, allowedTenantAliases);
 		return { authority: `${cloud.authorityHost}/${tenant}`, knownAuthorities: [], tenant };
@@ -95,10 +96,10 @@ function resolveCustomAuthority(raw: string | undefined, allowedTenantAliases: r
 	try {
 		url = new URL(text);
 	} catch {
-		throw new InvalidInputError(`Authority URL "${text}" is not a URL.`, fix, 'Authority URL');
+		throw new InvalidInputError(`Authority URL ${quote(text)} is not a URL.`, fix, 'Authority URL');
 	}
 	if (url.protocol !== 'https:') {
-		throw new InvalidInputError(`Authority URL must use https (got ${url.protocol}).`, fix, 'Authority URL');
+		throw new InvalidInputError(`Authority URL must use https (got ${quote(url.protocol)}).`, fix, 'Authority URL');
 	}
 	if (url.search || url.hash || url.username || url.password) {
 		throw new InvalidInputError('Authority URL must not have a query, fragment or user info.', fix, 'Authority URL');

@@ -83,6 +83,13 @@ function parsePrivateKey(text: string, passphrase?: string): KeyObject {
 }
 
 function parseCertificateChain(text: string): X509Certificate[] {
+	if (text.trim() === '') {
+		throw new InvalidInputError(
+			'Certificate is empty.',
+			'Paste the PEM certificate uploaded to the app registration, including its "-----BEGIN CERTIFICATE-----" and "-----END CERTIFICATE-----" lines.',
+			'Certificate',
+		);
+	}
 	const blocks = normalizePem(text).match(CERT_BLOCK) ?? [];
 	if (blocks.length === 0) {
 		throw new InvalidInputError(

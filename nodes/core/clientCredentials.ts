@@ -14,6 +14,7 @@ import { msalConfiguration } from './msalConfiguration';
 import { normalizeAppScopes } from './scopes';
 import { adminConsentUrl, tenantAuthority, type TenantAuthority } from './tenantOverride';
 import { toTokenResult, type TokenRequest, type TokenOutcome } from './tokenResult';
+import { quote } from './quote';
 
 export type ClientAuthentication =
 	| { method: 'secret'; clientSecret: string }
@@ -132,7 +133,7 @@ function msalClientAuth(authentication: ClientAuthentication) {
 			return { clientAssertion: federatedTokenFileAssertion(authentication.tokenFilePath) };
 		default:
 			throw new InvalidInputError(
-				`Unknown client authentication "${String((authentication as { method?: unknown })?.method)}".`,
+				`Unknown client authentication ${quote((authentication as { method?: unknown })?.method)}.`,
 				'Pick Client Secret, Certificate or Federated Client Assertion.',
 				'Client Authentication',
 			);

@@ -15,6 +15,7 @@ import { msalConfiguration } from './msalConfiguration';
 import type { MsalNetworkClient } from './networkClient';
 import { parseScopes } from './scopes';
 import { toTokenResult, type TokenOutcome, type TokenRequest } from './tokenResult';
+import { excerpt, quote } from './quote';
 
 /** A credential acting for a person (device code, browser sign-in, username/password). */
 export interface DelegatedSettings extends AuthoritySettings {
@@ -131,7 +132,7 @@ export function selectAccount(accounts: AccountInfo[], wanted: string | undefine
 		const byUsername = accounts.filter((a) => a.username.toLowerCase() === preference);
 		if (byUsername.length > 1) {
 			throw new InvalidInputError(
-				`${byUsername.length} signed-in identities share the username ${wanted} (${byUsername.map((a) => a.homeAccountId).join(', ')}).`,
+				`${byUsername.length} signed-in identities share the username ${quote(wanted)} (${byUsername.map((a) => a.homeAccountId).join(', ')}).`,
 				'Set Account to the home account ID to act as (List Accounts shows it), and sign the other one out.',
 				'Account',
 			);
@@ -140,7 +141,7 @@ export function selectAccount(accounts: AccountInfo[], wanted: string | undefine
 	}
 	if (accounts.length > 1) {
 		throw new InvalidInputError(
-			`The credential holds ${accounts.length} signed-in accounts (${accounts.map((a) => a.username).join(', ')}) and none is chosen.`,
+			`The credential holds ${accounts.length} signed-in accounts (${excerpt(accounts.map((a) => a.username).join(', '), 300)}) and none is chosen.`,
 			'Set Account in the credential (or the node) to the username to act as, or sign the others out.',
 			'Account',
 		);
@@ -242,7 +243,7 @@ export async function signOut(
 		const targets = 'all' in which ? accounts : accounts.filter((a) => selectAccount([a], which.account));
 		if (!('all' in which) && targets.length === 0) {
 			throw new InvalidInputError(
-				`No signed-in account "${which.account}" in the credential (signed in: ${accounts.map((a) => a.username).join(', ') || 'nobody'}).`,
+				`No signed-in account ${quote(which.account)} in the credential (signed in: ${excerpt(accounts.map((a) => a.username).join(', '), 300) || 'nobody'}).`,
 				'Use List Accounts to see the usernames.',
 				'Account',
 			);

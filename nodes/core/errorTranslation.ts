@@ -1,8 +1,8 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { AuthError, ClientConfigurationError, ServerError } from '@azure/msal-node';
 import { explainAadsts, findAadstsCode } from './aadsts';
-import { escapeForLog } from './logging';
 import type { OAuthErrorBody } from './networkClient';
+import { excerpt } from './quote';
 import {
 	describeError,
 	IdentityProviderError,
@@ -44,7 +44,7 @@ export function translateMsalError(error: unknown, context: FailureContext): Msa
 	}
 	if (error instanceof ClientConfigurationError) {
 		return new InvalidInputError(
-			`MSAL rejected the configuration: ${error.errorMessage || error.errorCode}.`,
+			`MSAL rejected the configuration: ${excerpt(error.errorMessage || error.errorCode, DESCRIPTION_MAX)}.`,
 			'Check the credential fields.',
 			undefined,
 		);
@@ -69,12 +69,12 @@ export function translateMsalError(error: unknown, context: FailureContext): Msa
 			const cause =
 				context.networkFailure ?? `MSAL could not resolve the endpoints of ${context.authority} (${error.errorCode}).`;
 			return new IdentityProviderUnreachableError(
-				`Could not reach the identity provider at ${context.authority}: ${cause}`,
+				`Could not reach the identity provider at ${context.authority}: ${excerpt(cause, DESCRIPTION_MAX)}`,
 				'Check the cloud / authority URL and tenant, and that this n8n host can reach it (DNS, firewall, proxy, trusted TLS certificates).',
 			);
 		}
 		return new IdentityProviderError(
-			`Token acquisition failed: ${error.errorCode}${error.errorMessage ? ` – ${firstSentence(error.errorMessage)}` : ''}.`,
+			`Token acquisition failed: ${excerpt(error.errorCode)}${error.errorMessage ? ` – ${firstSentence(error.errorMessage)}` : ''}.`,
 			"Check the credential settings; if the problem persists, turn on debug logging in n8n to see MSAL's log.",
 			error.errorCode,
 			undefined,
@@ -82,7 +82,7 @@ export function translateMsalError(error: unknown, context: FailureContext): Msa
 		);
 	}
 	return new MsalNodeError(
-		`Token acquisition failed: ${describeError(error)}`,
+		`Token acquisition failed: ${excerpt(describeError(error), DESCRIPTION_MAX)}`,
 		'Check the credential settings and try again.',
 	);
 }
@@ -93,7 +93,7 @@ function fromServerError(error: AuthError & { errorNo?: string }): IdentityProvi
 	const known = code ? explainAadsts(code) : undefined;
 	const headline = known
 		? `AADSTS${code}: ${known.explanation}`
-		: `The identity provider refused the request: ${escapeForLog(error.errorCode)}${description ? ` – ${firstSentence(description)}` : ''}`;
+		: `The identity provider refused the request: ${excerpt(error.errorCode)}${description ? ` – ${firstSentence(description)}` : ''}`;
 	const fix =
 		known?.fix ??
 		(isSignInNeeded(error) ? 'Sign in again.' : 'Check the credential settings against the app registration.');
@@ -113,7 +113,10 @@ function extractDescription(message: string): string {
 	return (match?.[1] ?? message).trim();
 }
 
+/** How much of an identity provider's error description (documented as shown to people) is quoted. */
+const DESCRIPTION_MAX = 300;
+
+/** The first line of a description the identity provider sent, escaped and bounded. */
 function firstSentence(text: string): string {
-	const line = escapeForLog(text.split(/\r?\n/)[0]);
-	return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+	return excerpt(/^[^\r\n]*/.exec(text)?.[0] ?? '', DESCRIPTION_MAX);
 }

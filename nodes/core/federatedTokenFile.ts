@@ -14,6 +14,7 @@ import {
 	type AmbientUse,
 } from './hostIdentity';
 import { log } from './logging';
+import { quote } from './quote';
 
 export { FEDERATED_TOKEN_FILE_ENV };
 
@@ -82,26 +83,26 @@ async function readTokenFile(path: string): Promise<string> {
 	const isPlatformPath = platformFile !== '' && resolve(platformFile) === resolve(path);
 	// Nothing on disk is looked at for a path outside the allowed places.
 	if (!isPlatformPath && !folders.some((folder) => isContainedWithin(folder, path)))
-		throw unusableTokenFile(`${path} is neither ${FEDERATED_TOKEN_FILE_ENV} nor inside ${FILE_FOLDERS_ENV}`);
+		throw unusableTokenFile(`${quote(path)} is neither ${FEDERATED_TOKEN_FILE_ENV} nor inside ${FILE_FOLDERS_ENV}`);
 	const real = await realPathOf(path);
 	if (real === undefined)
-		throw unusableTokenFile(`${path} has no real path (missing, or a folder on the way cannot be read)`);
+		throw unusableTokenFile(`${quote(path)} has no real path (missing, or a folder on the way cannot be read)`);
 	const realPlatform = isPlatformPath ? await realPathOf(platformFile) : undefined;
 	const viaPlatform = realPlatform !== undefined && realPlatform === real;
 	if (!viaPlatform && !(await realFolders(folders)).some((folder) => isContainedWithin(folder, real))) {
-		throw unusableTokenFile(`${path} leads to ${real}, outside ${FILE_FOLDERS_ENV}`);
+		throw unusableTokenFile(`${quote(path)} leads to ${quote(real)}, outside ${FILE_FOLDERS_ENV}`);
 	}
 	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's file-access settings are environment variables
 	const env = viaPlatform ? { ...process.env, N8N_RESTRICT_FILE_ACCESS_TO: undefined } : process.env;
-	if (isFilePathBlocked(real, env)) throw unusableTokenFile(`${real} is refused by n8n's file-access settings`);
+	if (isFilePathBlocked(real, env)) throw unusableTokenFile(`${quote(real)} is refused by n8n's file-access settings`);
 	let content: string;
 	try {
 		content = await readFile(real, 'utf8');
 	} catch (error) {
-		throw unusableTokenFile(`${real} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		throw unusableTokenFile(`${quote(real)} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
 	}
 	const assertion = content.trim();
-	if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(assertion)) throw unusableTokenFile(`${real} does not hold a JWT`);
+	if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(assertion)) throw unusableTokenFile(`${quote(real)} does not hold a JWT`);
 	return assertion;
 }
 

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { quote } from './quote';
 
 /**
  * The n8n administrator's settings for what the n8n host lends to credentials: its managed
@@ -67,8 +68,8 @@ export function assertAmbientResourceAllowed(scopes: string[], field: string): v
 		const resource = resourceKey(scope);
 		if (allowed.includes(resource)) continue;
 		throw new InvalidInputError(
-			`The n8n host's identity may not be used for ${resource || 'an empty resource'} (from ${field}): the administrator allows only ${allowed.join(', ')} (${AMBIENT_IDENTITY_RESOURCES_ENV}). No token was requested.`,
-			`Use a scope of one of those resources, or ask the n8n administrator to add ${resource} to ${AMBIENT_IDENTITY_RESOURCES_ENV}.`,
+			`The n8n host's identity may not be used for ${resource ? quote(resource) : 'an empty resource'} (from ${field}): the administrator allows only ${allowed.join(', ')} (${AMBIENT_IDENTITY_RESOURCES_ENV}). No token was requested.`,
+			`Use a scope of one of those resources, or ask the n8n administrator to add ${quote(resource)} to ${AMBIENT_IDENTITY_RESOURCES_ENV}.`,
 			field,
 		);
 	}

@@ -1,6 +1,7 @@
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- MSAL Node is what this self-hosted-only package is built on (README: n8n Cloud)
 import { LogLevel, type Configuration } from '@azure/msal-node';
 import { processWide } from './processWide';
+import { excerpt } from './quote';
 
 type LoggerOptions = NonNullable<NonNullable<Configuration['system']>['loggerOptions']>;
 
@@ -10,13 +11,16 @@ export type LogSink = (level: 'error' | 'warn' | 'info' | 'debug', message: stri
 // node, or a node) installs n8n's logger for all of them.
 const sinkHolder = processWide('logSink', (): { sink: LogSink } => ({ sink: () => undefined }));
 
+const LOG_LINE_MAX = 2000;
+
 /** The n8n layer routes core and MSAL logs to n8n's logger; tests may capture them. */
 export function setLogSink(next: LogSink): void {
 	sinkHolder.sink = next;
 }
 
 export function log(level: Parameters<LogSink>[0], message: string): void {
-	sinkHolder.sink(level, `[n8n-nodes-msal] ${escapeForLog(message)}`);
+	// Bounded too: a message can embed network text; one line of a log stays readable.
+	sinkHolder.sink(level, `[n8n-nodes-msal] ${excerpt(message, LOG_LINE_MAX)}`);
 }
 
 /**

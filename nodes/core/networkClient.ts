@@ -4,6 +4,7 @@ import { AnswerTooLargeError, readBoundedText } from './boundedBody';
 import { assertDiscoveredEndpoints, DiscoveryRefusedError } from './discovery';
 import { EgressRefusedError, outboundFetch } from './outbound';
 import type { RenewalPermit } from './renewalLease';
+import { excerpt } from './quote';
 
 /** What the network client needs of a renewal permit; the cache session keeps the lease until n8n's save. */
 type RedemptionPermit = Pick<RenewalPermit, 'written'>;
@@ -105,7 +106,10 @@ export class MsalNetworkClient implements INetworkModule {
 		}
 		let text: string;
 		try {
-			text = await readBoundedText(response, `${target.host} answered ${method} ${target.pathname}`);
+			text = await readBoundedText(
+				response,
+				`${excerpt(target.host)} answered ${method} ${excerpt(target.pathname, 160)}`,
+			);
 		} catch (error) {
 			this.lastFailure = describeFetchFailure(error, url, limit);
 			throw new Error(this.lastFailure);
@@ -120,13 +124,13 @@ export class MsalNetworkClient implements INetworkModule {
 					.split(';')[0]
 					.replace(/[^\w.+/-]/g, '')
 					.slice(0, 80) || 'no content type';
-			this.lastFailure = `${target.host} answered ${method} ${target.pathname} with HTTP ${response.status} (${contentType}) and a body that is not JSON (${describeJsonError(error)}).`;
+			this.lastFailure = `${excerpt(target.host)} answered ${method} ${excerpt(target.pathname, 160)} with HTTP ${response.status} (${contentType}) and a body that is not JSON (${describeJsonError(error)}).`;
 			throw new Error(this.lastFailure);
 		}
 		const headers: Record<string, string> = {};
 		response.headers.forEach((value, key) => (headers[key] = value));
 		if (response.status >= 400 && !isOAuthErrorBody(body)) {
-			this.lastFailure = `${target.host} answered ${method} ${target.pathname} with HTTP ${response.status}.`;
+			this.lastFailure = `${excerpt(target.host)} answered ${method} ${excerpt(target.pathname, 160)} with HTTP ${response.status}.`;
 		}
 		return { headers, body: body as T, status: response.status };
 	}
@@ -176,7 +180,7 @@ export function describeRedirect(method: string, target: URL, status: number, lo
 	} catch {
 		to = ' to a location that is not a URL';
 	}
-	return `${target.host} answered ${method} ${target.pathname} with HTTP ${status}, a redirect${to}. Redirects are not followed for identity-provider requests (they carry secrets or fetch signing keys); nothing was sent to the redirect target. Use the URL that answers directly (the authority's own host).`;
+	return `${excerpt(target.host)} answered ${method} ${excerpt(target.pathname, 160)} with HTTP ${status}, a redirect${to}. Redirects are not followed for identity-provider requests (they carry secrets or fetch signing keys); nothing was sent to the redirect target. Use the URL that answers directly (the authority's own host).`;
 }
 
 /** Turns fetch's generic "fetch failed" into the cause a person can act on. */

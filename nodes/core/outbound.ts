@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { lookup as dnsLookup } from 'node:dns';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- undici is Node's own fetch engine, needed for proxy and SSRF-filtered dispatch
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { isLoopbackHost } from './loopback';
 import { processWide } from './processWide';
 
 /**
@@ -11,7 +12,7 @@ import { processWide } from './processWide';
  * honours what n8n applies to its own nodes' traffic:
  * - the proxy variables HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (and npm_config_*
  *   spellings), with the rules of the `proxy-from-env` 1.x package that n8n 2.38's network layer
- *   (@n8n/backend-network) uses: no loopback exception, NO_PROXY entries are exact host names or
+ *   (@n8n/backend-network) uses: no loopback exception for https, NO_PROXY entries are exact host names or
  *   suffixes ("*.example.com", ".example.com"), optionally with a port, "*" turns proxying off;
  * - n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED and the N8N_SSRF_* lists), which n8n
  *   hands to nodes as `helpers.getSecureEgressFilter()`: the URL is validated before any
@@ -89,6 +90,10 @@ export function proxyFor(url: URL, vars: NodeJS.ProcessEnv = process.env): strin
 	// url.host keeps IPv6 brackets; the port is stripped as proxy-from-env does.
 	const hostname = url.host.replace(/:\d*$/, '').toLowerCase();
 	if (!hostname) return undefined;
+	// Plain http to this machine goes direct: through a proxy it would leave the machine in clear
+	// text, bearer included (the token guard allows http only because loopback stays local).
+	// HTTPS to loopback keeps n8n's rule (proxied unless NO_PROXY says otherwise): TLS protects it.
+	if (url.protocol === 'http:' && isLoopbackHost(hostname)) return undefined;
 	const port = Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
 	if (!shouldProxy(hostname, port, vars)) return undefined;
 	let proxy =

@@ -22,17 +22,21 @@
  * App tokens (client credentials) are not coordinated: any process may fetch one, and nothing is
  * lost when two do.
  *
- * Without Redis (regular mode, or Redis unreachable) the in-process queue of cacheSession.ts is
- * the only serialisation, which is complete when one process runs every execution.
+ * Key names in a Redis cluster: every command names one key (the compare-and-delete script
+ * declares its one key in KEYS), so a lineage's two keys may live on different slots.
+ *
+ * Without Redis (regular mode, or Redis failing: queueRedisConnection.ts) the in-process queue of
+ * cacheSession.ts is the only serialisation, which is complete when one process runs every
+ * execution.
  */
 import { randomUUID } from 'node:crypto';
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n reads secrets from <NAME>_FILE; so must the package, to reach the same Redis
-import { readFileSync } from 'node:fs';
 
 import { MsalNodeError } from './errors';
 import { log } from './logging';
 import { processWide } from './processWide';
-import { RedisClient, type RedisConnectionOptions } from './redisClient';
+import { createQueueRedis, describeQueueRedis, type QueueRedis } from './queueRedisClient';
+import { QueueRedisConnection, QueueRedisUnavailable } from './queueRedisConnection';
+import { queueRedisFromEnv } from './queueRedisSettings';
 
 const PREFIX = 'n8n-nodes-msal:';
 const COMPARE_AND_DELETE =
@@ -59,9 +63,18 @@ export interface RenewalPermit {
 
 const NO_COORDINATION: RenewalPermit = { written: async () => {}, release: async () => {} };
 
+/** A reply no Redis gives to these commands: the server is not one to coordinate with. */
+function expectReply<T>(reply: unknown, valid: (reply: unknown) => reply is T, command: string): T {
+	if (!valid(reply)) throw new Error(`unexpected reply to ${command}`);
+	return reply;
+}
+const isOkOrNull = (reply: unknown): reply is 'OK' | null => reply === 'OK' || reply === null;
+const isStringOrNull = (reply: unknown): reply is string | null => typeof reply === 'string' || reply === null;
+const isCount = (reply: unknown): reply is number => reply === 0 || reply === 1;
+
 export class RenewalCoordinator {
 	constructor(
-		private readonly redis: RedisClient,
+		private readonly redis: QueueRedisConnection,
 		private readonly leaseMs = 30_000,
 	) {}
 
@@ -69,37 +82,46 @@ export class RenewalCoordinator {
 	async tryLease(lineage: string): Promise<{ release(): Promise<void> } | undefined> {
 		const key = `${PREFIX}lease:${lineage}`;
 		const holder = randomUUID();
-		const reply = await this.redis.command(['SET', key, holder, 'NX', 'PX', this.leaseMs]);
+		const reply = await this.redis.run(async (r: QueueRedis) =>
+			expectReply(await r.set(key, holder, 'PX', this.leaseMs, 'NX'), isOkOrNull, 'SET NX'),
+		);
 		if (reply !== 'OK') return undefined;
 		return {
 			release: async () => {
-				await this.redis.command(['EVAL', COMPARE_AND_DELETE, 1, key, holder]);
+				await this.redis.run(async (r) =>
+					expectReply(await r.eval(COMPARE_AND_DELETE, 1, key, holder), isCount, 'EVAL'),
+				);
 			},
 		};
 	}
 
 	/** Throws RenewedElsewhereError when the loaded cache is older than the newest one handed to n8n. */
 	async assertLatest(lineage: string, loadedWriteId: string | undefined): Promise<void> {
-		const latest = await this.redis.command(['GET', `${PREFIX}latest:${lineage}`]);
+		const latest = await this.redis.run(async (r) =>
+			expectReply(await r.get(`${PREFIX}latest:${lineage}`), isStringOrNull, 'GET'),
+		);
 		if (typeof latest === 'string' && latest !== loadedWriteId) throw new RenewedElsewhereError();
 	}
 
 	async publishLatest(lineage: string, writeId: string): Promise<void> {
-		await this.redis.command(['SET', `${PREFIX}latest:${lineage}`, writeId, 'PX', LATEST_TTL_MS]);
+		await this.redis.run(async (r) =>
+			expectReply(await r.set(`${PREFIX}latest:${lineage}`, writeId, 'PX', LATEST_TTL_MS), isOkOrNull, 'SET'),
+		);
 	}
 
 	/** Announces the newest write id; a Redis failure is only logged (the write itself goes ahead). */
 	async announce(lineage: string, writeId: string): Promise<void> {
-		await this.publishLatest(lineage, writeId).catch((error: Error) =>
-			log('warn', `A new token cache was not announced to other n8n processes (queue Redis: ${error.message}).`),
-		);
+		await this.publishLatest(lineage, writeId).catch((error: Error) => {
+			// An outage has its one warning already (queueRedisConnection.ts).
+			if (!(error instanceof QueueRedisUnavailable))
+				log('warn', `A new token cache was not announced to other n8n processes (queue Redis: ${error.message}).`);
+		});
 	}
 
 	/**
 	 * Waits for the lineage's lease (a holder keeps it for one token request and n8n's save of its
-	 * result), then checks that
-	 * the loaded cache is the newest. Redis failing is logged and the write goes ahead
-	 * uncoordinated: n8n's own queue cannot run without that Redis either.
+	 * result), then checks that the loaded cache is the newest. Redis failing means the write goes
+	 * ahead uncoordinated: n8n's own queue cannot run without that Redis either.
 	 */
 	async permit(lineage: string, loadedWriteId: string | undefined, nextWriteId: string): Promise<RenewalPermit> {
 		let lease: { release(): Promise<void> } | undefined;
@@ -114,7 +136,8 @@ export class RenewalCoordinator {
 		} catch (error) {
 			await lease?.release().catch(() => undefined);
 			if (error instanceof RenewedElsewhereError) throw error;
-			log('warn', `Renewal not coordinated across n8n processes (queue Redis: ${(error as Error).message}).`);
+			if (!(error instanceof QueueRedisUnavailable))
+				log('warn', `Renewal not coordinated across n8n processes (queue Redis: ${(error as Error).message}).`);
 			return NO_COORDINATION;
 		}
 		const held = lease;
@@ -125,63 +148,26 @@ export class RenewalCoordinator {
 	}
 }
 
-/**
- * n8n's own queue Redis from its environment, read as n8n reads it (names, defaults and the
- * `<NAME>_FILE` variants from n8n 2.38.7's @n8n/config). Undefined outside queue mode, for a
- * Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES), which this client does not speak, and when an
- * admin turned coordination off (N8N_MSAL_RENEWAL_COORDINATION=off): there the in-process queue
- * alone applies.
- */
-export function queueRedisFromEnv(env: Record<string, string | undefined>): RedisConnectionOptions | undefined {
-	const read = (name: string): string | undefined => {
-		if (name in env) return env[name];
-		const file = env[`${name}_FILE`];
-		return file ? readFileSync(file, 'utf8').trim() : undefined;
-	};
-	if (read('EXECUTIONS_MODE') !== 'queue' || read('QUEUE_BULL_REDIS_CLUSTER_NODES')) return undefined;
-	if (env.N8N_MSAL_RENEWAL_COORDINATION === 'off') return undefined;
-	return {
-		host: read('QUEUE_BULL_REDIS_HOST') || 'localhost',
-		port: Number(read('QUEUE_BULL_REDIS_PORT') || 6379),
-		username: read('QUEUE_BULL_REDIS_USERNAME') || undefined,
-		password: read('QUEUE_BULL_REDIS_PASSWORD') || undefined,
-		db: Number(read('QUEUE_BULL_REDIS_DB') || 0),
-		tls: read('QUEUE_BULL_REDIS_TLS') === 'true',
-		tlsServerName: read('QUEUE_BULL_REDIS_TLS_SERVERNAME') || undefined,
-		tlsRejectUnauthorized: read('QUEUE_BULL_REDIS_TLS_VALIDATE_CERTIFICATE') !== 'false',
-	};
-}
-
-const RECONNECT_AFTER_MS = 5_000;
-const connection = processWide('renewalCoordinator', () => ({
-	coordinator: undefined as Promise<RenewalCoordinator | undefined> | undefined,
-	failedAt: 0,
+const shared = processWide('queueRedisCoordinator', () => ({
+	coordinator: undefined as RenewalCoordinator | undefined,
+	settingsFailed: false,
 }));
 
-/** This process's coordinator, connected on first use; undefined outside queue mode. */
+/** This process's coordinator (it connects on first use); undefined outside queue mode. */
 export async function renewalCoordinator(): Promise<RenewalCoordinator | undefined> {
-	let options: RedisConnectionOptions | undefined;
+	if (shared.coordinator) return shared.coordinator;
+	if (shared.settingsFailed) return undefined;
 	try {
 		// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's own queue settings decide whether processes share credentials
-		options = queueRedisFromEnv(process.env);
+		const settings = queueRedisFromEnv(process.env);
+		if (!settings) return undefined;
+		const connection = new QueueRedisConnection(() => createQueueRedis(settings), describeQueueRedis(settings));
+		shared.coordinator = new RenewalCoordinator(connection);
+		return shared.coordinator;
 	} catch (error) {
+		// n8n reads the same settings at start-up; this is a _FILE it could read and this process cannot.
+		shared.settingsFailed = true;
 		log('warn', `Renewals are not coordinated across n8n processes: ${(error as Error).message}.`);
 		return undefined;
 	}
-	if (!options) return undefined;
-	if (connection.coordinator === undefined && Date.now() - connection.failedAt > RECONNECT_AFTER_MS) {
-		connection.coordinator = RedisClient.connect(options).then(
-			(client) => {
-				client.onClose(() => (connection.coordinator = undefined));
-				return new RenewalCoordinator(client);
-			},
-			(error: Error) => {
-				log('warn', `Renewals are not coordinated across n8n processes: ${error.message}.`);
-				connection.coordinator = undefined;
-				connection.failedAt = Date.now();
-				return undefined;
-			},
-		);
-	}
-	return await connection.coordinator;
 }

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { excerpt, quote } from './quote';
 
 /** Splits a scope list typed as spaces, commas or new lines; drops duplicates. */
 export function parseScopes(raw: string | string[] | undefined): string[] {
@@ -22,7 +23,7 @@ export function normalizeAppScopes(raw: string | string[] | undefined, field = '
 	}
 	if (scopes.length > 1) {
 		throw new InvalidInputError(
-			`An app token is for one API at a time, but ${scopes.length} scopes were given (${scopes.join(' ')}).`,
+			`An app token is for one API at a time, but ${scopes.length} scopes were given (${excerpt(scopes.join(' '))}).`,
 			'Keep one scope (an API\'s resource followed by "/.default"); use another node (or another item) for another API.',
 			field,
 		);
@@ -30,7 +31,7 @@ export function normalizeAppScopes(raw: string | string[] | undefined, field = '
 	const [scope] = scopes;
 	if (!scope.endsWith('/.default') || scope === '/.default') {
 		throw new InvalidInputError(
-			`Scope "${scope}" is not valid for an app token: the app gets the permissions granted to it, named by the API's resource followed by "/.default".`,
+			`Scope ${quote(scope)} is not valid for an app token: the app gets the permissions granted to it, named by the API's resource followed by "/.default".`,
 			`Use "${suggestDefaultScope(scope)}".`,
 			field,
 		);

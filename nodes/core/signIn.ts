@@ -39,6 +39,10 @@ export interface SignInControls {
 export interface NodeTokenRequest extends DelegatedTokenRequest {
 	/** Only used by flows that need a person; app tokens ignore it. */
 	signIn?: SignInControls;
+	/** The token goes into node output (Acquire Token): refused when the credential forbids it. */
+	outputsToken?: boolean;
+	/** Where `scopes` came from, for the message when they are outside the credential's boundary. */
+	scopeOrigin?: string;
 }
 
 /**

@@ -9,8 +9,9 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
  * The same instance secret also signs the sign-in links the nodes generate, so that extra
  * scopes, claims and a login hint are honoured only from those links. Both keys are derived
  * with HKDF under their own labels, so neither can stand in for the other (or for n8n's use of
- * the secret). Both bind the credential (client ID, authority, redirect URI): a state or link
- * made for one credential is useless for another.
+ * the secret). Both bind the credential record (n8n's credential ID) with its client ID, authority
+ * and redirect URI: a state or link made for one credential is useless for another, even for a
+ * look-alike record an editor made with the same app and redirect URI.
  */
 
 export interface SignInKeys {
@@ -51,9 +52,9 @@ export function deriveSignInKeys(secret: string | Buffer): SignInKeys {
 	return { state: derive(STATE_KEY_LABEL), link: derive(LINK_KEY_LABEL) };
 }
 
-/** The credential a state or link belongs to (authenticated, never sent). */
-export function credentialBinding(clientId: string, authority: string, redirectUri: string): string {
-	return JSON.stringify(['credential', clientId, authority, redirectUri]);
+/** The credential a state or link belongs to (authenticated, never sent). `record`: n8n's credential ID. */
+export function credentialBinding(clientId: string, authority: string, redirectUri: string, record: string): string {
+	return JSON.stringify(['credential', record, clientId, authority, redirectUri]);
 }
 
 export function sealSignInState(state: SignInState, keys: SignInKeys, binding: string): string {

@@ -1,5 +1,6 @@
 import { DOMAIN, GUID, type ResolvedAuthority } from './authority';
 import { InvalidInputError } from './errors';
+import { quote } from './quote';
 
 /** Where a client-credentials token for one customer tenant is requested. */
 export interface TenantAuthority {
@@ -36,7 +37,7 @@ export function tenantAuthority(
 	if (!tenant || tenant.toLowerCase() === own.tenant.toLowerCase()) return own;
 	if (custom && !customAuthorityTakesTenant(base)) {
 		throw new InvalidInputError(
-			`Tenant Override "${tenant}" cannot be used with the authority ${base.authority}: only an authority whose path is one tenant takes another tenant.`,
+			`Tenant Override ${quote(tenant)} cannot be used with the authority ${base.authority}: only an authority whose path is one tenant takes another tenant.`,
 			'Clear Tenant Override, or use a credential per tenant (B2C policies and ADFS have no per-tenant authority).',
 			TENANT_OVERRIDE,
 		);
@@ -45,14 +46,14 @@ export function tenantAuthority(
 	const allowed = parseAllowedTenants(allowedTenantsField);
 	if (allowed.length === 0) {
 		throw new InvalidInputError(
-			`Tenant Override "${tenant}" is refused: the credential's Allowed Tenants is empty.`,
+			`Tenant Override ${quote(tenant)} is refused: the credential's Allowed Tenants is empty.`,
 			"List the customer tenants this credential may act in (tenant IDs or verified domains) in the credential's Allowed Tenants, or * for any tenant.",
 			ALLOWED_TENANTS,
 		);
 	}
 	if (!allowed.includes('*') && !allowed.includes(tenant.toLowerCase())) {
 		throw new InvalidInputError(
-			`Tenant Override "${tenant}" is not in the credential's Allowed Tenants.`,
+			`Tenant Override ${quote(tenant)} is not in the credential's Allowed Tenants.`,
 			"Add the tenant (the same ID or domain the item gives) to the credential's Allowed Tenants, or correct the item's tenant.",
 			ALLOWED_TENANTS,
 		);
@@ -65,14 +66,14 @@ export function tenantAuthority(
 function validateOverride(tenant: string, custom: boolean): void {
 	if (['common', 'organizations', 'consumers'].includes(tenant.toLowerCase())) {
 		throw new InvalidInputError(
-			`Tenant Override "${tenant}" names no tenant: an app acting as itself must name the one tenant whose data it reads.`,
+			`Tenant Override ${quote(tenant)} names no tenant: an app acting as itself must name the one tenant whose data it reads.`,
 			'Give the customer tenant ID (GUID) or one of its verified domains.',
 			TENANT_OVERRIDE,
 		);
 	}
 	if (custom ? !PATH_SEGMENT.test(tenant) : !GUID.test(tenant) && !DOMAIN.test(tenant)) {
 		throw new InvalidInputError(
-			`Tenant Override "${tenant}" is neither a tenant ID (GUID) nor a domain name.`,
+			`Tenant Override ${quote(tenant)} is neither a tenant ID (GUID) nor a domain name.`,
 			'Give the customer tenant ID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain such as fabrikam.onmicrosoft.com.',
 			TENANT_OVERRIDE,
 		);

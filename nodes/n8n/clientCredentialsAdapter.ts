@@ -10,7 +10,7 @@ import { appSettingsFrom, text } from './credentialFields';
 import { describeForCredentialTest } from './itemErrors';
 import { workloadIdentityFromEnvironment } from '../core/workloadIdentityEnvironment';
 
-/** n8n credential data → the core's plain settings (records saved by 0.1.0 use the former field names). */
+/** n8n credential data → the core's plain settings. */
 export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObject): ClientCredentialsSettings {
 	const method = text(data.clientAuthentication) || 'secret';
 	let authentication: ClientAuthentication;
@@ -18,7 +18,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 		authentication = {
 			method,
 			privateKey: text(data.privateKey),
-			certificate: text(data.publicCertificate) || text(data.certificate),
+			certificate: text(data.publicCertificate),
 			passphrase: text(data.privateKeyPassphrase) || undefined,
 			sendX5c: data.sendX5c === true,
 		};
@@ -32,7 +32,7 @@ export function clientCredentialsSettingsFrom(data: ICredentialDataDecryptedObje
 	} else if (method === 'assertion' && data.assertionSource === 'tokenFile') {
 		authentication = { method: 'assertionFile', tokenFilePath: text(data.assertionFilePath) };
 	} else if (method === 'assertion') {
-		authentication = { method, clientAssertion: text(data.clientAssertionToken) || text(data.clientAssertion) };
+		authentication = { method, clientAssertion: text(data.clientAssertionToken) };
 	} else {
 		authentication = { method: 'secret', clientSecret: text(data.clientSecret) };
 	}

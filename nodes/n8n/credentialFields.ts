@@ -2,6 +2,7 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import type { AuthoritySettings } from '../core/authority';
 import type { CloudName } from '../core/clouds';
 import { domainRestriction, type DomainRestriction } from '../core/http/tokenGuard';
+import { resourceBoundary, type ResourceBoundary } from '../core/resourceBoundary';
 
 /**
  * The one reader of the fields every credential kind shares. n8n hands credential data over as
@@ -23,6 +24,11 @@ export function cloudOf(data: ICredentialDataDecryptedObject): CloudName {
  */
 export function domainRestrictionOf(data: ICredentialDataDecryptedObject): DomainRestriction {
 	return domainRestriction(data.allowedHttpRequestDomains, text(data.allowedDomains));
+}
+
+/** The resources this credential's tokens may be for: those of its Scopes, plus its Allowed Resources. */
+export function resourceBoundaryOf(data: ICredentialDataDecryptedObject): ResourceBoundary {
+	return resourceBoundary(text(data.scopes), text(data.allowedResources), cloudOf(data));
 }
 
 /** Where every credential signs in, and as which app. */

@@ -18,6 +18,8 @@ import type { TokenOutcome, TokenResult } from '../core/tokenResult';
 import { cloudOf, domainRestrictionOf } from './credentialFields';
 import { useN8nLogger } from './logSink';
 import { fieldsForN8n, storedExpressionsReader, type StoredExpressionsReader } from './olderN8nWrites';
+import { quote } from '../core/quote';
+import { checkTokenRequest } from './requestPolicy';
 
 /**
  * The one place that reads and writes the MSAL token cache of a credential in n8n's
@@ -155,8 +157,19 @@ export async function preAuthenticate(
 ): Promise<IDataObject> {
 	return await withEgressFilter(
 		egressFilterOf(helpers),
-		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, acquire),
+		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, withinPolicy(acquire)),
 	);
+}
+
+/**
+ * Every token of every path (our nodes, n8n's HTTP Request node) is minted here, so the
+ * credential's policy (requestPolicy.ts) is checked here, on the record the token would come from.
+ */
+function withinPolicy(acquire: Acquirer): Acquirer {
+	return async (credentials, storedCache, request) => {
+		checkTokenRequest(credentials, request);
+		return await acquire(credentials, storedCache, request);
+	};
 }
 
 async function preAuthenticateWithin(
@@ -218,8 +231,9 @@ export async function authenticateRequest(
 	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
 	requestOptions: IHttpRequestOptions,
-	acquire: Acquirer,
+	unchecked: Acquirer,
 ): Promise<IHttpRequestOptions> {
+	const acquire = withinPolicy(unchecked);
 	savesForCredentials.get(credentials)?.();
 	savesForCredentials.delete(credentials);
 	const pending = pendingFor(credentialType);
@@ -265,7 +279,7 @@ function guardDestination(
 	} catch {
 		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
 		throw new InvalidInputError(
-			`Refused to send the access token: "${String(legacy.uri ?? requestOptions.url)}" is not an absolute URL.`,
+			`Refused to send the access token: ${quote(legacy.uri ?? requestOptions.url)} is not an absolute URL.`,
 			'Use a full https:// URL.',
 			'URL',
 		);
@@ -374,7 +388,7 @@ function refuseAmbiguousUrl(requestOptions: IHttpRequestOptions): void {
 	const legacy = requestOptions as IHttpRequestOptions & { uri?: unknown };
 	if (legacy.uri === undefined || requestOptions.url === undefined || String(legacy.uri) === requestOptions.url) return;
 	throw new InvalidInputError(
-		`Refused to send the access token: the request names two destinations ("${String(requestOptions.url)}" and "${String(legacy.uri)}").`,
+		`Refused to send the access token: the request names two destinations (${quote(requestOptions.url)} and ${quote(legacy.uri)}).`,
 		'Send the request to one URL.',
 		'URL',
 	);

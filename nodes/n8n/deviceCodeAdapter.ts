@@ -4,8 +4,8 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { parseAllowedAccounts } from '../core/allowedAccounts';
-import { cachedTokenStatus, selectAccount } from '../core/delegated';
+import { parseAllowedAccounts, usernameAllowListWarning } from '../core/allowedAccounts';
+import { boundTenantId, cachedTokenStatus, selectAccount } from '../core/delegated';
 import { acquireDeviceCodeToken, prepareDeviceCodeApp, type DeviceCodeSettings } from '../core/deviceCode/signInFlow';
 import type { SignInMode } from '../core/signIn';
 import { storedCacheOf, type Acquirer } from './credentialStore';
@@ -42,6 +42,15 @@ export async function deviceCodeTest(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
+	const result = await deviceCodeTestResult(data);
+	const warning = usernameAllowListWarning(
+		parseAllowedAccounts(text(data.allowedAccounts)),
+		boundTenantId(delegatedSettingsFrom(data)),
+	);
+	return warning ? { ...result, message: `${result.message} ${warning}` } : result;
+}
+
+async function deviceCodeTestResult(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	try {
 		const settings = deviceCodeSettingsFrom(data);
 		const { accounts } = await listAccountsOf(deviceCodeAppFrom, data);

@@ -4,6 +4,7 @@ import { egressFilterOf, withEgressFilter } from '../core/outbound';
 import type { TokenResult } from '../core/tokenResult';
 import { clientCredentialsSettingsFrom } from './clientCredentialsAdapter';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from './credentialTypes';
+import { checkTokenRequest } from './requestPolicy';
 
 /**
  * On Behalf Of, as both nodes offer it with the client-credentials credential (the API's own app
@@ -52,17 +53,23 @@ export async function onBehalfOfToken(
 	context: IExecuteFunctions,
 	itemIndex: number,
 	scopes: string | string[] | undefined,
-	options: { forceRefresh?: boolean; claims?: string } = {},
+	options: { forceRefresh?: boolean; claims?: string; outputsToken?: boolean; scopeOrigin?: string } = {},
 ): Promise<TokenResult> {
 	const credential = await context.getCredentials(CLIENT_CREDENTIALS_CREDENTIAL_TYPE, itemIndex);
 	const settings = clientCredentialsSettingsFrom(credential);
+	const { outputsToken, scopeOrigin, forceRefresh, claims } = options;
+	const wanted =
+		scopes === undefined || (typeof scopes === 'string' && scopes.trim() === '') ? settings.scopes : scopes;
+	// The downstream API is bounded like any other token of this credential.
+	checkTokenRequest(credential, { scopes: wanted, outputsToken, scopeOrigin });
 	return await withEgressFilter(
 		egressFilterOf(context.helpers),
 		async () =>
 			await acquireOnBehalfOf(settings, {
 				assertion: String(context.getNodeParameter('userAssertion', itemIndex, '') ?? ''),
-				scopes: scopes === undefined || (typeof scopes === 'string' && scopes.trim() === '') ? settings.scopes : scopes,
-				...options,
+				scopes: wanted,
+				forceRefresh,
+				claims,
 			}),
 	);
 }

@@ -1,4 +1,4 @@
-import { parseAllowedAccounts } from '../core/allowedAccounts';
+import { parseAllowedAccounts, usernameAllowListWarning } from '../core/allowedAccounts';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialsDecrypted,
@@ -8,6 +8,7 @@ import type {
 import { browserSignInPrompt, validateRedirectUri, type LinkSigning } from '../core/authCode';
 import {
 	acquireDelegatedToken,
+	boundTenantId,
 	delegatedScopes,
 	listAccounts,
 	prepareDelegatedApp,
@@ -44,8 +45,7 @@ export interface PublicClientSettings extends DelegatedSettings {
 
 /** n8n credential data → the core's plain settings. */
 export function publicClientSettingsFrom(data: ICredentialDataDecryptedObject): PublicClientSettings {
-	// useUsernamePassword: the field's name in records saved by 0.1.0.
-	const enabled = data.usernameFlowEnabled === true || data.useUsernamePassword === true;
+	const enabled = data.usernameFlowEnabled === true;
 	const username = text(data.username);
 	const password = text(data.password);
 	return {
@@ -93,7 +93,10 @@ export function publicClientSignInFlow(
 export const publicClientAcquirer: Acquirer = async (data, storedCache, request) => {
 	const settings = publicClientSettingsFrom(data);
 	const prepared = publicClientAppFrom(data);
-	const signing = { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority };
+	// Without the record (n8n's HTTP Request node), links carry no extras to sign: nothing is signed.
+	const signing = request.record
+		? { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority, record: request.record }
+		: undefined;
 	return await acquireDelegatedToken(
 		prepared,
 		settings,
@@ -112,6 +115,13 @@ export async function publicClientTest(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
+	const result = await publicClientTestResult(data);
+	const settings = publicClientSettingsFrom(data);
+	const warning = usernameAllowListWarning(settings.allowedAccounts, boundTenantId(settings));
+	return warning ? { ...result, message: `${result.message} ${warning}` } : result;
+}
+
+async function publicClientTestResult(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
 	try {
 		const settings = publicClientSettingsFrom(data);
 		const redirectUri = validateRedirectUri(settings.redirectUri);

@@ -4,6 +4,7 @@ import { escapeForLog } from '../core/logging';
 import type { SignInControls, SignInMode, SignInPrompt } from '../core/signIn';
 import { locatorValue } from './parameterValues';
 import { outsideAcquisition } from './credentialStore';
+import { quote } from '../core/quote';
 
 /**
  * What a node does to get a person's sign-in prompt to that person, for every delegated
@@ -83,7 +84,7 @@ function readSignInOptions(context: IExecuteFunctions, options: IDataObject): Si
 	const mode = String(options.signInMode ?? 'credential');
 	if (!['credential', 'stop', 'wait'].includes(mode)) {
 		throw new InvalidInputError(
-			`When Sign-In Is Needed "${mode}" is not known.`,
+			`When Sign-In Is Needed ${quote(mode)} is not known.`,
 			'Choose Credential Setting, Stop and Show the Code, or Wait for Sign-In.',
 			'When Sign-In Is Needed',
 		);

@@ -12,6 +12,7 @@ import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from './support/packagedBuild';
 import {
 	acquireToken,
+	callApi,
 	chain,
 	httpWithPredefinedCredential,
 	httpWithTokenFromInput,
@@ -69,6 +70,24 @@ describe('client credentials in real n8n', () => {
 					clientAssertionToken: assertion,
 				},
 			],
+			// A credential's scope is a boundary (nodes/core/resourceBoundary.ts).
+			['graphOnly', { ...secret, scopes: 'https://graph.microsoft.com/.default' }],
+			[
+				'vaultAllowed',
+				{ ...secret, scopes: 'https://graph.microsoft.com/.default', allowedResources: 'https://vault.azure.net' },
+			],
+			['noTokenOutput', { ...secret, allowTokenOutput: false }],
+			[
+				// The certificate under 0.1.0's field name, which the credential type no longer declares.
+				'oldCertificateField',
+				{
+					...common,
+					clientId: rig.clients.certificate.clientId,
+					clientAuthentication: 'certificate',
+					privateKey: rig.clients.certificate.privateKeyPem,
+					certificate: rig.clients.certificate.certificatePem,
+				},
+			],
 		];
 		const ids = await n8n.importCredentials(
 			definitions.map(([name, data]) => ({ name, type: 'msalClientCredentialsApi', data })),
@@ -114,6 +133,37 @@ describe('client credentials in real n8n', () => {
 				chain('certificate', [manualTrigger(), acquireToken(cred.certificate), httpWithTokenFromInput(me)]),
 			],
 			['federated', chain('federated', [manualTrigger(), acquireToken(cred.federated), httpWithTokenFromInput(me)])],
+			[
+				'vaultRefused',
+				chain('vaultRefused', [
+					manualTrigger(),
+					acquireToken(cred.graphOnly, { scopes: 'https://vault.azure.net/.default' }),
+				]),
+			],
+			[
+				'vaultFromUrl',
+				chain('vaultFromUrl', [
+					manualTrigger(),
+					callApi(cred.graphOnly, { url: 'https://contoso.vault.azure.net/secrets/db-password?api-version=7.4' }),
+				]),
+			],
+			[
+				'vaultAllowed',
+				chain('vaultAllowed', [
+					manualTrigger(),
+					acquireToken(cred.vaultAllowed, { scopes: 'https://vault.azure.net/.default' }),
+				]),
+			],
+			['noTokenOutput', chain('noTokenOutput', [manualTrigger(), acquireToken(cred.noTokenOutput)])],
+			[
+				'noTokenOutputCallApi',
+				chain('noTokenOutputCallApi', [manualTrigger(), callApi(cred.noTokenOutput, { url: me })]),
+			],
+			[
+				'noTokenOutputHttpNode',
+				chain('noTokenOutputHttpNode', [manualTrigger(), httpWithPredefinedCredential(me, cred.noTokenOutput)]),
+			],
+			['oldCertificateField', chain('oldCertificateField', [manualTrigger(), acquireToken(cred.oldCertificateField)])],
 		];
 		const workflowIds = await n8n.importWorkflows(workflows.map(([, w]) => w));
 		workflows.forEach(([name], index) => (wf[name] = workflowIds[index]));
@@ -283,6 +333,74 @@ describe('client credentials in real n8n', () => {
 		expect(run.error?.message).toContain('is not valid for an app token');
 		expect(run.error?.description).toContain(`Use "${rig.api.baseUrl}/.default"`);
 		expect(run.error?.description).toContain('(field: Scopes)');
+		expect(await idpRequests()).toBe(0);
+	});
+
+	describe("a credential's scope is a boundary", () => {
+		const audienceOf = (jwt: unknown) =>
+			(JSON.parse(Buffer.from(String(jwt).split('.')[1], 'base64url').toString()) as { aud?: unknown }).aud;
+
+		it("a Graph credential asked for Key Vault by the node's Scope is refused, naming Allowed Resources, with no request", async () => {
+			await rig.reset();
+			const run = await n8n.execute(wf.vaultRefused);
+			expect(run.status).toBe('error');
+			expect(run.error?.message).toContain(
+				"Refused to request a token for https://vault.azure.net (the node's Scope): this credential is limited to https://graph.microsoft.com",
+			);
+			expect(run.error?.description).toContain("add it to the credential's Allowed Resources");
+			expect(run.error?.description).toContain('(field: Allowed Resources)');
+			expect(await idpRequests()).toBe(0);
+			expect(await storedCache(cred.graphOnly)).toBe('');
+		});
+
+		it('a Key Vault URL (scope derived from the host) is refused the same way: no token request, nothing sent', async () => {
+			await rig.reset();
+			await rig.resetApi();
+			const run = await n8n.execute(wf.vaultFromUrl);
+			expect(run.status).toBe('error');
+			expect(run.nodeError('Call API')?.message).toContain(
+				"Refused to request a token for https://vault.azure.net (derived from the URL's host contoso.vault.azure.net)",
+			);
+			expect(await idpRequests()).toBe(0);
+			expect(await rig.apiRequests()).toHaveLength(0);
+		});
+
+		it('with Key Vault in Allowed Resources, the token is issued for Key Vault', async () => {
+			await rig.reset();
+			const run = await n8n.execute(wf.vaultAllowed);
+			expect(run.status).toBe('success');
+			const [token] = run.nodeOutput('Acquire Token');
+			expect(token.json.scopes).toEqual(['https://vault.azure.net/.default']);
+			expect(audienceOf(token.json.accessToken)).toBe('https://vault.azure.net');
+			expect(await tokenRequests()).toBe(1);
+		});
+	});
+
+	it("Allow Token Output off: Acquire Token refuses before any request, naming the option; Call API and n8n's HTTP Request node still work", async () => {
+		await rig.reset();
+		const refused = await n8n.execute(wf.noTokenOutput);
+		expect(refused.status).toBe('error');
+		expect(refused.error?.message).toContain("the credential's Allow Token Output is off");
+		expect(refused.error?.description).toContain('(field: Allow Token Output)');
+		expect(await idpRequests()).toBe(0);
+		expect(JSON.stringify(refused.nodeOutput('Acquire Token') ?? [])).not.toMatch(/eyJ/);
+
+		await rig.resetApi();
+		const viaCallApi = await n8n.execute(wf.noTokenOutputCallApi);
+		expect(viaCallApi.status).toBe('success');
+		expect(viaCallApi.nodeOutput('Call API')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		const viaHttpNode = await n8n.execute(wf.noTokenOutputHttpNode);
+		expect(viaHttpNode.status).toBe('success');
+		expect(viaHttpNode.nodeOutput('HTTP Request')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
+		expect(await rig.apiRequests()).toHaveLength(2);
+	});
+
+	it("a record holding 0.1.0's certificate field: n8n drops the undeclared field, so the certificate is empty", async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.oldCertificateField);
+		expect(run.status).toBe('error');
+		expect(run.error?.message).toContain('Certificate is empty.');
+		expect(run.error?.description).toContain('(field: Certificate)');
 		expect(await idpRequests()).toBe(0);
 	});
 

@@ -52,8 +52,17 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		});
 		const { noAccess } = rig.managedIdentity.identities;
 		const definitions: Array<[string, Record<string, unknown>]> = [
-			['system', { identityType: 'system', scopes: rig.api.scope }],
-			['graphDefault', { identityType: 'system', scopes: 'https://graph.microsoft.com/.default' }],
+			// The credential's own boundary allows any API: what refuses Graph below is the administrator's list.
+			['system', { identityType: 'system', scopes: rig.api.scope, allowedResources: '*' }],
+			[
+				'graphDefault',
+				{
+					identityType: 'system',
+					scopes: 'https://graph.microsoft.com/.default',
+					// A URL-derived scope is within the credential's boundary only when allowed.
+					allowedResources: 'https://management.azure.com',
+				},
+			],
 			['noAccess', { identityType: 'userClientId', userAssignedClientId: noAccess.clientId, scopes: rig.api.scope }],
 			[
 				'notAttached',
@@ -253,7 +262,7 @@ describe('managed identity in real n8n (App Service endpoint)', () => {
 		]) {
 			const { json } = run.nodeOutput(node)[0];
 			expect(json.error).toContain(
-				`may not be used for https://graph.microsoft.com (from ${field}): the administrator allows only ${rig.api.resource.toLowerCase()}, https://management.azure.com (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES). No token was requested.`,
+				`may not be used for "https://graph.microsoft.com" (from ${field}): the administrator allows only ${rig.api.resource.toLowerCase()}, https://management.azure.com (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES). No token was requested.`,
 			);
 		}
 		const http = await n8n.execute(wf.httpNodeOutsideList);

@@ -1,7 +1,8 @@
 /**
  * Outbound traffic and the credential's domain restriction, end to end in a real n8n:
  * - n8n's proxy variables (HTTPS_PROXY, NO_PROXY) carry the identity-provider and API traffic
- *   through a CONNECT proxy on loopback (n8n's rules proxy loopback too: no built-in exception);
+ *   through a CONNECT proxy on loopback (n8n's rules proxy loopback too: no built-in exception),
+ *   except plain http to loopback, which goes direct so the bearer never crosses a proxy in clear;
  * - n8n's SSRF protection (N8N_SSRF_*) applies to the identity provider and to Call API, to On
  *   Behalf Of, and to the discovery and key-set requests of token validation (Validate Token; the
  *   Protected Webhook Trigger shares the code);
@@ -9,6 +10,8 @@
  *   paths: Call API and n8n's HTTP Request node with the credential.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createN8n, type N8nInstance } from '../rig/n8n';
 import { startConnectProxy, type ConnectProxy } from '../rig/connect-proxy';
 import { startRig, type Rig } from '../rig/rig';
@@ -34,6 +37,10 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	let idpTarget: string;
 	let apiTarget: string;
 	const wf: Record<string, string> = {};
+	/** A plain-http API on loopback: the Authorization header of every request it received. */
+	let httpApi: Server;
+	let httpApiUrl: string;
+	let httpApiReceived: Array<string | undefined> = [];
 
 	/** Runs a workflow in a new `n8n execute` process with extra environment for that process only. */
 	const executeWith = async (id: string, env: Record<string, string>) => {
@@ -50,9 +57,18 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	beforeAll(async () => {
 		rig = await startRig();
 		proxy = await startConnectProxy();
+		httpApi = createServer((req, res) => {
+			httpApiReceived.push(req.headers.authorization);
+			res.writeHead(200, { 'content-type': 'application/json' }).end('{"plain":true}');
+		});
+		await new Promise<void>((resolve) => httpApi.listen(0, '127.0.0.1', resolve));
+		httpApiUrl = `http://127.0.0.1:${(httpApi.address() as AddressInfo).port}/me`;
 		idpTarget = new URL(rig.authorityHost).host;
 		apiTarget = new URL(rig.api.baseUrl).host;
 		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		// The long-lived server runs with HTTP_PROXY (after the install, which must not use it): only
+		// plain http is affected, and only the http-loopback check below makes such a request.
+		n8n.env.HTTP_PROXY = proxy.url;
 		const port = new URL(rig.api.baseUrl).port;
 		const credential = async (name: string, extra: Record<string, unknown>): Promise<Ref> => {
 			const [id] = await n8n.importCredentials([
@@ -65,6 +81,10 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 			domains: await credential('specific', { allowedHttpRequestDomains: 'domains', allowedDomains: 'localhost' }),
 			none: await credential('none', { allowedHttpRequestDomains: 'none' }),
 		};
+		const loopbackHttp = await credential('loopback-http', {
+			allowedHttpRequestDomains: 'domains',
+			allowedDomains: '127.0.0.1',
+		});
 		// The API's own host (the token's resource) and another name for the same server.
 		const targets = [{ url: `${rig.api.baseUrl}/me` }, { url: `https://localhost:${port}/me` }];
 		const callerToken = await userToken(rig, rig.n8nApi.scope);
@@ -96,6 +116,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 					callApi(creds.all, { url: `${rig.api.baseUrl}/me` }),
 				]),
 			],
+			['httpLoopback', chain('httpLoopback', [manualTrigger(), callApi(loopbackHttp, { url: httpApiUrl })])],
 		];
 		for (const mode of ['all', 'domains', 'none'] as Mode[]) {
 			workflows.push([
@@ -122,6 +143,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	afterAll(async () => {
 		await n8n?.dispose();
 		await proxy?.close();
+		await new Promise((resolve) => httpApi?.close(resolve));
 		await rig?.stop();
 	});
 
@@ -136,6 +158,18 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 		expect(tunnels[idpTarget]).toBeGreaterThanOrEqual(1);
 		expect(tunnels[apiTarget]).toBeGreaterThanOrEqual(1);
 		expect((await rig.stats()).grants.client_credentials).toBe(1);
+	});
+
+	it('HTTP_PROXY and an http API on loopback: the bearer goes to the API directly, never through the proxy', async () => {
+		proxy.reset();
+		httpApiReceived = [];
+		const run = await n8n.execute(wf.httpLoopback);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Call API')[0].json).toEqual({ plain: true });
+		expect(httpApiReceived).toHaveLength(1);
+		expect(httpApiReceived[0]).toMatch(/^Bearer ey/);
+		expect(proxy.bearersSeen()).toBe(0);
+		expect(proxy.tunnels()).toEqual({});
 	});
 
 	it('NO_PROXY covering the hosts: nothing goes through the proxy', async () => {

@@ -73,6 +73,8 @@ describe('public-client credential in real n8n', () => {
 			authorityUrl: rig.authority,
 			clientId: rig.clients.public.clientId,
 			scopes: rig.api.delegatedScopes[0],
+			// The nodes below also ask for the second API's permission: within the credential's boundary.
+			allowedResources: rig.secondApi.resource,
 			allowedAccounts: alice.username,
 		};
 		const definitions: Array<[string, Record<string, unknown>]> = [
@@ -80,6 +82,8 @@ describe('public-client credential in real n8n', () => {
 			['unregistered', { ...common, redirectUri: `http://127.0.0.1:${port}/webhook/unregistered-sign-in` }],
 			// Nobody signs in with it: its link is opened by anonymous visitors only.
 			['flood', { ...common, redirectUri: floodUrl }],
+			// An editor's look-alike of "flood": same app, authority and redirect URI, another record.
+			['lookAlike', { ...common, redirectUri: floodUrl }],
 			[
 				'passwordOff',
 				{
@@ -112,6 +116,13 @@ describe('public-client credential in real n8n', () => {
 			[
 				'floodSecondApi',
 				chain('floodSecondApi', [manualTrigger(), acquireWithCredential(cred.flood, rig.secondApi.delegatedScopes[0])]),
+			],
+			[
+				'lookAlikeSecondApi',
+				chain('lookAlikeSecondApi', [
+					manualTrigger(),
+					acquireWithCredential(cred.lookAlike, rig.secondApi.delegatedScopes[0]),
+				]),
 			],
 			['use', chain('use', [manualTrigger(), httpWithCredential(me, cred.main)])],
 			['passwordOff', chain('passwordOff', [manualTrigger(), httpWithCredential(me, cred.passwordOff)])],
@@ -354,6 +365,22 @@ describe('public-client credential in real n8n', () => {
 			expect(page.visited[1].searchParams.get('scope')).not.toContain(secondScope());
 			expect(page.body).toContain(rig.api.delegatedScopes[0]);
 			expect(page.body).not.toContain(secondScope());
+		});
+
+		it("a look-alike credential's signed link is not honoured by the other credential's trigger", async () => {
+			const run = await n8n.execute(wf.lookAlikeSecondApi);
+			expect(run.status).toBe('error');
+			const lookAlikeLink = new URL(linkIn(`${run.error?.message ?? ''} ${run.error?.description ?? ''}`)!);
+			// It points at "flood"'s trigger (the same redirect URI), signed for the look-alike record.
+			expect(lookAlikeLink.origin + lookAlikeLink.pathname).toBe(floodUrl);
+			expect(lookAlikeLink.searchParams.get('scopes')).toBe(secondScope());
+			expect(lookAlikeLink.searchParams.get('sig')).toMatch(/^[\w-]{43}$/);
+			const page = await begin(lookAlikeLink);
+			expect(page.status).toBe(302);
+			expect(scopesAsked(page.authorize).sort()).toEqual(
+				[rig.api.delegatedScopes[0], 'offline_access', 'openid', 'profile'].sort(),
+			);
+			expect(n8n.logs()).toContain('is not one a node generated for this credential');
 		});
 
 		it('a completed sign-in survives 20 sign-ins begun around it; the next execution is silent', async () => {

@@ -71,6 +71,21 @@ describe('a tenant per item in real n8n', () => {
 				]),
 			],
 			[
+				'hugeOverride',
+				chain('hugeOverride', [
+					manualTrigger(),
+					{
+						name: 'Items',
+						type: 'n8n-nodes-base.code',
+						typeVersion: 2,
+						parameters: {
+							jsCode: "return [{ json: { tenant: 'evil\\r\\nforged line ' + 'x'.repeat(1024 * 1024) } }];",
+						},
+					},
+					acquireToken(cred.refusal, override),
+				]),
+			],
+			[
 				'refusal',
 				chain('refusal', [
 					manualTrigger(),
@@ -133,5 +148,17 @@ describe('a tenant per item in real n8n', () => {
 		expect(String(refused.json.error)).toContain('"tenant9" is not in the credential\'s Allowed Tenants');
 		expect(refused.pairedItem).toEqual({ item: 1 });
 		expect(await tokenRequestsByTenant()).toEqual({ tenant2: 1, tenant3: 1 });
+	});
+
+	it('a 1 MB Tenant Override is refused before any request with a short, one-line error (long-lived server)', async () => {
+		await rig.reset();
+		const run = await n8n.execute(wf.hugeOverride);
+		expect(run.status).toBe('error');
+		const message = String(run.error?.message);
+		expect(message).toContain('Tenant Override "evil\\r\\nforged line xxx');
+		expect(message).toContain('…" (1,048,594 characters)');
+		expect(message.length).toBeLessThan(300);
+		expect(message).not.toMatch(/[\r\n]/);
+		expect((await rig.stats()).tokenRequests).toHaveLength(0);
 	});
 });

@@ -106,6 +106,22 @@ describe('credential Test buttons', () => {
 		expect(result).toMatchObject({ status: 'OK', message: expect.stringContaining('Signed in as alice@contoso.test') });
 		expect(Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0)).toBe(0);
 
+		// Allowed Accounts by username, and no tenant ID to bind them (a custom authority here): a warning.
+		const signedInData = { ...data, tokenCache: signedIn.cacheToStore ?? '' };
+		const byName = await run(deviceCodeTest, 'msalDeviceCodeApi', {
+			...signedInData,
+			allowedAccounts: 'alice@contoso.test',
+		});
+		expect(byName.status).toBe('OK');
+		expect(byName.message).toContain(
+			'Warning: Allowed Accounts names alice@contoso.test by username, and the tenant is not a tenant ID',
+		);
+		const byId = await run(deviceCodeTest, 'msalDeviceCodeApi', {
+			...signedInData,
+			allowedAccounts: signedIn.token.account?.homeAccountId ?? '',
+		});
+		expect(byId.message).not.toContain('Warning');
+
 		// The nodes' account picker lists the same person from the cache, by home account ID, with no request.
 		const picker = (authentication: string, filter?: string) =>
 			searchAccounts.call(

@@ -39,6 +39,7 @@ describe('public-client credential against the identity provider', () => {
 	const prepared = () => publicClientAppFrom(data);
 	const settings = () => publicClientSettingsFrom(data);
 	const keys = signInKeys();
+	const record = 'credential-1';
 	const complete = (
 		callback: Record<string, string | undefined>,
 		options: { now?: number; redirectUri?: string } = {},
@@ -46,17 +47,20 @@ describe('public-client credential against the identity provider', () => {
 		completeAuthCodeSignIn(prepared(), stored, callback, {
 			redirectUri,
 			keys,
+			record,
 			allowedAccounts: settings().allowedAccounts,
 			...options,
 		});
+	// As the nodes call it: with the credential record, whose sign-in trigger honours the signed links.
 	const acquire = (request: Parameters<typeof publicClientAcquirer>[2] = {}, credential = data) =>
-		publicClientAcquirer(credential, stored, request);
+		publicClientAcquirer(credential, stored, { record, ...request });
 	/** Begin at the link's query, play the browser, return the callback query. */
 	async function signInThroughLink(link: string, options: { user?: typeof alice; decline?: boolean } = {}) {
 		const query = new URL(link).searchParams;
 		const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, {
 			redirectUri,
 			keys,
+			record,
 			scopes: query.get('scopes') ?? undefined,
 			claims: query.get('claims') ?? undefined,
 			loginHint: query.get('login_hint') ?? undefined,
@@ -234,7 +238,7 @@ describe('public-client credential against the identity provider', () => {
 		});
 
 		it('a wrong password gives a clear error without the password and saves nothing', async () => {
-			const credential = ropc({ useUsernamePassword: true /* 0.1.0's field name */, password: 'Wrong-Passw0rd!' });
+			const credential = ropc({ usernameFlowEnabled: true, password: 'Wrong-Passw0rd!' });
 			const error = (await publicClientAcquirer(credential, undefined, {}).catch((e: unknown) => e)) as Error & {
 				fix: string;
 			};
@@ -304,7 +308,11 @@ describe('public-client credential against the identity provider', () => {
 
 		it('wrong redirect URI: refused by the provider at sign-in, or at redemption', async () => {
 			const unregistered = 'http://127.0.0.1:5999/webhook/not-registered';
-			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, { redirectUri: unregistered, keys });
+			const begun = await beginAuthCodeSignIn(prepared(), settings(), stored, {
+				redirectUri: unregistered,
+				keys,
+				record,
+			});
 			const page = await browse(begun.authorizeUrl, {
 				idpOrigin: rig.authorityHost,
 				user: alice,
@@ -334,7 +342,7 @@ describe('public-client credential against the identity provider', () => {
 			try {
 				const { callback } = await signInThroughLink(redirectUri, { user: alice });
 				const error = await failure(complete(callback));
-				expect(error.message).toContain('alice@contoso.test may not sign in');
+				expect(error.message).toContain('"alice@contoso.test" may not sign in');
 			} finally {
 				delete data.allowedAccounts;
 			}

@@ -24,8 +24,11 @@ export interface QueueCluster {
 	/** `env` is added to the workers' environment (e.g. to turn a feature off for a comparison). */
 	startWorkers(env?: Record<string, string>): Promise<void>;
 	stopWorkers(): Promise<void>;
-	/** Stops and starts main and workers (the database and queue survive). */
-	restart(): Promise<void>;
+	/**
+	 * Stops and starts main and workers (the database and queue survive). `env` changes their
+	 * environment from then on (undefined removes a variable), e.g. to move them to another Redis.
+	 */
+	restart(env?: Record<string, string | undefined>): Promise<void>;
 	dispose(): Promise<void>;
 }
 
@@ -121,9 +124,13 @@ export async function startQueueCluster(opts: {
 		workers,
 		startWorkers,
 		stopWorkers,
-		restart: async () => {
+		restart: async (env = {}) => {
 			await stopWorkers();
 			await instance.stopServer();
+			for (const [name, value] of Object.entries(env)) {
+				if (value === undefined) delete instance.env[name];
+				else instance.env[name] = value;
+			}
 			baseUrl = (await instance.startServer({ port })).baseUrl;
 			await startWorkers();
 		},

@@ -11,6 +11,7 @@ import { packagedBuild } from '../e2e/support/packagedBuild';
 import { browse } from '../rig/publicClientBrowser';
 import { acquireToken, graph, MSAL_PACKAGE, signInTrigger, webhook, type WorkflowNode } from '../e2e/support/workflows';
 import { startQueueCluster, type QueueCluster } from './cluster';
+import { startRedisCluster, type RedisCluster } from './services';
 import { freePort } from '../rig/n8n';
 
 type Ref = { id: string; name: string };
@@ -56,6 +57,7 @@ function workersThatRan(cluster: QueueCluster): string[] {
 describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 	let rig: Rig;
 	let cluster: QueueCluster;
+	let redisCluster: RedisCluster | undefined;
 	let signInUrl: string;
 	const cred: Record<string, Ref> = {};
 	const t0 = Date.now();
@@ -102,6 +104,7 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			['strict', 'msalDeviceCodeApi', person],
 			['uncoordinated', 'msalDeviceCodeApi', person],
 			['signOut', 'msalDeviceCodeApi', person],
+			['strictOnCluster', 'msalDeviceCodeApi', person],
 			['browser', 'msalPublicClientApi', { ...person, redirectUri: signInUrl }],
 		];
 		const ids = await n8n.importCredentials(definitions.map(([name, type, data]) => ({ name, type, data })));
@@ -114,6 +117,7 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			served('uncoordinated', deviceCode(cred.uncoordinated)),
 			served('so-use', deviceCode(cred.signOut)),
 			served('so-out', deviceCode(cred.signOut, { operation: 'signOut', signOutWhich: 'all' })),
+			served('strict-cluster', deviceCode(cred.strictOnCluster)),
 			served('browser-use', acquireAs('msalPublicClientApi', 'publicClient', cred.browser)),
 			graph('sign-in', [signInTrigger(cred.browser, 'msal-sign-in')], []),
 		];
@@ -125,6 +129,7 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 	afterAll(async () => {
 		await rig?.settings({ accessTokenTtlSeconds: 3600, strictRefreshTokenRotation: false });
 		await cluster?.dispose();
+		await redisCluster?.stop();
 		await rig?.stop();
 		process.stderr.write(`[queue] suite took ${Math.round((Date.now() - t0) / 1000)} s\n`);
 	});
@@ -239,5 +244,39 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 		const statuses = await fire(cluster.baseUrl, 'browser-use', 20);
 		expect(statuses.filter((s) => s !== 200)).toEqual([]);
 		expect((await tokenRequests()) - before).toBe(0);
+	});
+
+	// Last: it moves main and workers to the Redis cluster for the rest of the file.
+	describe('on a Redis cluster (QUEUE_BULL_REDIS_CLUSTER_NODES, three primaries on loopback)', () => {
+		beforeAll(async () => {
+			const started = Date.now();
+			redisCluster = await startRedisCluster(3);
+			// n8n puts its Bull prefix in a hash tag itself on a cluster ({bull}); nothing else to set.
+			await cluster.restart({
+				...redisCluster.n8nEnv(),
+				QUEUE_BULL_REDIS_HOST: undefined,
+				QUEUE_BULL_REDIS_PORT: undefined,
+			});
+			process.stderr.write(
+				`[queue] Redis cluster started, n8n moved to it: ${Math.round((Date.now() - started) / 1000)} s\n`,
+			);
+			await rig.settings({ strictRefreshTokenRotation: true, accessTokenTtlSeconds: 5 });
+		});
+		afterAll(async () => await rig.settings({ strictRefreshTokenRotation: false }));
+
+		it('strict rotation: 40 concurrent renewals over two workers never lose the sign-in', async () => {
+			await signInWithDeviceCode(cred.strictOnCluster, 'strict-cluster');
+			const codesBefore = await count('requests', 'devicecode');
+			const renewalsBefore = await count('grants', 'refresh_token');
+			const statuses = await fire(cluster.baseUrl, 'strict-cluster', 40);
+			process.stderr.write(
+				`[queue] Redis cluster, strict rotation: ${statuses.filter((s) => s !== 200).length} of 40 failed, ${(await count('grants', 'refresh_token')) - renewalsBefore} redemptions\n`,
+			);
+			expect(statuses.filter((s) => s !== 200)).toEqual([]);
+			expect(workersThatRan(cluster).sort()).toEqual(['worker1', 'worker2']);
+			expect((await count('requests', 'devicecode')) - codesBefore).toBe(0);
+			expect(await fire(cluster.baseUrl, 'strict-cluster', 1)).toEqual([200]);
+			for (const w of cluster.workers) expect(w.log).not.toMatch(/Renewals? (are )?not coordinated/);
+		});
 	});
 });

@@ -71,6 +71,84 @@ async function waitForPort(port: number, proc: ChildProcess, what: string, timeo
 	throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/** A port whose cluster bus port (port + 10000, Redis's rule) is free too. */
+async function clusterPort(): Promise<number> {
+	const free = (port: number) =>
+		new Promise<boolean>((resolve) => {
+			const srv = net.createServer();
+			srv.once('error', () => resolve(false));
+			srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+		});
+	for (;;) {
+		const port = await freePort();
+		if (port + 10000 <= 65535 && (await free(port + 10000))) return port;
+	}
+}
+
+export interface RedisCluster {
+	nodes: Array<{ host: string; port: number }>;
+	/** n8n's settings for it: QUEUE_BULL_REDIS_CLUSTER_NODES (n8n then wraps its Bull prefix in `{…}`). */
+	n8nEnv(): Record<string, string>;
+	stop(): Promise<void>;
+}
+
+/**
+ * A Redis cluster of `count` primaries on loopback (no replicas), as an administrator builds
+ * one: `redis-server --cluster-enabled yes` per node, then `redis-cli --cluster create`
+ * (redis-cli comes with Debian's redis-server, through redis-tools).
+ */
+export async function startRedisCluster(count = 3): Promise<RedisCluster> {
+	const bin = redisBin();
+	const cli = path.join(path.dirname(bin), 'redis-cli');
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msal-redis-cluster-'));
+	const procs: ChildProcess[] = [];
+	const nodes: RedisCluster['nodes'] = [];
+	const stop = async () => {
+		await Promise.all(
+			procs.map(
+				(p) =>
+					new Promise<void>((resolve) => {
+						if (p.exitCode !== null || p.signalCode !== null) return resolve();
+						p.once('exit', () => resolve());
+						p.kill('SIGKILL');
+					}),
+			),
+		);
+		fs.rmSync(dir, { recursive: true, force: true });
+	};
+	try {
+		for (let i = 0; i < count; i++) {
+			const port = await clusterPort();
+			const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+			args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
+			procs.push(spawn(bin, args, { stdio: 'ignore' }));
+			nodes.push({ host: '127.0.0.1', port });
+		}
+		await Promise.all(nodes.map((n, i) => waitForPort(n.port, procs[i], `redis-server (cluster node ${n.port})`)));
+		const addresses = nodes.map((n) => `${n.host}:${n.port}`);
+		execFileSync(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+			stdio: 'ignore',
+		});
+		const deadline = Date.now() + 30_000;
+		const clusterOk = () =>
+			nodes.every((n) =>
+				/cluster_state:ok/.test(execFileSync(cli, ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' })),
+			);
+		while (!clusterOk()) {
+			if (Date.now() > deadline) throw new Error('the Redis cluster did not reach cluster_state:ok within 30 s');
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		return {
+			nodes,
+			n8nEnv: () => ({ QUEUE_BULL_REDIS_CLUSTER_NODES: addresses.join(',') }),
+			stop,
+		};
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
 export interface QueueServices {
 	postgres: { host: string; port: number; user: string; password: string; database: string };
 	redis: { host: string; port: number };

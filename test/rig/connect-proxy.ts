@@ -1,7 +1,9 @@
 /**
  * A small HTTP CONNECT proxy on loopback for tests: it opens tunnels (HTTPS through a proxy)
  * and counts them by target "host:port". Bounded: at most `maxTunnels` open at once, idle
- * sockets closed after `idleMs`; plain-HTTP proxy requests are counted and refused (502).
+ * sockets closed after `idleMs`; plain-HTTP proxy requests are counted and refused (502). It also
+ * counts bearer tokens it could read: in a plain-HTTP proxy request's headers, or in clear text
+ * inside a tunnel (an http target; TLS hides them).
  * `routes` sends a tunnel for one "host:port" to another, as DNS would: the rig serves
  * login.microsoftonline.com this way (`routesToRig`), with a certificate for that name.
  */
@@ -13,6 +15,8 @@ export interface ConnectProxy {
 	port: number;
 	/** Tunnels opened so far, by target host:port. */
 	tunnels(): Record<string, number>;
+	/** Requests whose bearer token the proxy could read (plain requests and clear-text tunnels). */
+	bearersSeen(): number;
 	reset(): void;
 	close(): Promise<void>;
 }
@@ -35,6 +39,8 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
 	const counts = new Map<string, number>();
 	const open = new Set<Socket>();
 	let active = 0;
+	let bearers = 0;
+	const BEARER = /authorization:\s*bearer\s/gi;
 
 	const track = (socket: Socket) => {
 		open.add(socket);
@@ -44,6 +50,7 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
 
 	const server: Server = createServer((req, res) => {
 		counts.set(`http ${req.url}`, (counts.get(`http ${req.url}`) ?? 0) + 1);
+		if (/^bearer\s/i.test(String(req.headers.authorization ?? ''))) bearers++;
 		res.writeHead(502, { 'content-type': 'text/plain' });
 		res.end('this test proxy only tunnels (CONNECT)');
 	});
@@ -59,9 +66,11 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
 		active++;
 		const upstream = connect(Number(match[2]), match[1].replace(/^\[|\]$/g, ''), () => {
 			client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+			bearers += head.toString('latin1').match(BEARER)?.length ?? 0;
 			if (head.length > 0) upstream.write(head);
 			upstream.pipe(client);
 			client.pipe(upstream);
+			client.on('data', (chunk: Buffer) => (bearers += chunk.toString('latin1').match(BEARER)?.length ?? 0));
 		});
 		track(upstream);
 		let closed = false;
@@ -82,7 +91,11 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
 		url: `http://127.0.0.1:${port}`,
 		port,
 		tunnels: () => Object.fromEntries(counts),
-		reset: () => counts.clear(),
+		bearersSeen: () => bearers,
+		reset: () => {
+			counts.clear();
+			bearers = 0;
+		},
 		close: async () => {
 			for (const socket of open) socket.destroy();
 			await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -158,8 +158,12 @@ const CONSENT_API = 'api://rig-consent-api';
 // URI api://<client ID>): n8n's webhook protected by Entra ID, which calls downstream APIs On
 // Behalf Of its caller (on-behalf-of.mjs).
 const N8N_API = `api://${clients.secret.clientId}`;
+// Key Vault's resource URI, so that a credential's boundary can be shown letting a token for
+// another Microsoft API through (the token is issued; no request ever goes to Azure).
+const KEY_VAULT = 'https://vault.azure.net';
 const resources = {
 	[apiOrigin]: { scopes: ['Data.Read', 'Data.Write'] },
+	[KEY_VAULT]: { scopes: ['user_impersonation'] },
 	[N8N_API]: { scopes: ['access_as_user'] },
 	[SECOND_API]: { scopes: ['Files.Read'] },
 	[CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },

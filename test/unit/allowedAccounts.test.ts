@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AccountInfo } from '@azure/msal-node';
-import { identityRefusal, isAllowedAccount, parseAllowedAccounts } from '../../nodes/core/allowedAccounts';
+import {
+	identityRefusal,
+	isAllowedAccount,
+	parseAllowedAccounts,
+	usernameAllowListWarning,
+} from '../../nodes/core/allowedAccounts';
 import { selectAccount } from '../../nodes/core/delegated';
 
 const OID = '8e4c1f9a-3a5b-4b8e-9f3c-2d1e0a7b6c5d';
@@ -70,5 +75,16 @@ describe('identities a person cannot choose', () => {
 		expect(selectAccount([alice, lookAlike], OID)).toBe(alice);
 		expect(() => selectAccount([alice, lookAlike], 'alice@contoso.com')).toThrow(/share the username/);
 		expect(selectAccount([alice], 'ALICE@contoso.com')).toBe(alice);
+	});
+});
+
+describe("the credential Test's warning about usernames", () => {
+	it('warns for usernames when the tenant is not a tenant ID; object and home account IDs never', () => {
+		const allowed = parseAllowedAccounts(`alice@contoso.com, ${OID}, ${OID}.${TID}`);
+		expect(usernameAllowListWarning(allowed, undefined)).toContain(
+			'Allowed Accounts names alice@contoso.com by username, and the tenant is not a tenant ID',
+		);
+		expect(usernameAllowListWarning(allowed, TID)).toBeUndefined();
+		expect(usernameAllowListWarning(parseAllowedAccounts(`${OID}, ${OID}.${TID}`), undefined)).toBeUndefined();
 	});
 });

@@ -103,4 +103,9 @@ describe('certificate credentials', () => {
 			),
 		).toBe('Certificate');
 	});
+
+	it('an empty certificate says so (a record whose certificate is in no declared field)', () => {
+		expect(() => parseCertificateCredential(keyPem, '  ', false)).toThrow('Certificate is empty.');
+		expect(fieldOf(() => parseCertificateCredential(keyPem, '', false))).toBe('Certificate');
+	});
 });

@@ -89,6 +89,8 @@ function recordingAcquirer(
 
 const record = (fields: ICredentialDataDecryptedObject = {}) => ({
 	clientId: 'app',
+	// The protocol checks below are about any scope; the credential's policy has its own describe.
+	allowedResources: '*',
 	[CACHE_MARKER_FIELD]: '',
 	[TOKEN_CACHE_FIELD]: 'cache-v1',
 	...fields,
@@ -229,5 +231,70 @@ describe('the credential-store protocol against n8n 2.38.7 behaviour', () => {
 			.catch((e: Error) => e);
 		expect(String((refused as { cause?: Error }).cause?.message)).toContain('two destinations');
 		expect(n8n.sent).toHaveLength(1);
+	});
+});
+
+describe("the credential's policy, on every path that mints a token", () => {
+	const graphOnly = (fields: ICredentialDataDecryptedObject = {}) =>
+		record({ scopes: 'https://graph.microsoft.com/.default', allowedResources: '', ...fields });
+	const vault = { scopes: 'https://vault.azure.net/.default', scopeOrigin: "the node's Scope" };
+	const failure = async (promise: Promise<unknown>) => await promise.then(() => undefined).catch((e: unknown) => e);
+
+	it('a scope for a resource outside Scopes and Allowed Resources is refused before the acquirer runs', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at'), warnings: [] }));
+		const n8n = new FakeN8n(graphOnly(), acquire);
+		const error = (await failure(acquireThroughCredentialStore(n8n.context, TYPE, vault))) as Error & {
+			field?: string;
+		};
+		expect(error.message).toBe(
+			"Refused to request a token for https://vault.azure.net (the node's Scope): this credential is limited to https://graph.microsoft.com (its Scopes and Allowed Resources).",
+		);
+		expect(error.field).toBe('Allowed Resources');
+		expect(calls).toHaveLength(0);
+		expect(n8n.writes).toBe(0);
+
+		// The same resource in another spelling is the credential's own: a permission, not .default.
+		await acquireThroughCredentialStore(n8n.context, TYPE, { scopes: 'https://graph.microsoft.com/User.Read' });
+		expect(calls).toHaveLength(1);
+	});
+
+	it('allowed once the resource is in Allowed Resources, or with *', async () => {
+		for (const allowedResources of ['https://vault.azure.net', 'api://x, https://vault.azure.net/.default', '*']) {
+			const { acquire, calls } = recordingAcquirer(() => ({ token: token('at'), warnings: [] }));
+			const n8n = new FakeN8n(graphOnly({ allowedResources }), acquire);
+			await acquireThroughCredentialStore(n8n.context, TYPE, vault);
+			expect(calls).toHaveLength(1);
+		}
+	});
+
+	it('also when n8n skips preAuthentication (the token-only request reaches authenticate)', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at'), warnings: [] }));
+		const n8n = new FakeN8n(graphOnly({ [CACHE_MARKER_FIELD]: 'not-empty' }), acquire);
+		const error = (await failure(acquireThroughCredentialStore(n8n.context, TYPE, vault))) as Error;
+		expect(error.message).toContain('Refused to request a token for https://vault.azure.net');
+		expect(calls).toHaveLength(0);
+	});
+
+	it("n8n's HTTP Request node asks for the credential's own scopes: within the boundary", async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at-http'), warnings: [] }));
+		const n8n = new FakeN8n(graphOnly({ allowedResources: 'https://vault.azure.net' }), acquire);
+		await n8n.context.helpers.httpRequestWithAuthentication.call(n8n.context, TYPE, {
+			url: 'https://graph.microsoft.com/v1.0/me',
+		});
+		expect(calls.map((c) => c.request.scopes)).toEqual([undefined]);
+		expect(n8n.sent[0].headers).toMatchObject({ Authorization: 'Bearer at-http' });
+	});
+
+	it('Allow Token Output off: a request whose token goes into output is refused first; others are not', async () => {
+		const { acquire, calls } = recordingAcquirer(() => ({ token: token('at'), warnings: [] }));
+		const n8n = new FakeN8n(graphOnly({ allowTokenOutput: false }), acquire);
+		const error = (await failure(acquireThroughCredentialStore(n8n.context, TYPE, { outputsToken: true }))) as Error & {
+			field?: string;
+		};
+		expect(error.message).toContain('Allow Token Output is off');
+		expect(error.field).toBe('Allow Token Output');
+		expect(calls).toHaveLength(0);
+		await acquireThroughCredentialStore(n8n.context, TYPE, {});
+		expect(calls).toHaveLength(1);
 	});
 });

@@ -63,4 +63,22 @@ describe('error translation', () => {
 			describeFetchFailure(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'https://x.example/t', 5000),
 		).toContain('within 5 s');
 	});
+
+	it("bounds and escapes the identity provider's code and description; a huge description is not echoed", () => {
+		const description = `Bad thing\u001b[2J ${'d'.repeat(1024 * 1024)}\r\nforged: admin signed in`;
+		const error = translateMsalError(
+			new ServerError(`weird\r\n${'e'.repeat(5000)}`, '', `Description: ${description} - Correlation ID: c`),
+			{ authority: 'https://login.example.com/t' },
+		);
+		// eslint-disable-next-line no-control-regex -- control characters are what must not appear
+		expect(error.message).not.toMatch(/[\r\n\u001b]/);
+		expect(error.message.length).toBeLessThan(600);
+		expect(error.message).toContain('weird\\r\\n');
+		expect(error.message).toContain('Bad thing\\u001b[2J');
+		expect(error.message).not.toContain('forged');
+		const unknown = translateMsalError(new Error('x'.repeat(1024 * 1024)), {
+			authority: 'https://login.example.com/t',
+		});
+		expect(unknown.message.length).toBeLessThan(400);
+	});
 });

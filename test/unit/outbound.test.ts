@@ -24,6 +24,19 @@ describe("proxy choice (n8n's rules: proxy-from-env 1.x)", () => {
 		expect(proxyFor(url('https://127.0.0.1:8443/x'), { ...vars, NO_PROXY: '127.0.0.1' })).toBeUndefined();
 	});
 
+	it('sends plain http to loopback directly, never in clear through a proxy (the token guard allows it there only)', () => {
+		const vars = { HTTP_PROXY: 'http://proxy:3128', ALL_PROXY: 'http://proxy:3128' };
+		for (const target of [
+			'http://127.0.0.1:8080/me',
+			'http://127.5.6.7/',
+			'http://localhost:3000/',
+			'http://[::1]:8080/',
+		])
+			expect(proxyFor(url(target), vars)).toBeUndefined();
+		expect(proxyFor(url('http://api.contoso.test/'), vars)).toBe('http://proxy:3128');
+		expect(proxyFor(url('https://127.0.0.1:8443/'), vars)).toBe('http://proxy:3128');
+	});
+
 	it('NO_PROXY: exact hosts, suffixes with "." or "*.", ports, "*"', () => {
 		const withNoProxy = (noProxy: string, target: string) =>
 			proxyFor(url(target), { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: noProxy });

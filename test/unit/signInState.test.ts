@@ -16,7 +16,12 @@ import { TokenBuckets } from '../../nodes/core/tokenBucket';
 import { n8nEncryptionKey } from '../../nodes/n8n/signInKeys';
 
 const keys = deriveSignInKeys('instance-key');
-const binding = credentialBinding('client-1', 'https://login.example/tenant1/', 'https://n8n.example/webhook/sign-in');
+const binding = credentialBinding(
+	'client-1',
+	'https://login.example/tenant1/',
+	'https://n8n.example/webhook/sign-in',
+	'cred-1',
+);
 const state: SignInState = {
 	verifier: 'v'.repeat(43),
 	scopes: ['api://x/read'],
@@ -43,8 +48,17 @@ describe('sign-in state (AES-256-GCM, bound to the credential)', () => {
 			'client-2',
 			'https://login.example/tenant1/',
 			'https://n8n.example/webhook/sign-in',
+			'cred-1',
 		);
 		expect(openSignInState(sealed, keys, other, 1)).toEqual({ ok: false, reason: 'invalid' });
+		// A look-alike record of the same app, authority and redirect URI.
+		const lookAlike = credentialBinding(
+			'client-1',
+			'https://login.example/tenant1/',
+			'https://n8n.example/webhook/sign-in',
+			'cred-2',
+		);
+		expect(openSignInState(sealed, keys, lookAlike, 1)).toEqual({ ok: false, reason: 'invalid' });
 		expect(openSignInState(sealed, deriveSignInKeys('other-instance'), binding, 1)).toEqual({
 			ok: false,
 			reason: 'invalid',
@@ -64,7 +78,7 @@ describe('sign-in state (AES-256-GCM, bound to the credential)', () => {
 
 describe('signed sign-in links', () => {
 	const redirectUri = 'https://n8n.example/webhook/sign-in';
-	const signing = { keys, clientId: 'client-1', authority: 'https://login.example/tenant1/' };
+	const signing = { keys, clientId: 'client-1', authority: 'https://login.example/tenant1/', record: 'cred-1' };
 	const extrasOf = (link: string) => {
 		const q = new URL(link).searchParams;
 		return {
@@ -90,8 +104,16 @@ describe('signed sign-in links', () => {
 		expect(isSignedLink({ ...extras, loginHint: 'mallory@x' }, sig, keys, binding)).toBe(false);
 		expect(isSignedLink(extras, undefined, keys, binding)).toBe(false);
 		expect(isSignedLink(extras, `${sig}x`, keys, binding)).toBe(false);
-		const other = credentialBinding('client-2', signing.authority, redirectUri);
+		const other = credentialBinding('client-2', signing.authority, redirectUri, signing.record);
 		expect(isSignedLink(extras, sig, keys, other)).toBe(false);
+	});
+
+	it("a look-alike record's link (same app, authority and redirect URI) is not honoured by another record", () => {
+		const lookAlike = { ...signing, record: 'cred-2' };
+		const { extras, sig } = extrasOf(signInLink(redirectUri, { scopes: ['api://x/read'] }, lookAlike));
+		expect(isSignedLink(extras, sig, keys, binding)).toBe(false);
+		const ownBinding = credentialBinding(signing.clientId, signing.authority, redirectUri, 'cred-2');
+		expect(isSignedLink(extras, sig, keys, ownBinding)).toBe(true);
 	});
 
 	it('the state and link keys differ (HKDF labels)', () => {

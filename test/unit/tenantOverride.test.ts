@@ -59,6 +59,41 @@ describe('Tenant Override', () => {
 		).toBe('Tenant Override');
 	});
 
+	it('quotes at most 80 characters of the override, escaped, in every refusal', () => {
+		const message = (override: string, allowed: string, custom = false, base = global) => {
+			try {
+				tenantAuthority(base, custom, override, allowed);
+			} catch (error) {
+				return (error as InvalidInputError).message;
+			}
+			throw new Error('not refused');
+		};
+		const huge = `evil\r\n${'x'.repeat(1024 * 1024)}`;
+		const b2c = resolveAuthority(
+			{ cloud: 'custom', authorityUrl: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin' },
+			[],
+		);
+		// The longest domain an override may be (253 characters) reaches the Allowed Tenants checks.
+		const longDomain = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.onmicrosoft.com`.slice(
+			-253,
+		);
+		const messages = [
+			message(huge, '*'),
+			message(huge, '*', true, b2c),
+			message(longDomain, ''),
+			message(longDomain, 'fabrikam.onmicrosoft.com'),
+			message('common', '*'),
+		];
+		for (const text of messages) {
+			expect(text.length).toBeLessThan(400);
+			expect(text).not.toMatch(/[\r\n]/);
+		}
+		expect(messages[0]).toContain('"evil\\r\\n');
+		expect(messages[0]).toContain('…" (1,048,582 characters)');
+		expect(messages[2]).toContain(`"${longDomain.slice(0, 80)}…" (253 characters)`);
+		expect(messages[4]).toContain('Tenant Override "common" names no tenant');
+	});
+
 	it('takes a tenant segment on a custom authority whose path is one tenant', () => {
 		const custom = resolveAuthority({ cloud: 'custom', authorityUrl: 'https://login.example.com:8443/t1' }, []);
 		expect(tenantAuthority(custom, true, 't2', 't2').authority).toBe('https://login.example.com:8443/t2');

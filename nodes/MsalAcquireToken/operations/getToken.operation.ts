@@ -90,7 +90,7 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		let request: NodeTokenRequest;
 		try {
-			request = { ...readTokenRequest(context, itemIndex, delegated), signIn: signIn.controls };
+			request = { ...readTokenRequest(context, itemIndex, delegated), signIn: signIn.controls, outputsToken: true };
 			if (kind.credentialType === CLIENT_CREDENTIALS_CREDENTIAL_TYPE)
 				request.tenant = tenantOverrideOf(context, itemIndex);
 		} catch (error) {
@@ -146,6 +146,7 @@ export function readTokenRequest(context: IExecuteFunctions, itemIndex: number, 
 	}
 	return {
 		scopes: scopes || undefined,
+		scopeOrigin: scopes ? "the node's Scope" : undefined,
 		forceRefresh: options.forceRefresh === true || undefined,
 		claims: claims || undefined,
 		account: account || undefined,

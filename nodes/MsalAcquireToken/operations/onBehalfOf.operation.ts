@@ -10,7 +10,7 @@ export async function execute(context: IExecuteFunctions): Promise<INodeExecutio
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const request = readTokenRequest(context, itemIndex, false);
-			const token = await onBehalfOfToken(context, itemIndex, request.scopes, request);
+			const token = await onBehalfOfToken(context, itemIndex, request.scopes, { ...request, outputsToken: true });
 			output.push({ json: tokenOutput(token), pairedItem: { item: itemIndex } });
 		} catch (error) {
 			output.push(failedItem(context, error, itemIndex, onBehalfOfFailure(error)));

@@ -1,5 +1,6 @@
 import { explainAadsts, findAadstsCode } from '../aadsts';
 import { MsalNodeError } from '../errors';
+import { excerpt, quote } from '../quote';
 
 /** An API answered with an error status (after any retries). Never carries the token. */
 export class ApiCallError extends MsalNodeError {
@@ -11,7 +12,10 @@ export class ApiCallError extends MsalNodeError {
 		readonly apiMessage: string | undefined,
 		readonly requestId: string | undefined,
 		readonly clientRequestId: string | undefined,
-		/** The response body as parsed (JSON or text), for the error panel. */
+		/**
+		 * What the error panel shows of the answer: its documented error fields (code, message,
+		 * details), bounded — never the raw body, which could repeat the request, token included.
+		 */
 		readonly body: unknown,
 	) {
 		super(message, fix);
@@ -36,8 +40,12 @@ const isObject = (value: unknown): value is Json =>
 const str = (value: unknown): string | undefined =>
 	typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
 
+/** How much of an API's documented error message (Graph's error.message, OAuth's error_description) is shown. */
+export const API_MESSAGE_MAX = 300;
+
 /**
- * Reads the error of a Graph / ARM / OData / OAuth style body and the request-id headers:
+ * Reads the error of a Graph / ARM / OData / OAuth style body and the request-id headers, each
+ * field bounded and escaped; a body that is not JSON gives no message (it is not quoted):
  * Graph `{error:{code,message,innerError:{'request-id','client-request-id'}}}`,
  * ARM `{error:{code,message,details:[…]}}` with `x-ms-request-id`,
  * OData `{'odata.error':{code,message:{value}}}`, OAuth `{error, error_description}`.
@@ -51,10 +59,7 @@ export function parseApiErrorBody(body: unknown, headers: Pick<Headers, 'get'>):
 			headers.get('x-ms-correlation-request-id') ??
 			undefined,
 	};
-	if (!isObject(body)) {
-		if (typeof body === 'string' && body.trim()) result.message = firstLine(body);
-		return result;
-	}
+	if (!isObject(body)) return bounded(result);
 	const error = isObject(body.error)
 		? body.error
 		: isObject(body['odata.error'])
@@ -78,16 +83,29 @@ export function parseApiErrorBody(body: unknown, headers: Pick<Headers, 'get'>):
 		if (Array.isArray(error.details)) {
 			result.details = error.details
 				.filter(isObject)
+				.slice(0, 5)
 				.map((detail) => [str(detail.code), str(detail.message)].filter(Boolean).join(': '))
 				.filter(Boolean)
-				.slice(0, 5);
+				.map((line) => excerpt(firstLine(line), API_MESSAGE_MAX));
 		}
 	} else {
 		result.code = str(body.error) ?? str(body.code);
 		result.message = str(body.error_description) ?? str(body.message) ?? str(body.Message);
 	}
-	if (result.message) result.message = firstLine(result.message);
-	return result;
+	return bounded(result);
+}
+
+/** The fields as they may be shown: one line each, control characters escaped, bounded. */
+function bounded(result: ApiErrorDetails): ApiErrorDetails {
+	const shown = (value: string | undefined, max?: number) =>
+		value === undefined ? undefined : excerpt(firstLine(value), max);
+	return {
+		...result,
+		code: shown(result.code),
+		message: shown(result.message, API_MESSAGE_MAX),
+		requestId: shown(result.requestId),
+		clientRequestId: shown(result.clientRequestId),
+	};
 }
 
 const STATUS_FIX: Record<number, string> = {
@@ -118,7 +136,8 @@ export function apiCallErrorFrom(
 	const details = parseApiErrorBody(body, headers);
 	const what = details.code
 		? `${details.code}${details.message ? `: ${details.message}` : ''}`
-		: (details.message ?? (statusText || 'no error details'));
+		: (details.message ?? (excerpt(statusText) || 'no error details'));
+	const unread = typeof body === 'string' && body.trim() !== '' ? notShown(body, headers) : '';
 	const aadsts = findAadstsCode(`${details.message ?? ''} ${details.code ?? ''}`);
 	const known = aadsts ? explainAadsts(aadsts) : undefined;
 	const ids = [
@@ -127,11 +146,12 @@ export function apiCallErrorFrom(
 	]
 		.filter(Boolean)
 		.join(', ');
-	const message = `${request.method} ${request.url} failed with HTTP ${status}: ${what}${ids ? ` (${ids})` : ''}`;
+	const message = `${request.method} ${request.url} failed with HTTP ${status}: ${what}${ids ? ` (${ids})` : ''}${unread}`;
 	const fixParts = [
 		known ? `AADSTS${aadsts}: ${known.explanation} ${known.fix}` : fixFor(status),
 		details.details?.length ? `Details: ${details.details.join('; ')}.` : undefined,
 		retryNote,
+		unread ? "To see the API's whole answer, turn on Never Error (and Full Response)." : undefined,
 	].filter(Boolean);
 	return new ApiCallError(
 		message,
@@ -141,11 +161,18 @@ export function apiCallErrorFrom(
 		details.message,
 		details.requestId,
 		details.clientRequestId,
-		body,
+		details.code || details.message || details.details?.length
+			? { code: details.code ?? null, message: details.message ?? null, details: details.details ?? [] }
+			: null,
 	);
 }
 
+/** A text answer, described: it is not quoted. */
+function notShown(body: string, headers: Pick<Headers, 'get'>): string {
+	const type = headers.get('content-type');
+	return `; the answer (${type ? `Content-Type ${quote(type)}, ` : ''}${body.length.toLocaleString('en-US')} characters) is not shown`;
+}
+
 function firstLine(text: string): string {
-	const line = text.trim().split(/\r?\n/)[0];
-	return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+	return /^\s*([^\r\n]*)/.exec(text)?.[1].trimEnd() ?? '';
 }

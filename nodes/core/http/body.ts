@@ -1,4 +1,5 @@
-import { describeError, InvalidInputError } from '../errors';
+import { InvalidInputError } from '../errors';
+import { jsonErrorPosition, lineAndColumn } from './jsonErrorPosition';
 
 export interface NameValue {
 	name: string;
@@ -78,9 +79,12 @@ function jsonText(value: unknown, field: string): string {
 	}
 	try {
 		JSON.parse(text);
-	} catch (error) {
+	} catch {
+		// Where, not what: V8's message quotes the body, which may hold secrets from expressions.
+		const position = jsonErrorPosition(text) ?? 0;
+		const { line, column } = lineAndColumn(text, position);
 		throw new InvalidInputError(
-			`The JSON body is not valid JSON: ${describeError(error)}.`,
+			`The JSON body is not valid JSON: parsing failed at position ${position} (line ${line}, column ${column}).`,
 			'Fix the JSON, e.g. {"displayName": "New group"} (double quotes, no trailing commas).',
 			field,
 		);

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors';
+import { quote } from '../quote';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Visible ASCII, spaces, tabs and non-ASCII text; no CR, LF or other control characters.
@@ -17,14 +18,14 @@ export function buildHeaders(
 			throw new InvalidInputError('A header has no name.', 'Give every header a name, e.g. ConsistencyLevel.', field);
 		if (!TOKEN.test(name)) {
 			throw new InvalidInputError(
-				`Header name "${name.slice(0, 100)}" is not valid.`,
+				`Header name ${quote(name)} is not valid.`,
 				'Header names are letters, digits and - (no spaces or colons), e.g. ConsistencyLevel.',
 				field,
 			);
 		}
 		if (!VALUE.test(value)) {
 			throw new InvalidInputError(
-				`The value of header "${name}" contains a line break or control character.`,
+				`The value of header ${quote(name)} contains a line break or control character.`,
 				'Put the value on one line.',
 				field,
 			);

@@ -3,6 +3,7 @@ import { InvalidInputError } from '../errors';
 import { normalizeAppScopes, parseScopes } from '../scopes';
 import { resourceForUrl } from './knownApis';
 import { urlBelongsToScopes } from './tokenGuard';
+import { excerpt } from '../quote';
 
 export type ScopeSource = 'parameter' | 'credential' | 'url';
 
@@ -70,7 +71,7 @@ export function chooseScopes({
 	if (credential) return { scopes: credential, source: 'credential' };
 	if (credentialError) throw credentialError;
 	throw new InvalidInputError(
-		`No scope for ${url.hostname}: the node's Scope is empty, the credential has none, and ${url.hostname} is not a known Microsoft API.`,
+		`No scope for ${excerpt(url.hostname)}: the node's Scope is empty, the credential has none, and ${excerpt(url.hostname)} is not a known Microsoft API.`,
 		'Set the node\'s Scope to the API\'s resource followed by "/.default", e.g. api://my-api/.default.',
 		field,
 	);

@@ -29,6 +29,11 @@ export interface ApiRequest {
 	retry: RetryPolicy;
 	/** Largest response body read, in bytes (per response); 0 = DEFAULT_MAX_RESPONSE_BYTES. */
 	maxResponseBytes?: number;
+	/**
+	 * A successful binary answer comes back as a stream (still capped at maxResponseBytes), for the
+	 * caller to store without holding it whole; the caller must consume or destroy it.
+	 */
+	streamBinary?: boolean;
 }
 
 /** Where the token may go (see tokenGuard). */
@@ -253,7 +258,14 @@ async function sendWithRetries(exchange: Exchange, leg: Leg): Promise<Attempt> {
 				describeRetryStop(decision, state, request.retry, method),
 			);
 		}
-		const parsed = await readBody(response, request.responseFormat, request.timeoutMs, url, request.maxResponseBytes);
+		const parsed = await readBody(
+			response,
+			request.responseFormat,
+			request.timeoutMs,
+			url,
+			request.maxResponseBytes,
+			request.streamBinary,
+		);
 		return {
 			status: response.status,
 			statusText: response.statusText,
@@ -351,17 +363,25 @@ async function readBody(
 	timeoutMs: number,
 	url: URL,
 	maxBytes: number | undefined,
+	streamBinary = false,
 ): Promise<ParsedBody> {
+	const translate = (error: unknown) =>
+		isTimeout(error)
+			? new ApiUnreachableError(
+					`Reading the response of ${redactUrl(url)} took longer than the timeout (${Math.round(timeoutMs / 1000)} s).`,
+					"Raise the node's Timeout.",
+				)
+			: error;
 	try {
-		return await parseResponseBody(response, format, undefined, maxBytes || DEFAULT_MAX_RESPONSE_BYTES);
+		return await parseResponseBody(
+			response,
+			format,
+			undefined,
+			maxBytes || DEFAULT_MAX_RESPONSE_BYTES,
+			streamBinary ? translate : undefined,
+		);
 	} catch (error) {
-		if (isTimeout(error)) {
-			throw new ApiUnreachableError(
-				`Reading the response of ${redactUrl(url)} took longer than the timeout (${Math.round(timeoutMs / 1000)} s).`,
-				"Raise the node's Timeout.",
-			);
-		}
-		throw error;
+		throw translate(error);
 	}
 }
 

@@ -1,8 +1,10 @@
 import type { CloudName } from '../clouds';
 import { MICROSOFT_CLOUDS } from '../clouds';
 import { InvalidInputError } from '../errors';
+import { isLoopbackHost } from '../loopback';
 import { resourceOfScope } from '../scopes';
 import { hostMatches, knownApiByResource, knownApiCloud } from './knownApis';
+import { excerpt, quote } from '../quote';
 
 /**
  * The token guard. n8n's "Allowed HTTP Request Domains" of the credential keeps n8n's meaning:
@@ -51,7 +53,7 @@ export function parseAllowedHosts(raw: string | undefined, field = ALLOWED_HOSTS
 		const match = /^(\*\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(entry);
 		if (!match || (match[1] && !match[2].includes('.') && !match[2].startsWith('['))) {
 			throw new InvalidInputError(
-				`Allowed host "${entry}" is not a host name.`,
+				`Allowed host ${quote(entry)} is not a host name.`,
 				'Enter host names only, without https:// or a path, separated by commas, e.g. contoso.sharepoint.com, *.crm.dynamics.com, api.contoso.com:8443.',
 				field,
 			);
@@ -127,10 +129,6 @@ function isAllowed(url: URL, allowed: HostPattern[]): boolean {
 	);
 }
 
-function isLoopback(hostname: string): boolean {
-	return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
 /**
  * Throws a TokenGuardError when a token for `scopes` must not be sent to `url` under the
  * credential's domain restriction. `purpose` says which URL it is (the request URL, a next-page
@@ -144,16 +142,16 @@ export function assertTokenMayGo(
 	purpose = 'the URL',
 	field = 'URL',
 ): void {
-	if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+	if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
 		throw new TokenGuardError(
-			`Refused to send the access token to ${url.origin}: ${purpose} is not HTTPS, and a token sent in clear text can be stolen.`,
+			`Refused to send the access token to ${excerpt(url.origin)}: ${purpose} is not HTTPS, and a token sent in clear text can be stolen.`,
 			'Use an https:// URL.',
 			field,
 		);
 	}
 	if (domains.mode === 'none') {
 		throw new TokenGuardError(
-			`Refused to send the access token to ${url.hostname}: the credential's "Allowed HTTP Request Domains" is None, which blocks every request made with it. Nothing was sent.`,
+			`Refused to send the access token to ${excerpt(url.hostname)}: the credential's "Allowed HTTP Request Domains" is None, which blocks every request made with it. Nothing was sent.`,
 			'Set the credential\'s "Allowed HTTP Request Domains" to All (tokens then go only to their API\'s hosts) or to Specific Domains.',
 			field,
 		);
@@ -162,8 +160,8 @@ export function assertTokenMayGo(
 		if (isAllowed(url, domains.hosts)) return;
 		const listed = domains.hosts.map((entry) => (entry.port ? `${entry.host}:${entry.port}` : entry.host));
 		throw new TokenGuardError(
-			`Refused to send the access token to ${url.hostname}: ${purpose} is not in the credential's Allowed Domains (${listed.length > 0 ? listed.join(', ') : 'none listed'}). Nothing was sent.`,
-			`Add "${url.hostname}" to the credential's "Allowed Domains", or set "Allowed HTTP Request Domains" to All to let tokens go to their API's own hosts.`,
+			`Refused to send the access token to ${excerpt(url.hostname)}: ${purpose} is not in the credential's Allowed Domains (${listed.length > 0 ? excerpt(listed.join(', '), 300) : 'none listed'}). Nothing was sent.`,
+			`Add ${quote(url.hostname)} to the credential's "Allowed Domains", or set "Allowed HTTP Request Domains" to All to let tokens go to their API's own hosts.`,
 			field,
 		);
 	}
@@ -174,8 +172,8 @@ export function assertTokenMayGo(
 	const belongs =
 		resourceHosts.length > 0 ? `it is for ${resourceHosts.join(', ')}` : 'its resource has no host of its own';
 	throw new TokenGuardError(
-		`Refused to send the access token for "${scopes.join(' ')}" to ${url.hostname}: ${purpose} is not on a host of the token's API (${belongs}). Nothing was sent.`,
-		`If ${url.hostname} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and list "${url.hostname}" (and any other host the credential must reach) in "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,
+		`Refused to send the access token for ${quote(scopes.join(' '))} to ${excerpt(url.hostname)}: ${purpose} is not on a host of the token's API (${belongs}). Nothing was sent.`,
+		`If ${excerpt(url.hostname)} is meant to receive this token, set the credential's "Allowed HTTP Request Domains" to Specific Domains and list ${quote(url.hostname)} (and any other host the credential must reach) in "Allowed Domains"; if the URL is for another API, set the node's Scope to that API's resource followed by "/.default".`,
 		field,
 	);
 }

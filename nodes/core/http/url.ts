@@ -2,6 +2,7 @@ import type { CloudName } from '../clouds';
 import { MICROSOFT_CLOUDS } from '../clouds';
 import { InvalidInputError } from '../errors';
 import { knownApiCloud } from './knownApis';
+import { excerpt, quote } from '../quote';
 
 /** Where a relative URL is resolved. `none` means the URL must be absolute. */
 export type BaseUrlChoice = 'none' | 'graphV1' | 'graphBeta' | 'resourceManager' | 'custom';
@@ -53,14 +54,14 @@ export function resolveRequestUrl(url: string, base: string | undefined, field =
 				field,
 			);
 		throw new InvalidInputError(
-			`URL "${truncate(raw)}" is not absolute.`,
+			`URL ${quote(raw)} is not absolute.`,
 			'Enter a full URL starting with https://, or choose a Base URL (e.g. Microsoft Graph v1.0) to make it relative to.',
 			field,
 		);
 	}
 	if (/\s/.test(raw)) {
 		throw new InvalidInputError(
-			`URL "${truncate(raw)}" contains white space.`,
+			`URL ${quote(raw)} contains white space.`,
 			'Remove the spaces or encode them as %20.',
 			field,
 		);
@@ -75,13 +76,17 @@ export function parseHttpUrl(raw: string, field: string): URL {
 		parsed = new URL(raw);
 	} catch {
 		throw new InvalidInputError(
-			`"${truncate(raw)}" is not a valid URL.`,
+			`${quote(raw)} is not a valid URL.`,
 			'Enter a full URL such as https://graph.microsoft.com/v1.0/me.',
 			field,
 		);
 	}
 	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-		throw new InvalidInputError(`URL scheme "${parsed.protocol}" is not supported.`, 'Use an https:// URL.', field);
+		throw new InvalidInputError(
+			`URL scheme ${quote(parsed.protocol)} is not supported.`,
+			'Use an https:// URL.',
+			field,
+		);
 	}
 	if (parsed.username || parsed.password) {
 		throw new InvalidInputError(
@@ -117,16 +122,18 @@ function encodeQueryPart(text: string): string {
 	return encodeURIComponent(text).replace(/%24/g, '$');
 }
 
-/** The URL as it may appear in errors: no query string (it can carry signatures such as SAS tokens). */
+/**
+ * The URL as it may appear in errors: no query string (it can carry signatures such as SAS tokens),
+ * and at most URL_MAX characters of origin and path.
+ */
 export function redactUrl(url: URL | string): string {
 	try {
 		const parsed = typeof url === 'string' ? new URL(url) : url;
-		return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+		return `${excerpt(`${parsed.origin}${parsed.pathname}`, URL_MAX)}${parsed.search ? '?…' : ''}`;
 	} catch {
 		return '(invalid URL)';
 	}
 }
 
-function truncate(text: string): string {
-	return text.length > 200 ? `${text.slice(0, 197)}...` : text;
-}
+/** More of a URL than of other values: the path often names what failed. */
+const URL_MAX = 160;

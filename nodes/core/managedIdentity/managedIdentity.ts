@@ -9,6 +9,7 @@ import { SerialQueue } from '../serialQueue';
 import { toTokenResult, type TokenOutcome, type TokenRequest } from '../tokenResult';
 import { ManagedIdentityEndpointClient, type EndpointFailure } from './endpointClient';
 import { describeSource, whatWasLookedFor } from './sources';
+import { quote } from '../quote';
 
 export type IdentityType = 'system' | 'userClientId' | 'userResourceId' | 'userObjectId';
 
@@ -42,7 +43,7 @@ function managedIdentityIdParams(settings: ManagedIdentitySettings): ManagedIden
 	const spec = ID_FIELDS[type];
 	if (!spec) {
 		throw new InvalidInputError(
-			`Unknown identity type "${String(type)}".`,
+			`Unknown identity type ${quote(type)}.`,
 			'Pick System-Assigned or one of the User-Assigned options.',
 			'Identity Type',
 		);
@@ -52,7 +53,7 @@ function managedIdentityIdParams(settings: ManagedIdentitySettings): ManagedIden
 	if (!valid) {
 		throw new InvalidInputError(
 			id
-				? `${spec.field} "${id}" is not a valid user-assigned identity ${spec.field.toLowerCase()}.`
+				? `${spec.field} ${quote(id, 300)} is not a valid user-assigned identity ${spec.field.toLowerCase()}.`
 				: `${spec.field} is empty.`,
 			type === 'userResourceId'
 				? "Copy the identity's Resource ID from its Properties page: /subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>."
@@ -169,7 +170,7 @@ export function translateManagedIdentityError(
 	}
 	if ((status === 400 || status === 404) && userAssigned) {
 		return new IdentityProviderError(
-			`${said} The user-assigned identity given in ${idField} ("${settings.identityId.trim()}") is not attached to this ${source.name} host, or does not exist.`,
+			`${said} The user-assigned identity given in ${idField} (${quote(settings.identityId.trim(), 300)}) is not attached to this ${source.name} host, or does not exist.`,
 			`Assign the user-assigned identity to this resource in the Azure portal (Identity → User assigned → Add), or correct ${idField}.`,
 			code ?? String(status),
 			undefined,

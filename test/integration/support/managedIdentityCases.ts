@@ -129,7 +129,7 @@ export function describeManagedIdentitySource(source: 'appService' | 'imds', sou
 				expect(fromCredential).toBeInstanceOf(InvalidInputError);
 				expect(fromCredential.field).toBe('Scopes (credential)');
 				expect(fromCredential.message).toContain(
-					`may not be used for ${rig.api.resource.toLowerCase()} (from Scopes (credential)): the administrator allows only https://graph.microsoft.com, https://vault.azure.net (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES)`,
+					`may not be used for "${rig.api.resource.toLowerCase()}" (from Scopes (credential)): the administrator allows only https://graph.microsoft.com, https://vault.azure.net (N8N_MSAL_AMBIENT_IDENTITY_RESOURCES)`,
 				);
 				const fromNode = await failure(
 					acquireManagedIdentityToken(settings({ scopes: 'https://graph.microsoft.com/.default' }), {

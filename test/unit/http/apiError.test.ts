@@ -59,7 +59,6 @@ describe('API error bodies', () => {
 			message: 'AADSTS50013: bad',
 		});
 		expect(parseApiErrorBody('Service Unavailable\nmore', headers({ 'request-id': 'r' }))).toEqual({
-			message: 'Service Unavailable',
 			requestId: 'r',
 			clientRequestId: undefined,
 		});
@@ -105,5 +104,44 @@ describe('API error bodies', () => {
 			{ method: 'GET', url: 'https://x/' },
 		);
 		expect(aad.fix).toMatch(/^AADSTS7000215: The client secret is wrong\./);
+	});
+
+	it('never quotes a text answer: it is described by content type and size', () => {
+		const reflected = 'GET /v1.0/me HTTP/1.1\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.signature\r\n';
+		const error = apiCallErrorFrom(400, 'Bad Request', headers({ 'content-type': 'text/plain' }), reflected, {
+			method: 'GET',
+			url: 'https://graph.microsoft.com/v1.0/me',
+		});
+		expect(error.message).toBe(
+			'GET https://graph.microsoft.com/v1.0/me failed with HTTP 400: Bad Request; the answer (Content-Type "text/plain", 85 characters) is not shown',
+		);
+		expect(error.fix).toContain('turn on Never Error');
+		expect(JSON.stringify(error)).not.toMatch(/Bearer|eyJ/);
+		expect(error.body).toBeNull();
+	});
+
+	it("shows only an error body's documented fields, one line each, escaped and bounded", () => {
+		const body = {
+			error: {
+				code: `Bad\r\nCode${'c'.repeat(500)}`,
+				message: `Line one ${'m'.repeat(5000)}\nforged: second line`,
+				details: [{ code: 'D', message: `detail\u001b[31m ${'d'.repeat(1000)}` }],
+				reflected: 'Authorization: Bearer eyJ.secret',
+			},
+		};
+		const error = apiCallErrorFrom(409, 'Conflict', headers({ 'request-id': `r${'i'.repeat(900)}` }), body, {
+			method: 'PATCH',
+			url: 'https://graph.microsoft.com/v1.0/x',
+		});
+		// eslint-disable-next-line no-control-regex -- control characters are what must not appear
+		expect(error.message + error.fix).not.toMatch(/[\r\n\u001b]/);
+		expect(error.message.length).toBeLessThan(700);
+		expect(error.fix.length).toBeLessThan(700);
+		expect(error.message).toContain('HTTP 409: Bad: Line one mmm');
+		expect(error.message).toContain('(5,009 characters)');
+		expect(error.message).not.toContain('forged');
+		expect(error.fix).toContain('detail\\u001b[31m');
+		expect(error.body).toEqual({ code: error.code, message: error.apiMessage, details: [expect.any(String)] });
+		expect(JSON.stringify(error)).not.toContain('eyJ');
 	});
 });

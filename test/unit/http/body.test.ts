@@ -109,3 +109,15 @@ describe('request headers', () => {
 		}
 	});
 });
+
+describe('an invalid JSON body', () => {
+	it('is described by where parsing failed, never quoted (it may hold secrets from expressions)', () => {
+		let message = '';
+		try {
+			buildBody({ type: 'json', value: '{"password": hunter2}' });
+		} catch (error) {
+			message = (error as Error).message;
+		}
+		expect(message).toBe('The JSON body is not valid JSON: parsing failed at position 13 (line 1, column 14).');
+	});
+});
