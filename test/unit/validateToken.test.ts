@@ -19,7 +19,12 @@ const AUTHORITY = `https://login.microsoftonline.com/${HOME}`;
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
 
-function token(claims: Record<string, unknown>, kid = 'k1', headerFields: Record<string, unknown> = {}): string {
+function token(
+	claims: Record<string, unknown>,
+	kid = 'k1',
+	headerFields: Record<string, unknown> = {},
+	signingKey = privateKey,
+): string {
 	const now = Math.floor(Date.now() / 1000);
 	const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid, ...headerFields })).toString('base64url');
 	const payload = Buffer.from(
@@ -34,10 +39,14 @@ function token(claims: Record<string, unknown>, kid = 'k1', headerFields: Record
 			...claims,
 		}),
 	).toString('base64url');
-	return `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url')}`;
+	return `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), signingKey).toString('base64url')}`;
 }
 
-function keySet(issuer: string, authority = AUTHORITY, options: { minRefreshIntervalMs?: number } = {}) {
+function keySet(
+	issuer: string,
+	authority = AUTHORITY,
+	{ keys = [jwk], ...options }: { minRefreshIntervalMs?: number; keys?: object[] } = {},
+) {
 	const fetched: string[] = [];
 	const set = new SigningKeySet(authority, {
 		...options,
@@ -45,7 +54,7 @@ function keySet(issuer: string, authority = AUTHORITY, options: { minRefreshInte
 			fetched.push(url);
 			return url.includes('openid-configuration')
 				? { issuer, jwks_uri: `${new URL(authority).origin}/${HOME}/discovery/v2.0/keys` }
-				: { keys: [jwk] };
+				: { keys };
 		},
 	});
 	return { set, fetched };
@@ -238,5 +247,99 @@ describe("the token's unverified header is never quoted", () => {
 		);
 		expect(refused.description).toContain('audience "other??api?"');
 		expect(() => validateHeaderValue('WWW-Authenticate', refused.wwwAuthenticate)).not.toThrow();
+	});
+});
+
+describe('what jose checks: critical header parameters, lifetime, audience, keys', () => {
+	const v2 = `https://login.microsoftonline.com/${HOME}/v2.0`;
+	const CRIT_REFUSED =
+		"401 The token's header names critical parameters (crit) this API does not process: refused, as RFC 7515 (4.1.11) requires.";
+
+	it('a correctly signed token whose header has a crit parameter this API does not process is refused before any key request', async () => {
+		const INJECTED = 'x-evil\r\n[ERROR] forged log line';
+		for (const header of [
+			{ crit: ['exp'], exp: 1 },
+			{ crit: [INJECTED], [INJECTED]: true },
+			{ crit: ['x-ms-policy'], 'x-ms-policy': 'strict' },
+			// Malformed: not an array, empty, or naming a parameter the header lacks.
+			{ crit: 'exp' },
+			{ crit: [] },
+			{ crit: ['x-absent'] },
+		]) {
+			const { set, fetched } = keySet(v2);
+			const refused = await rejected(validateAccessToken(token({}, 'k1', header), set, { clientId: CLIENT }));
+			expect(`${refused.status} ${refused.description}`).toBe(CRIT_REFUSED);
+			expect(refused.wwwAuthenticate).not.toContain('evil');
+			expect(() => validateHeaderValue('WWW-Authenticate', refused.wwwAuthenticate)).not.toThrow();
+			expect(fetched).toEqual([]);
+		}
+	});
+
+	it('crit b64 (RFC 7797), the one extension jose understands: an unencoded payload is no JWT, refused', async () => {
+		const { set } = keySet(v2);
+		const refused = await rejected(
+			validateAccessToken(token({}, 'k1', { crit: ['b64'], b64: false }), set, { clientId: CLIENT }),
+		);
+		expect(`${refused.status} ${refused.description}`).toBe(CRIT_REFUSED);
+	});
+
+	it('lifetime: no exp, exp not a number, expired beyond the skew, not yet valid; within the skew is accepted', async () => {
+		const { set } = keySet(v2);
+		const now = Math.floor(Date.now() / 1000);
+		const settings = { clientId: CLIENT, clockSkewSeconds: 60 };
+		expect(await reason(validateAccessToken(token({ exp: undefined }), set, settings))).toBe(
+			'401 The token has no expiry (exp) or it is not a number.',
+		);
+		expect(await reason(validateAccessToken(token({ exp: String(now + 600) }), set, settings))).toBe(
+			'401 The token has no expiry (exp) or it is not a number.',
+		);
+		expect(await reason(validateAccessToken(token({ exp: now - 61 }), set, settings))).toBe(
+			`401 The token expired at ${new Date((now - 61) * 1000).toISOString()}.`,
+		);
+		expect(await reason(validateAccessToken(token({ nbf: now + 120 }), set, settings))).toBe(
+			`401 The token is not valid before ${new Date((now + 120) * 1000).toISOString()}.`,
+		);
+		await expect(validateAccessToken(token({ exp: now - 30, nbf: now + 30 }), set, settings)).resolves.toMatchObject({
+			expiresOn: new Date((now - 30) * 1000).toISOString(),
+		});
+	});
+
+	it('an aud array is accepted when it holds an accepted audience, which the claims then name', async () => {
+		const { set } = keySet(v2);
+		await expect(
+			validateAccessToken(token({ aud: ['https://graph.microsoft.com', `api://${CLIENT}`] }), set, {
+				clientId: CLIENT,
+			}),
+		).resolves.toMatchObject({ aud: `api://${CLIENT}` });
+		expect(await reason(validateAccessToken(token({ aud: ['a', 'b'] }), set, { clientId: CLIENT }))).toMatch(
+			/^401 The token is for audience "a b", not for this API/,
+		);
+	});
+
+	it('a token without kid: the one key of its type is used; with two, it is refused', async () => {
+		const { set } = keySet(v2, AUTHORITY, { keys: [{ ...jwk, kid: undefined }] });
+		await expect(
+			validateAccessToken(token({}, 'k1', { kid: undefined }), set, { clientId: CLIENT }),
+		).resolves.toBeDefined();
+		const second = {
+			...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),
+			kid: 'k2',
+		};
+		const two = keySet(v2, AUTHORITY, { keys: [jwk, second] });
+		expect(await reason(validateAccessToken(token({}, 'k1', { kid: undefined }), two.set, { clientId: CLIENT }))).toBe(
+			'401 The token names no signing key (kid) and the authority publishes more than one.',
+		);
+	});
+
+	it("a published RSA key under 2048 bits is the authority's fault, not the caller's: an error, not a 401", async () => {
+		const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+		const { set } = keySet(v2, AUTHORITY, { keys: [{ ...weak.publicKey.export({ format: 'jwk' }), kid: 'k1' }] });
+		const error = await validateAccessToken(token({}, 'k1', {}, weak.privateKey), set, { clientId: CLIENT }).catch(
+			(e: unknown) => e,
+		);
+		expect(error).not.toBeInstanceOf(TokenRejectedError);
+		expect((error as Error).message).toBe(
+			'The signing key the authority publishes for this token cannot be used (an RSA key under 2048 bits, or a malformed key).',
+		);
 	});
 });

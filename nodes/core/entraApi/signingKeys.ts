@@ -1,28 +1,26 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- types only; jose itself through ./jose
+import type { createLocalJWKSet, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { readBoundedText } from '../boundedBody';
 import { assertDiscoveredEndpoints } from '../discovery';
 import { describeFetchFailure, describeRedirect } from '../networkClient';
 import { outboundFetch } from '../outbound';
 import { processWide } from '../processWide';
+import { jose } from './jose';
 
 /**
  * The signing keys of an authority, discovered once per process and kept: validating a token
  * makes no request. The key set is fetched again only when a token names a key ID it does not
  * hold (key rollover), at most once per `minRefreshIntervalMs` whatever the tokens say, and in
  * the background of a use once it is older than `maxAgeMs`.
+ * Fetching stays ours (outbound.ts: proxy, SSRF filter, no redirect, 1 MB); jose's
+ * createRemoteJWKSet would fetch on its own. jose picks the key (createLocalJWKSet: kid, kty and
+ * use matching the token's alg) and imports it.
  */
 export interface SigningKeySetOptions {
 	/** Fewest milliseconds between two fetches caused by unknown key IDs. */
 	minRefreshIntervalMs?: number;
 	/** Age after which the next use refreshes the keys (the cached ones keep serving meanwhile). */
 	maxAgeMs?: number;
-	/**
-	 * How many verified tokens to remember (default 1,000; 0 turns it off). A client sends the same
-	 * token for its whole lifetime: the exact same bytes, already verified against a key still
-	 * published, need no second RSA verification. Claims (lifetime, issuer, audience, permissions)
-	 * are still checked on every use; a refreshed key set forgets every verification.
-	 */
-	verifiedTokenLimit?: number;
 	/** GET a JSON document (injectable for tests); the default is fetchJsonDocument. */
 	fetchJson?: (url: string) => Promise<unknown>;
 }
@@ -77,18 +75,18 @@ export async function fetchJsonDocument(url: string): Promise<unknown> {
 	}
 }
 
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
 export class SigningKeySet {
 	/** Fetches made (discovery document and key set), for tests and the benchmark. */
 	fetches = 0;
 	private document: OpenIdDocument | undefined;
-	private keys = new Map<string, KeyObject>();
+	private keys: LocalKeySet | undefined;
 	private fetchedAt = 0;
 	private inFlight: Promise<void> | undefined;
 	private readonly minRefreshIntervalMs: number;
 	private readonly maxAgeMs: number;
 	private readonly fetchJson: (url: string) => Promise<unknown>;
-	private readonly verifiedTokenLimit: number;
-	private verified = new Set<string>();
 
 	constructor(
 		/** e.g. https://login.microsoftonline.com/<tenant> */
@@ -98,21 +96,6 @@ export class SigningKeySet {
 		this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_MS;
 		this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
 		this.fetchJson = options.fetchJson ?? fetchJsonDocument;
-		this.verifiedTokenLimit = options.verifiedTokenLimit ?? 1000;
-	}
-
-	/** Whether exactly this token's signature was verified with the current keys. */
-	wasVerified(token: string): boolean {
-		if (this.fetchedAt !== 0 && Date.now() - this.fetchedAt > this.maxAgeMs && !this.inFlight)
-			void this.refresh().catch(() => undefined);
-		return this.verified.has(token);
-	}
-
-	rememberVerified(token: string): void {
-		if (this.verifiedTokenLimit <= 0) return;
-		if (this.verified.size >= this.verifiedTokenLimit)
-			this.verified.delete(this.verified.values().next().value as string);
-		this.verified.add(token);
 	}
 
 	/** The discovery document (issuer, jwks_uri), fetched on first use. */
@@ -121,24 +104,24 @@ export class SigningKeySet {
 		return this.document!;
 	}
 
-	/** The key with this ID, fetching the key set when it is unknown (rate-limited). */
-	async key(kid: string | undefined): Promise<KeyObject | undefined> {
-		if (!this.document) await this.refresh();
+	/**
+	 * jose's key resolver (jwtVerify's second argument): the published key for the token's kid and
+	 * alg. An unknown kid fetches the key set again (rate-limited) before jose's
+	 * ERR_JWKS_NO_MATCHING_KEY is thrown.
+	 */
+	readonly getKey: JWTVerifyGetKey = async (header, token) => {
+		if (!this.keys) await this.refresh();
 		const now = Date.now();
 		if (now - this.fetchedAt > this.maxAgeMs && !this.inFlight) void this.refresh().catch(() => undefined);
-		const known = this.lookup(kid);
-		if (known) return known;
-		if (now - this.fetchedAt < this.minRefreshIntervalMs) return undefined;
+		try {
+			return await this.keys!(header, token);
+		} catch (error) {
+			if ((error as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+			if (now - this.fetchedAt < this.minRefreshIntervalMs) throw error;
+		}
 		await this.refresh();
-		return this.lookup(kid);
-	}
-
-	/** The cached key, without any fetch (undefined if not held). */
-	lookup(kid: string | undefined): KeyObject | undefined {
-		if (kid !== undefined) return this.keys.get(kid);
-		// A token without kid can only be matched when the set has exactly one key.
-		return this.keys.size === 1 ? this.keys.values().next().value : undefined;
-	}
+		return await this.keys!(header, token);
+	};
 
 	private refresh(): Promise<void> {
 		this.inFlight ??= this.load().finally(() => (this.inFlight = undefined));
@@ -164,19 +147,12 @@ export class SigningKeySet {
 		this.fetches++;
 		const body = (await this.fetchJson(this.document.jwks_uri)) as { keys?: unknown };
 		if (!Array.isArray(body?.keys)) throw new Error(`${this.document.jwks_uri} returned no "keys".`);
-		const keys = new Map<string, KeyObject>();
-		for (const jwk of body.keys as Array<Record<string, unknown>>) {
-			if (jwk.use !== undefined && jwk.use !== 'sig') continue;
-			if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') continue;
-			try {
-				const key = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
-				keys.set(typeof jwk.kid === 'string' ? jwk.kid : '', key);
-			} catch {
-				// A key this runtime cannot read signs nothing we accept.
-			}
+		const { createLocalJWKSet } = await jose();
+		try {
+			this.keys = createLocalJWKSet(body as JSONWebKeySet);
+		} catch {
+			throw new Error(`${this.document.jwks_uri} returned "keys" that are not all JSON Web Keys.`);
 		}
-		this.keys = keys;
-		this.verified = new Set();
 		this.fetchedAt = Date.now();
 	}
 }

@@ -1,5 +1,7 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- types only; jose itself through ./jose
+import type * as Jose from 'jose';
 import type { CloudName } from '../clouds';
+import { jose } from './jose';
 import type { SigningKeySet } from './signingKeys';
 
 /**
@@ -9,7 +11,8 @@ import type { SigningKeySet } from './signingKeys';
  * allowed client app, and the scopes or app roles the API requires — a token with neither is
  * refused, as Microsoft.Identity.Web does (IDW10201): any app of the tenant can get an app-only
  * token for any API, without permissions.
- * Verified with node:crypto; the keys come from SigningKeySet, cached per process.
+ * jose does the JWS and JWT parts (signature, alg allow-list, crit, exp/nbf with the skew, aud);
+ * the keys come from SigningKeySet, cached per process; the rest is Entra's and stays here.
  * Nothing of the token's header (unverified) is quoted into a reason; claims of a verified token
  * are quoted printable-ASCII only, since reasons go into logs and WWW-Authenticate.
  */
@@ -85,16 +88,8 @@ const V1_ISSUER_HOSTS: Partial<Record<CloudName, string>> = {
 	china: 'https://sts.chinacloudapi.cn',
 };
 
-const ALGORITHMS: Record<string, { hash: string; kty: string; padding?: number; dsa?: boolean }> = {
-	RS256: { hash: 'sha256', kty: 'rsa' },
-	RS384: { hash: 'sha384', kty: 'rsa' },
-	RS512: { hash: 'sha512', kty: 'rsa' },
-	PS256: { hash: 'sha256', kty: 'rsa', padding: constants.RSA_PKCS1_PSS_PADDING },
-	PS384: { hash: 'sha384', kty: 'rsa', padding: constants.RSA_PKCS1_PSS_PADDING },
-	PS512: { hash: 'sha512', kty: 'rsa', padding: constants.RSA_PKCS1_PSS_PADDING },
-	ES256: { hash: 'sha256', kty: 'ec', dsa: true },
-	ES384: { hash: 'sha384', kty: 'ec', dsa: true },
-};
+/** What Entra and other OpenID providers sign access tokens with; HS*, none and the rest are refused. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'];
 
 /** The token of an `Authorization: Bearer <token>` header (or a bare token). */
 export function bearerTokenOf(header: string | undefined): string {
@@ -106,16 +101,6 @@ export function bearerTokenOf(header: string | undefined): string {
 	throw new TokenRejectedError(401, 'invalid_token', 'The Authorization header is not "Bearer <token>".');
 }
 
-function decodePart(part: string, what: string): Record<string, unknown> {
-	try {
-		const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-		if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-	} catch {
-		// below
-	}
-	throw new TokenRejectedError(401, 'invalid_token', `The token's ${what} is not base64url JSON.`);
-}
-
 const invalid = (description: string) => new TokenRejectedError(401, 'invalid_token', description);
 
 /** A claim of a verified token, safe in a log line or a header: printable ASCII, at most 120 characters. */
@@ -123,8 +108,6 @@ function shown(value: string): string {
 	const printable = value.replace(/[^\x20-\x7e]/g, '?');
 	return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
 }
-
-const ACCEPTED_ALGORITHMS = Object.keys(ALGORITHMS).join(', ');
 
 /** Claims only an ID token carries (OpenID Connect Core, FAPI's s_hash): never in an Entra access token. */
 const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
@@ -136,47 +119,27 @@ export async function validateAccessToken(
 	settings: TokenValidationSettings,
 	now = Date.now(),
 ): Promise<CallerClaims> {
-	const parts = token.split('.');
-	if (parts.length !== 3 || !parts[2]) throw invalid('The token is not a signed JWT (three parts).');
-	const header = decodePart(parts[0], 'header');
-	// The header is unverified, attacker-written: none of it is quoted (CR/LF would forge log lines
-	// and break the WWW-Authenticate header).
-	const algorithm =
-		typeof header.alg === 'string' && Object.hasOwn(ALGORITHMS, header.alg) ? ALGORITHMS[header.alg] : undefined;
-	if (!algorithm) throw invalid(`The token's signing algorithm is not accepted (accepted: ${ACCEPTED_ALGORITHMS}).`);
-	if (!keys.wasVerified(token)) {
-		const kid = typeof header.kid === 'string' ? header.kid : undefined;
-		const key = keys.lookup(kid) ?? (await keys.key(kid));
-		if (!key)
-			throw invalid(
-				kid === undefined
-					? 'The token names no signing key (kid) and the authority publishes more than one.'
-					: "The token is signed with a key the authority does not publish (its kid is not in the authority's key set).",
-			);
-		if (!verifySignature(parts, key, algorithm)) throw invalid('The token signature is invalid.');
-		keys.rememberVerified(token);
+	const audiences = acceptedAudiences(settings);
+	const { jwtVerify, decodeProtectedHeader } = await jose();
+	let payload: Jose.JWTPayload;
+	try {
+		({ payload } = await jwtVerify(token, keyOrRefusal(keys.getKey), {
+			algorithms: ALGORITHMS,
+			audience: audiences,
+			requiredClaims: ['exp'],
+			clockTolerance: Math.max(0, Number(settings.clockSkewSeconds ?? 60) || 0),
+			currentDate: new Date(now),
+		}));
+	} catch (error) {
+		throw refusalOf(error, token, audiences, decodeProtectedHeader);
 	}
 
-	const payload = decodePart(parts[1], 'payload');
-	const skew = (settings.clockSkewSeconds ?? 60) * 1000;
-	const exp = numeric(payload.exp);
-	if (exp === undefined) throw invalid('The token has no expiry (exp).');
-	if (exp * 1000 + skew <= now) throw invalid(`The token expired at ${new Date(exp * 1000).toISOString()}.`);
-	const nbf = numeric(payload.nbf);
-	if (nbf !== undefined && nbf * 1000 - skew > now)
-		throw invalid(`The token is not valid before ${new Date(nbf * 1000).toISOString()}.`);
-
-	const tid = typeof payload.tid === 'string' ? payload.tid : undefined;
-	const iss = typeof payload.iss === 'string' ? payload.iss : '';
+	const text = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
+	const tid = text('tid');
+	const iss = text('iss') ?? '';
 	const { issuer: discovered } = await keys.openIdDocument();
 	checkIssuer(iss, tid, discovered, settings);
 
-	const aud = typeof payload.aud === 'string' ? payload.aud : '';
-	const audiences = acceptedAudiences(settings);
-	if (!audiences.includes(aud))
-		throw invalid(`The token is for audience "${shown(aud)}", not for this API (${audiences.map(shown).join(', ')}).`);
-
-	const text = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
 	checkAccessToken(payload, text, settings);
 
 	const scp = typeof payload.scp === 'string' ? payload.scp.split(' ').filter(Boolean) : undefined;
@@ -198,31 +161,108 @@ export async function validateAccessToken(
 		appid: text('appid'),
 		idtyp: text('idtyp'),
 		callerType: scp !== undefined || text('idtyp') === 'user' ? 'user' : 'app',
-		aud,
+		// jose accepted it: a string among the audiences, or an array holding one.
+		aud: typeof payload.aud === 'string' ? payload.aud : audiences.find((a) => payload.aud?.includes(a))!,
 		iss,
 		ver: text('ver'),
-		expiresOn: new Date(exp * 1000).toISOString(),
+		expiresOn: new Date(payload.exp! * 1000).toISOString(),
 	});
 }
 
-function verifySignature(parts: string[], key: KeyObject, algorithm: (typeof ALGORITHMS)[string]): boolean {
-	if (key.asymmetricKeyType !== algorithm.kty && !(algorithm.kty === 'rsa' && key.asymmetricKeyType === 'rsa-pss'))
-		return false;
-	try {
-		return verify(
-			algorithm.hash,
-			Buffer.from(`${parts[0]}.${parts[1]}`),
-			{
-				key,
-				padding: algorithm.padding,
-				saltLength: algorithm.padding ? constants.RSA_PSS_SALTLEN_DIGEST : undefined,
-				dsaEncoding: algorithm.dsa ? 'ieee-p1363' : undefined,
-			},
-			Buffer.from(parts[2], 'base64url'),
-		);
-	} catch {
-		return false;
+/** The key set's resolver, its "no such key" turned into the reason a caller can act on. */
+function keyOrRefusal(getKey: Jose.JWTVerifyGetKey): Jose.JWTVerifyGetKey {
+	return async (header, token) => {
+		try {
+			return await getKey(header, token);
+		} catch (error) {
+			const code = (error as { code?: unknown }).code;
+			if (code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS')
+				throw invalid('The token names no signing key (kid) and the authority publishes more than one.');
+			if (code === 'ERR_JWKS_NO_MATCHING_KEY')
+				throw invalid(
+					header.kid === undefined
+						? 'The token names no signing key (kid) and the authority publishes none for its algorithm.'
+						: "The token is signed with a key the authority does not publish (its kid is not in the authority's key set).",
+				);
+			// jose could not import the published key; a failed fetch passes through as it is.
+			if (/^ERR_(JOSE|JWKS?|JWS)_/.test(String(code)) || error instanceof TypeError) throw keyUnusable();
+			throw error;
+		}
+	};
+}
+
+/** The authority's key, not the caller's token, is at fault: the webhook answers 503 and logs this. */
+const keyUnusable = () =>
+	new Error(
+		'The signing key the authority publishes for this token cannot be used (an RSA key under 2048 bits, or a malformed key).',
+	);
+
+/**
+ * jose's error → our reason. jose's messages are not passed on: some quote the unverified header
+ * (an unknown crit parameter's name). A claim is quoted only from a claim error, which jose raises
+ * after the signature is verified. Errors that are not about the token (the key set could not be
+ * fetched) pass through: the webhook answers 503, not 401.
+ */
+function refusalOf(
+	error: unknown,
+	token: string,
+	audiences: string[],
+	decodeProtectedHeader: typeof Jose.decodeProtectedHeader,
+): Error {
+	if (error instanceof TokenRejectedError) return error;
+	const { code, claim, reason, payload } = error as {
+		code?: unknown;
+		claim?: unknown;
+		reason?: unknown;
+		payload?: Jose.JWTPayload;
+	};
+	switch (code) {
+		case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+			return invalid('The token signature is invalid.');
+		case 'ERR_JOSE_ALG_NOT_ALLOWED':
+			return algorithmRefused();
+		case 'ERR_JWT_EXPIRED':
+			return invalid(`The token expired at ${new Date(payload!.exp! * 1000).toISOString()}.`);
+		case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+			if (claim === 'exp') return invalid('The token has no expiry (exp) or it is not a number.');
+			if (claim === 'nbf' && reason === 'check_failed')
+				return invalid(`The token is not valid before ${new Date(payload!.nbf! * 1000).toISOString()}.`);
+			if (claim === 'aud') {
+				const aud = payload?.aud;
+				const named = typeof aud === 'string' ? aud : Array.isArray(aud) ? aud.join(' ') : '';
+				return invalid(
+					`The token is for audience "${shown(named)}", not for this API (${audiences.map(shown).join(', ')}).`,
+				);
+			}
+			return invalid(`The token's claim ${shown(String(claim))} is not valid.`);
+		case 'ERR_JWT_INVALID':
+		case 'ERR_JWS_INVALID':
+		case 'ERR_JOSE_NOT_SUPPORTED':
+			return malformed(token, decodeProtectedHeader);
 	}
+	// After the key is resolved, jose's TypeErrors are about the key (its size), not the token.
+	if (error instanceof TypeError) return keyUnusable();
+	return error instanceof Error ? error : new Error(String(error));
+}
+
+const algorithmRefused = () =>
+	invalid(`The token's signing algorithm is not accepted (accepted: ${ALGORITHMS.join(', ')}).`);
+
+/** Why jose found the JWS malformed, told without quoting the (unverified) header. */
+function malformed(token: string, decodeProtectedHeader: typeof Jose.decodeProtectedHeader): TokenRejectedError {
+	if (token.split('.').length !== 3) return invalid('The token is not a signed JWT (three parts).');
+	let header: Record<string, unknown>;
+	try {
+		header = decodeProtectedHeader(token);
+	} catch {
+		return invalid("The token's header is not base64url JSON.");
+	}
+	if (header.crit !== undefined)
+		return invalid(
+			"The token's header names critical parameters (crit) this API does not process: refused, as RFC 7515 (4.1.11) requires.",
+		);
+	if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg)) return algorithmRefused();
+	return invalid("The token's payload or signature is not base64url (the payload: a JSON object).");
 }
 
 const GUID_IN_PATH = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=\/|$)/i;
@@ -325,10 +365,6 @@ function checkPermissions(
 		`The token lacks ${needed}.`,
 		[...requiredScopes, ...requiredRoles].join(' '),
 	);
-}
-
-function numeric(value: unknown): number | undefined {
-	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 function dropUndefined<T extends object>(value: T): T {
