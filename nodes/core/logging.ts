@@ -19,23 +19,16 @@ export function setLogSink(next: LogSink): void {
 }
 
 export function log(level: Parameters<LogSink>[0], message: string): void {
-	// Bounded too: a message can embed network text; one line of a log stays readable.
-	sinkHolder.sink(level, `[n8n-nodes-msal] ${excerpt(message, LOG_LINE_MAX)}`);
+	sinkHolder.sink(level, `[n8n-nodes-msal] ${escapeForLog(message)}`);
 }
 
 /**
  * One log line stays one line: messages can carry text from the network (an identity
  * provider's error description, a URL, a header), and a CR/LF or another control character in
- * it could forge log lines or terminal escapes. They are written as visible escapes.
+ * it could forge log lines or terminal escapes. They are written as visible escapes, bounded.
  */
 export function escapeForLog(text: string): string {
-	// eslint-disable-next-line no-control-regex -- control characters are what this removes
-	return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
-		if (char === '\n') return '\\n';
-		if (char === '\r') return '\\r';
-		if (char === '\t') return '\\t';
-		return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-	});
+	return excerpt(text, LOG_LINE_MAX);
 }
 
 /** MSAL's logs, without personal data (piiLoggingEnabled stays false). */

@@ -42,18 +42,6 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	let httpApiUrl: string;
 	let httpApiReceived: Array<string | undefined> = [];
 
-	/** Runs a workflow in a new `n8n execute` process with extra environment for that process only. */
-	const executeWith = async (id: string, env: Record<string, string>) => {
-		const saved = { ...n8n.env };
-		Object.assign(n8n.env, env);
-		try {
-			return await n8n.executeInNewProcess(id);
-		} finally {
-			for (const key of Object.keys(env)) delete n8n.env[key];
-			Object.assign(n8n.env, saved);
-		}
-	};
-
 	beforeAll(async () => {
 		rig = await startRig();
 		proxy = await startConnectProxy();
@@ -151,7 +139,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 		await rig.reset();
 		await rig.resetApi();
 		proxy.reset();
-		const run = await executeWith(wf.proxied, { HTTPS_PROXY: proxy.url });
+		const run = await n8n.executeInNewProcess(wf.proxied, { HTTPS_PROXY: proxy.url });
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('Call API')[0].json).toMatchObject({ appid: rig.clients.secret.clientId });
 		const tunnels = proxy.tunnels();
@@ -175,7 +163,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	it('NO_PROXY covering the hosts: nothing goes through the proxy', async () => {
 		await rig.reset();
 		proxy.reset();
-		const run = await executeWith(wf.proxied, { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+		const run = await n8n.executeInNewProcess(wf.proxied, { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
 		expect(run.status).toBe('success');
 		expect(proxy.tunnels()[idpTarget]).toBeUndefined();
 		expect(proxy.tunnels()[apiTarget]).toBeUndefined();
@@ -185,7 +173,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	it("n8n's SSRF protection refuses the identity provider and the API on a blocked address; nothing is sent", async () => {
 		await rig.reset();
 		await rig.resetApi();
-		const run = await executeWith(wf.proxied, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
+		const run = await n8n.executeInNewProcess(wf.proxied, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
 		expect(run.status).toBe('error');
 		expect(run.error?.message).toContain("n8n's SSRF protection refused 127.0.0.1");
 		expect((await rig.stats()).tokenRequests).toHaveLength(0);
@@ -194,7 +182,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 
 	it("n8n's SSRF protection refuses On Behalf Of and token validation's discovery and key-set requests; none reaches the rig", async () => {
 		await rig.reset();
-		const run = await executeWith(wf.validate, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
+		const run = await n8n.executeInNewProcess(wf.validate, { N8N_SSRF_PROTECTION_ENABLED: 'true' });
 		expect(String(run.nodeOutput('On Behalf Of')[0].json.error)).toContain("n8n's SSRF protection refused 127.0.0.1");
 		expect(run.status).toBe('error');
 		expect(run.error?.message).toContain("n8n's SSRF protection refused 127.0.0.1");
@@ -206,7 +194,7 @@ describe('outbound traffic and domain restriction in real n8n', () => {
 	it("n8n's SSRF protection with the address allowed: token and API call go through", async () => {
 		await rig.reset();
 		await rig.resetApi();
-		const run = await executeWith(wf.proxied, {
+		const run = await n8n.executeInNewProcess(wf.proxied, {
 			N8N_SSRF_PROTECTION_ENABLED: 'true',
 			N8N_SSRF_ALLOWED_IP_RANGES: '127.0.0.1/32',
 		});

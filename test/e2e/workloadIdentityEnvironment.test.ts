@@ -34,18 +34,6 @@ describe('workload identity from the environment in real n8n', () => {
 		});
 	const requestsSent = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
 
-	/** Runs a workflow in a new `n8n execute` process with extra environment for that process only. */
-	const executeWith = async (id: string, env: Record<string, string>) => {
-		const saved = { ...n8n.env };
-		Object.assign(n8n.env, env);
-		try {
-			return await n8n.executeInNewProcess(id);
-		} finally {
-			for (const key of Object.keys(env)) delete n8n.env[key];
-			Object.assign(n8n.env, saved);
-		}
-	};
-
 	beforeAll(async () => {
 		rig = await startRig();
 		proxy = await startConnectProxy({ routes: routesToRig(rig) });
@@ -218,7 +206,7 @@ describe('workload identity from the environment in real n8n', () => {
 	it('with N8N_MSAL_AMBIENT_IDENTITY_ENABLED off, every node says so and nothing is read or sent', async () => {
 		await rig.reset();
 		proxy.reset();
-		const run = await executeWith(wf.both, { N8N_MSAL_AMBIENT_IDENTITY_ENABLED: 'false' });
+		const run = await n8n.executeInNewProcess(wf.both, { N8N_MSAL_AMBIENT_IDENTITY_ENABLED: 'false' });
 		for (const [node, what] of [
 			['Workload Identity', 'Workload Identity From Environment'],
 			['Token File', 'A Federated Client Assertion from a token file'],

@@ -13,17 +13,9 @@ import { acquireAppToken, type ClientCredentialsSettings } from '../../nodes/cor
 import { IdentityProviderError, IdentityProviderUnreachableError, type MsalNodeError } from '../../nodes/core/errors';
 import { MsalNetworkClient } from '../../nodes/core/networkClient';
 import { startRig, type Rig } from '../rig/rig';
+import { failure } from './support/failure';
 
 jest.setTimeout(60_000);
-
-async function failure(promise: Promise<unknown>): Promise<MsalNodeError> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as MsalNodeError;
-	}
-	throw new Error('expected a failure');
-}
 
 describe('client credentials faults', () => {
 	let rig: Rig;
@@ -101,7 +93,7 @@ describe('client credentials faults', () => {
 			'Scopes',
 		],
 	])('%s is explained with its AADSTS code and the field', async (_name, change, code, field) => {
-		const error = await failure(
+		const error = await failure<MsalNodeError>(
 			acquireAppToken({ ...settings, ...change() } as ClientCredentialsSettings, undefined, {}),
 		);
 		expect(error).toBeInstanceOf(IdentityProviderError);
@@ -116,7 +108,7 @@ describe('client credentials faults', () => {
 			error_description: 'AADSTS7000222: The provided client secret keys are expired.',
 			error_codes: [7000222],
 		});
-		const error = await failure(acquireAppToken(settings, undefined, { forceRefresh: true }));
+		const error = await failure<MsalNodeError>(acquireAppToken(settings, undefined, { forceRefresh: true }));
 		expect(error.message).toBe('AADSTS7000222: The client secret has expired.');
 		expect(error.fix).toContain('Create a new client secret');
 		expect(error.field).toBe('Client Secret');
@@ -129,7 +121,7 @@ describe('client credentials faults', () => {
 			error_description: 'AADSTS70011: The provided value for the input parameter scope is not valid.',
 			error_codes: [70011],
 		});
-		const error = await failure(acquireAppToken(settings, undefined, { forceRefresh: true }));
+		const error = await failure<MsalNodeError>(acquireAppToken(settings, undefined, { forceRefresh: true }));
 		expect(error.message).toContain('AADSTS70011: The requested scope is invalid.');
 		expect(error.field).toBe('Scopes');
 	});
@@ -141,7 +133,9 @@ describe('client credentials faults', () => {
 	])(
 		'an unreachable identity provider (%s) shows the real cause, not endpoints_resolution_error',
 		async (_name, authorityUrl, cause) => {
-			const error = await failure(acquireAppToken({ ...settings, authorityUrl: authorityUrl() }, undefined, {}));
+			const error = await failure<MsalNodeError>(
+				acquireAppToken({ ...settings, authorityUrl: authorityUrl() }, undefined, {}),
+			);
 			expect(error).toBeInstanceOf(IdentityProviderUnreachableError);
 			expect(error.message).toContain(cause);
 			expect(error.message).not.toContain('endpoints_resolution_error');

@@ -8,17 +8,9 @@ import { acquireAppToken, type ClientCredentialsSettings } from '../../nodes/cor
 import type { MsalNodeError } from '../../nodes/core/errors';
 import { log, setLogSink } from '../../nodes/core/logging';
 import { startRig, type Rig } from '../rig/rig';
+import { failure } from './support/failure';
 
 jest.setTimeout(60_000);
-
-async function failure(promise: Promise<unknown>): Promise<MsalNodeError> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as MsalNodeError;
-	}
-	throw new Error('expected a failure');
-}
 
 describe('authority discovery', () => {
 	let rig: Rig;
@@ -59,7 +51,7 @@ describe('authority discovery', () => {
 	])('a discovered endpoint %s is refused before anything is sent there', async (_name, fields, field) => {
 		const settings = await freshSettings();
 		await rig.tamperDiscovery({ fields: fields(rig) });
-		const error = await failure(acquireAppToken(settings, undefined, {}));
+		const error = await failure<MsalNodeError>(acquireAppToken(settings, undefined, {}));
 		expect(error.message).toContain(`names its ${field} at`);
 		expect(error.message).toContain('Refused before anything was sent there');
 		expect(error.message).not.toContain('endpoints_resolution_error');
@@ -78,7 +70,7 @@ describe('authority discovery', () => {
 				body: '<html>echo: client_secret=hunter2\r\n2026-01-01T00:00:00.000Z | error | forged log line</html>',
 			},
 		});
-		const error = await failure(acquireAppToken(settings, undefined, {}));
+		const error = await failure<MsalNodeError>(acquireAppToken(settings, undefined, {}));
 		expect(error.message).toMatch(/HTTP 200 \(text\/html\) and a body that is not JSON \(invalid JSON/);
 		expect(error.message).not.toContain('hunter2');
 		expect(error.message).not.toContain('forged');
@@ -107,7 +99,7 @@ describe('identity-provider text in errors and logs', () => {
 	it('CR/LF and control characters from the provider are escaped: no forged log line, no terminal escape', async () => {
 		const forged = 'bad thing happened\r\n2026-01-01T00:00:00.000Z | info | user admin logged in\u001b[2J';
 		await rig.failNextTokenRequest({ status: 400, error: `invalid_request\r\nforged`, error_description: forged });
-		const error = await failure(
+		const error = await failure<MsalNodeError>(
 			acquireAppToken(
 				{
 					cloud: 'custom',

@@ -16,19 +16,11 @@ import { validateAccessToken } from '../../nodes/core/entraApi/validateToken';
 import { ManagedIdentityEndpointClient } from '../../nodes/core/managedIdentity/endpointClient';
 import { startRig, type Rig } from '../rig/rig';
 import { userToken } from '../rig/userToken';
+import { failure } from './support/failure';
 
 jest.setTimeout(120_000);
 
 const MB = 1024 * 1024;
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Error;
-	}
-	throw new Error('expected a failure');
-}
 
 /** The highest heap + array-buffer use above the start while `work` runs, sampled every 5 ms. */
 async function peakMemoryGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growthBytes: number }> {

@@ -529,12 +529,12 @@ export class N8nInstance {
 	}
 
 	/** Runs `n8n <args>` on Node 24 with the instance's environment. Never throws on exit codes. */
-	async cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+	async cli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
 		const t0 = Date.now();
 		const timeoutMs = opts.timeoutMs ?? 180_000;
 		// Every n8n process that runs workflows starts a task broker on a fixed port (5679)
 		// unless told otherwise; a free port per call lets instances run in parallel.
-		const env = { N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...this.env };
+		const env = { N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...this.env, ...opts.env };
 		const child = spawn(this.install.node24, [this.install.n8nBin, ...args], {
 			cwd: this.userFolder,
 			env,
@@ -693,10 +693,11 @@ export class N8nInstance {
 
 	/**
 	 * `n8n execute --id` in a new n8n process: runs the workflow from its trigger and parses the
-	 * printed run. For the checks whose point is a fresh process (nothing in memory survives).
+	 * printed run. For the checks whose point is a fresh process (nothing in memory survives), or
+	 * an environment for that one process (`env`, on top of the instance's).
 	 */
-	async executeInNewProcess(workflowId: string): Promise<ExecutionResult> {
-		const cli = await this.cli(['execute', `--id=${workflowId}`]);
+	async executeInNewProcess(workflowId: string, env: Record<string, string> = {}): Promise<ExecutionResult> {
+		const cli = await this.cli(['execute', `--id=${workflowId}`], { env });
 		const out = cli.stdout + '\n' + cli.stderr;
 		let raw: any;
 		let status: 'success' | 'error';

@@ -169,16 +169,21 @@ const resources = {
 	[CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
 };
 
-const idp = await createIdentityProvider({
-	origin,
-	tenant: TENANT,
-	tenantId: TENANT_ID,
-	clients,
-	users: USERS,
-	resources,
-	signingJwk: signing.privateJwk,
-	state,
-});
+// Every tenant's provider has the same apps, users, resources and signing keys (as Entra signs
+// every tenant's tokens with the same keys); each has its own issuer and tid.
+const tenantProvider = (tenantOrigin, tenant, tenantId, appsConsented) =>
+	createIdentityProvider({
+		origin: tenantOrigin,
+		tenant,
+		tenantId,
+		clients,
+		users: USERS,
+		resources,
+		signingJwk: signing.privateJwk,
+		state,
+		appsConsented,
+	});
+const idp = await tenantProvider(origin, TENANT, TENANT_ID);
 // More customer tenants of a multi-tenant app (Tenant Override): the same apps, consented in
 // tenant2 and tenant3, and in no app's tenant "unconsented". Entra signs every tenant's tokens
 // with the same keys; each tenant has its own issuer and tid.
@@ -191,17 +196,7 @@ for (const [name, tenantId, appsConsented] of [
 	otherTenants[name] = {
 		tenantId,
 		appsConsented,
-		idp: await createIdentityProvider({
-			origin,
-			tenant: name,
-			tenantId,
-			clients,
-			users: USERS,
-			resources,
-			signingJwk: signing.privateJwk,
-			state,
-			appsConsented,
-		}),
+		idp: await tenantProvider(origin, name, tenantId, appsConsented),
 	};
 }
 // Entra ID's global sign-in host, for tokens that may go nowhere else (a platform token of the
@@ -209,16 +204,7 @@ for (const [name, tenantId, appsConsented] of [
 // <tenant ID>, reached by requests with that Host (a CONNECT proxy routes the name here; the
 // TLS certificate covers it). MSAL knows this host's endpoints without discovery.
 const microsoftOrigin = `https://${MICROSOFT_SIGN_IN_HOST}`;
-const microsoftIdp = await createIdentityProvider({
-	origin: microsoftOrigin,
-	tenant: TENANT_ID,
-	tenantId: TENANT_ID,
-	clients,
-	users: USERS,
-	resources,
-	signingJwk: signing.privateJwk,
-	state,
-});
+const microsoftIdp = await tenantProvider(microsoftOrigin, TENANT_ID, TENANT_ID);
 const api = createProtectedApi({
 	origin: apiOrigin,
 	issuer: [idp.issuer, microsoftIdp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)],
