@@ -32,7 +32,7 @@ function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): I
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Client Credentials API';
+	displayName = 'Microsoft Entra Client Credentials';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

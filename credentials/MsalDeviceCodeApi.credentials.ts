@@ -31,7 +31,7 @@ import {
 export class MsalDeviceCodeApi implements ICredentialType {
 	name = DEVICE_CODE_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Device Code API';
+	displayName = 'Microsoft Entra Device Code';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

@@ -18,7 +18,7 @@ import { policyProperties } from './common/sharedProperties';
 export class MsalManagedIdentityApi implements ICredentialType {
 	name = MANAGED_IDENTITY_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Managed Identity API';
+	displayName = 'Microsoft Entra Managed Identity';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

@@ -21,7 +21,7 @@ import { allowedAccountsProperty } from './common/delegatedProperties';
 export class MsalPublicClientApi implements ICredentialType {
 	name = PUBLIC_CLIENT_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Public Client (Browser Sign-In) API';
+	displayName = 'Microsoft Entra Browser Sign-In';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
@@ -50,7 +50,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. https://n8n.example.com/webhook/msal-sign-in',
 			description:
-				"The production URL of the 'Microsoft Sign-In (MSAL)' trigger in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
+				"The production URL of the 'Microsoft Entra ID Sign-In Trigger' in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
 		},
 		allowedAccountsProperty('through the link (it is public)'),
 		{

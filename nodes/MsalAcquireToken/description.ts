@@ -7,7 +7,7 @@ import * as signOut from './operations/signOut.operation';
 import * as validateToken from './operations/validateToken.operation';
 
 export const description: INodeTypeDescription = {
-	displayName: 'Microsoft Entra ID Token (MSAL)',
+	displayName: 'Microsoft Entra ID Token',
 	name: 'msalAcquireToken',
 	icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 	group: ['transform'],
@@ -16,7 +16,7 @@ export const description: INodeTypeDescription = {
 		'={{ $parameter["operation"] === "listAccounts" ? "List Accounts" : $parameter["operation"] === "signOut" ? "Sign Out" : $parameter["operation"] === "validateToken" ? "Validate Token" : "Get Token: " + ($parameter["scopes"] || "Credential Scope") }}',
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
-	defaults: { name: 'Microsoft Entra ID Token (MSAL)' },
+	defaults: { name: 'Microsoft Entra ID Token' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],
 	credentials: credentialDescriptions(),

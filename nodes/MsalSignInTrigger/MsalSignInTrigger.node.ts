@@ -24,7 +24,7 @@ import { quote } from '../core/quote';
 // eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete -- n8n serves this page itself; there is no third-party webhook to register
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Microsoft Sign-In (MSAL) Trigger',
+		displayName: 'Microsoft Entra ID Sign-In Trigger',
 		name: 'msalSignInTrigger',
 		icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 		group: ['trigger'],
@@ -32,7 +32,7 @@ export class MsalSignInTrigger implements INodeType {
 		subtitle: 'Browser Sign-In',
 		description:
 			'Sign-in page for the Microsoft Entra ID public-client credential: a person opens its URL, signs in at Microsoft, and the credential keeps the sign-in for later runs',
-		defaults: { name: 'Microsoft Sign-In (MSAL) Trigger' },
+		defaults: { name: 'Microsoft Entra ID Sign-In Trigger' },
 		triggerPanel: {
 			header: 'Sign-in page for the public-client credential',
 			executionsHelp: {
@@ -195,7 +195,7 @@ function sendPage(
 	res.setHeader('Cache-Control', 'no-store');
 	res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
 	res.end(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Microsoft Sign-In (n8n)</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Microsoft Entra ID Sign-In (n8n)</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
 <body><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p><p id="detail">${escapeHtml(detail)}</p></body></html>`);
 }

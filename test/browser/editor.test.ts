@@ -38,7 +38,7 @@ import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
 
 const PACKAGE = 'n8n-nodes-msal';
-const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra ID (MSAL) Client Credentials API';
+const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra Client Credentials';
 const ALICE = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!', name: 'Alice Example' };
 
 type Ref = { id: string; name: string };
@@ -194,7 +194,7 @@ describe('the n8n editor in Chromium', () => {
 		await page.goto(`${baseUrl}/home/credentials`);
 		await page.getByTestId('add-resource-credential').click();
 		const chooser = page.getByTestId('selectCredential-modal');
-		await chooser.getByTestId('new-credential-type-select').locator('input').fill('MSAL');
+		await chooser.getByTestId('new-credential-type-select').locator('input').fill('Microsoft Entra');
 		await page.getByTestId('new-credential-type-select-option').filter({ hasText: CLIENT_CREDENTIALS_TYPE }).click();
 		await chooser.getByTestId('new-credential-type-button').click();
 
