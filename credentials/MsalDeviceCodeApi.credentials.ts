@@ -7,6 +7,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { DEVICE_CODE_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { deviceCodeAcquirer } from '../nodes/n8n/deviceCodeAdapter';
@@ -35,7 +36,7 @@ export class MsalDeviceCodeApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code';
+	documentationUrl = guideUrl('docs/credentials/device-code.md');
 
 	properties: INodeProperties[] = [
 		{

@@ -5,6 +5,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest } from '../nodes/n8n/credentialStore';
 import { MANAGED_IDENTITY_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { managedIdentityAcquirer } from '../nodes/n8n/managedIdentityAdapter';
@@ -22,7 +23,7 @@ export class MsalManagedIdentityApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity/managed-identities-azure-resources/overview';
+	documentationUrl = guideUrl('docs/credentials/managed-identity.md');
 
 	properties: INodeProperties[] = [
 		{

@@ -7,6 +7,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
@@ -25,7 +26,7 @@ export class MsalPublicClientApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/scenario-desktop-acquire-token';
+	documentationUrl = guideUrl('docs/credentials/public-client.md');
 
 	properties: INodeProperties[] = [
 		...authorityProperties(
