@@ -33,7 +33,7 @@ function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): I
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra Client Credentials';
+	displayName = 'Microsoft Entra Client Credentials API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

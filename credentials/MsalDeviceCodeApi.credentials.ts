@@ -32,7 +32,7 @@ import {
 export class MsalDeviceCodeApi implements ICredentialType {
 	name = DEVICE_CODE_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra Device Code';
+	displayName = 'Microsoft Entra Device Code API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

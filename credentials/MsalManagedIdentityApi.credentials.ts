@@ -19,7 +19,7 @@ import { policyProperties } from './common/sharedProperties';
 export class MsalManagedIdentityApi implements ICredentialType {
 	name = MANAGED_IDENTITY_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra Managed Identity';
+	displayName = 'Microsoft Entra Managed Identity API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

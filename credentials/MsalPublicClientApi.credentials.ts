@@ -22,7 +22,7 @@ import { allowedAccountsProperty } from './common/delegatedProperties';
 export class MsalPublicClientApi implements ICredentialType {
 	name = PUBLIC_CLIENT_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra Browser Sign-In';
+	displayName = 'Microsoft Entra Browser Sign-In API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 

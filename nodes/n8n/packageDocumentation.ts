@@ -1,4 +1,6 @@
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { existsSync, readFileSync } from 'node:fs';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, allowed for self-hosted n8n
 import { dirname, join } from 'node:path';
 
 const PACKAGE_NAME = 'n8n-nodes-msal';
@@ -12,6 +14,7 @@ const FALLBACK = `https://www.npmjs.com/package/${PACKAGE_NAME}`;
  * dist/nodes/n8n in the package and from nodes/n8n in the tests.
  */
 function repositoryUrl(): string | undefined {
+	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- where this file is decides which package.json is its own
 	for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
 		const path = join(dir, 'package.json');
 		if (!existsSync(path)) continue;

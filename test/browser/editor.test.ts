@@ -38,7 +38,7 @@ import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
 
 const PACKAGE = 'n8n-nodes-msal';
-const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra Client Credentials';
+const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra Client Credentials API';
 const ALICE = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!', name: 'Alice Example' };
 
 type Ref = { id: string; name: string };
