@@ -1,6 +1,8 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
+	type IHookFunctions,
 	type INodeType,
 	type INodeTypeDescription,
 	type IWebhookFunctions,
@@ -21,7 +23,6 @@ import { quote } from '../core/quote';
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
  */
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete -- n8n serves this page itself; there is no third-party webhook to register
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Entra ID Sign-In Trigger',
@@ -58,7 +59,7 @@ export class MsalSignInTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					"Activate this workflow, then copy the Production URL above into the credential's Redirect URI and into the app registration (Authentication, platform 'Mobile and desktop applications'). Opening the URL signs a person in; the workflow runs after each successful sign-in with the account.",
+					"Set Path (e.g. msal-sign-in) so the Production URL above is known in advance, and put that URL in the credential's Redirect URI and in the app registration (Authentication, platform 'Mobile and desktop applications'). Publishing checks the credential and, if the URL differs, says which URL to put where. Opening the URL signs a person in; the workflow runs after each successful sign-in with the account.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -72,6 +73,29 @@ export class MsalSignInTrigger implements INodeType {
 				description: 'Path of the sign-in URL. Empty uses a random one (harder to guess).',
 			},
 		],
+	};
+
+	/**
+	 * n8n serves the page itself, so there is nothing to register. Publishing is where the setup is
+	 * checked: a credential whose Redirect URI is not this trigger's production URL fails the
+	 * publish with that exact URL and the Entra steps, instead of a person meeting it on the page.
+	 */
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const credentials = await this.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
+				const problem = redirectUriProblem(credentials.redirectUri, this.getNodeWebhookUrl('default') ?? '');
+				// The fix is in the message: n8n's publish error shows only that.
+				if (problem) throw new NodeOperationError(this.getNode(), `${problem.message} ${problem.fix}`);
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
@@ -142,8 +166,13 @@ export class MsalSignInTrigger implements INodeType {
 /** The credential's Redirect URI must be this page, else Microsoft would send the person elsewhere. */
 async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
-	const configured = typeof credentials.redirectUri === 'string' ? credentials.redirectUri.trim() : '';
-	const own = context.getNodeWebhookUrl('default') ?? '';
+	const problem = redirectUriProblem(credentials.redirectUri, context.getNodeWebhookUrl('default') ?? '');
+	if (problem) throw problem;
+}
+
+/** Compared by path: behind a proxy the host n8n sees may differ from the one the browser uses. */
+function redirectUriProblem(redirectUri: unknown, own: string): MsalNodeError | undefined {
+	const configured = typeof redirectUri === 'string' ? redirectUri.trim() : '';
 	const path = (url: string) => {
 		try {
 			return new URL(url).pathname.replace(/\/+$/, '');
@@ -151,13 +180,11 @@ async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 			return '';
 		}
 	};
-	if (!configured || path(configured) !== path(own)) {
-		// eslint-disable-next-line n8n-nodes-base/node-execute-block-wrong-error-thrown -- caught in webhook() and shown on the sign-in page with its fix
-		throw new MsalNodeError(
-			`The credential's Redirect URI (${configured ? quote(configured) : 'empty'}) is not this sign-in page (${own}).`,
-			`Set the credential's Redirect URI to ${own} (as the browser reaches it) and register the same URL in the app registration.`,
-		);
-	}
+	if (configured && path(configured) === path(own)) return undefined;
+	return new MsalNodeError(
+		`The credential's Redirect URI (${configured ? quote(configured) : 'empty'}) is not this sign-in page (${own}).`,
+		`Set the credential's Redirect URI to ${own} (as the browser reaches it), and in the Microsoft Entra admin center open the app registration, Authentication, Add a platform, 'Mobile and desktop applications', and add the same URL as a custom redirect URI.`,
+	);
 }
 
 function describe(error: unknown): { message: string; fix: string } {

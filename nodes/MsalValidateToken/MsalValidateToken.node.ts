@@ -14,6 +14,7 @@ import { execute, properties } from './validation';
  * Protected Webhook Trigger cannot. It uses the API's own app registration, so it is a node of its
  * own rather than an operation of Acquire Token (where it was until Acquire Token v2).
  */
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool -- not an agent tool: with Include Token it would hand a caller's token to the model
 export class MsalValidateToken implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Entra ID Token Validation',
@@ -25,8 +26,6 @@ export class MsalValidateToken implements INodeType {
 		description:
 			"Check a caller's Microsoft Entra ID access token for this API (signature, issuer, audience, lifetime, scopes or roles) and output the caller's claims",
 		defaults: { name: 'Microsoft Entra ID Token Validation' },
-		// Not an agent tool: with Include Token it would hand the caller's token to the model.
-		usableAsTool: false,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: CLIENT_CREDENTIALS_CREDENTIAL_TYPE, required: true }],

@@ -84,6 +84,8 @@ describe('public-client credential in real n8n', () => {
 			['flood', { ...common, redirectUri: floodUrl }],
 			// An editor's look-alike of "flood": same app, authority and redirect URI, another record.
 			['lookAlike', { ...common, redirectUri: floodUrl }],
+			// Its Redirect URI is another page: publishing its trigger says so, with the exact URL.
+			['otherPage', { ...common, redirectUri: signInUrl }],
 			[
 				'passwordOff',
 				{
@@ -113,6 +115,7 @@ describe('public-client credential in real n8n', () => {
 			['signIn', chain('signIn', [signInTrigger(cred.main, 'msal-sign-in')])],
 			['signInUnregistered', chain('signInUnregistered', [signInTrigger(cred.unregistered, 'unregistered-sign-in')])],
 			['signInFlood', chain('signInFlood', [signInTrigger(cred.flood, 'flood-sign-in')])],
+			['signInOtherPage', chain('signInOtherPage', [signInTrigger(cred.otherPage, 'other-sign-in')])],
 			[
 				'floodSecondApi',
 				chain('floodSecondApi', [manualTrigger(), acquireWithCredential(cred.flood, rig.secondApi.delegatedScopes[0])]),
@@ -142,6 +145,12 @@ describe('public-client credential in real n8n', () => {
 		await rig?.settings({ accessTokenTtlSeconds: 3600 });
 		await n8n?.dispose();
 		await rig?.stop();
+	});
+
+	it("publishing a sign-in trigger whose credential's Redirect URI is another page fails with the exact URL and the Entra steps", async () => {
+		const own = signInUrl.replace(/msal-sign-in$/, 'other-sign-in');
+		await expect(n8n.publishWorkflow(wf.signInOtherPage)).rejects.toThrow(own);
+		await expect(n8n.publishWorkflow(wf.signInOtherPage)).rejects.toThrow(/Mobile and desktop applications/);
 	});
 
 	it('before anyone signed in, the node fails with the sign-in link and asks nothing of the identity provider', async () => {
