@@ -13,7 +13,7 @@ import { policyProperties } from './common/sharedProperties';
 
 /**
  * No secret and no stored token: the token comes from the Azure host's managed identity endpoint
- * and MSAL keeps it in memory (README: Managed identity). Hence no hidden cache fields and no
+ * and MSAL keeps it in memory (docs/credentials/managed-identity.md). Hence no hidden cache fields and no
  * preAuthentication: n8n never writes to this record.
  */
 export class MsalManagedIdentityApi implements ICredentialType {
