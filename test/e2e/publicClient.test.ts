@@ -149,20 +149,20 @@ describe('public-client credential in real n8n', () => {
 
 	it("publishing a sign-in trigger whose credential's Redirect URI is another page fails with the exact URL and the Entra steps", async () => {
 		const own = signInUrl.replace(/msal-sign-in$/, 'other-sign-in');
-		// n8n before 2.41 answers the publish with the activation error; 2.41 activates after
-		// answering (its publication outbox) and keeps the error as the workflow's activation error.
+		// n8n before 2.41 answers the publish with the activation error. 2.41 activates after answering
+		// (its publication outbox) and keeps the error as the trigger's publication status.
 		let message = await n8n.publishWorkflow(wf.signInOtherPage).then(
 			() => '',
 			(error: unknown) => String(error),
 		);
 		const deadline = Date.now() + 60_000;
 		while (!message && Date.now() < deadline) {
-			const { data } = await n8n.rest<{ data: string | null }>(
+			const { data } = await n8n.rest<{ data: { triggers: Array<{ status: string; errorMessage: string | null }> } }>(
 				'GET',
-				`/rest/active-workflows/error/${wf.signInOtherPage}`,
+				`/rest/workflows/${wf.signInOtherPage}/publication-status`,
 			);
-			if (data) message = data;
-			else await new Promise((done) => setTimeout(done, 250));
+			message = data.triggers.find((trigger) => trigger.status === 'failed')?.errorMessage ?? '';
+			if (!message) await new Promise((done) => setTimeout(done, 250));
 		}
 		expect(message).toContain(`is not this sign-in page (${own})`);
 		expect(message).toContain('Mobile and desktop applications');
