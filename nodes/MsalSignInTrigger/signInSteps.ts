@@ -90,7 +90,9 @@ export async function prepareSignInKey(context: IHookFunctions): Promise<void> {
 	try {
 		await ensureSignInKeys(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, record);
 	} catch (error) {
-		context.logger.warn(`Microsoft sign-in: the credential's sign-in key was not created at activation (${escapeForLog(describeError(error))}).`);
+		context.logger.warn(
+			`Microsoft sign-in: the credential's sign-in key was not created at activation (${escapeForLog(describeError(error))}).`,
+		);
 	}
 }
 
