@@ -28,7 +28,6 @@ import { quote } from '../core/quote';
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
  */
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete -- n8n serves this page itself; there is no third-party webhook to register
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Sign-In (MSAL) Trigger',
