@@ -159,6 +159,14 @@ describe('public-client credential in real n8n', () => {
 	});
 
 	it("publishing a sign-in trigger's workflow creates its credential's sign-in key; no other record gets one", async () => {
+		process.stderr.write(
+			`[debug] ${n8n
+				.logs()
+				.split('\n')
+				.filter((l) => /sign-in|signIn|MSAL|msal|activat/i.test(l))
+				.slice(0, 40)
+				.join('\n')}\n`,
+		);
 		for (const ref of [cred.main, cred.unregistered, cred.flood])
 			expect(await signInKey(ref)).toMatch(/^v1\.1\.[\w-]{43}$/);
 		const keys = await Promise.all([cred.main, cred.unregistered, cred.flood].map(signInKey));
@@ -434,7 +442,7 @@ describe('public-client credential in real n8n', () => {
 			inFlight.searchParams.set('state', begun.authorize!.searchParams.get('state')!);
 			const late = await fetch(inFlight, { redirect: 'manual' });
 			expect(late.status).toBe(400);
-			expect(await late.text()).toContain("started before the credential's sign-in key was replaced");
+			expect(await late.text()).toContain('sign-in key was replaced (someone signed the credential out since)');
 			expect((await rig.stats()).requests.token ?? 0).toBe(0);
 
 			const again = await n8n.execute(wf.floodSecondApi);
