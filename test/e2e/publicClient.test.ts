@@ -70,6 +70,15 @@ describe('public-client credential in real n8n', () => {
 	const exported = async (ref: Ref) => (await n8n.exportCredential(ref.id)).data;
 	const tokenCache = async (ref: Ref) => String((await exported(ref)).tokenCache ?? '');
 	const signInKey = async (ref: Ref) => String((await exported(ref)).signInKey ?? '');
+	/** n8n 2.41 may register a published trigger just after the REST call returns (its publication outbox). */
+	const signInKeyOncePublished = async (ref: Ref) => {
+		for (let attempt = 0; attempt < 10; attempt++) {
+			const key = await signInKey(ref);
+			if (key) return key;
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		return '';
+	};
 	const refreshTokens = (cache: string) =>
 		Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
 	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
@@ -159,17 +168,9 @@ describe('public-client credential in real n8n', () => {
 	});
 
 	it("publishing a sign-in trigger's workflow creates its credential's sign-in key; no other record gets one", async () => {
-		process.stderr.write(
-			`[debug] ${n8n
-				.logs()
-				.split('\n')
-				.filter((l) => /sign-in|signIn|MSAL|msal|activat/i.test(l))
-				.slice(0, 40)
-				.join('\n')}\n`,
-		);
-		for (const ref of [cred.main, cred.unregistered, cred.flood])
-			expect(await signInKey(ref)).toMatch(/^v1\.1\.[\w-]{43}$/);
-		const keys = await Promise.all([cred.main, cred.unregistered, cred.flood].map(signInKey));
+		const keys: string[] = [];
+		for (const ref of [cred.main, cred.unregistered, cred.flood]) keys.push(await signInKeyOncePublished(ref));
+		for (const key of keys) expect(key).toMatch(/^v1\.1\.[\w-]{43}$/);
 		expect(new Set(keys).size).toBe(3);
 		for (const ref of [cred.lookAlike, cred.passwordOff, cred.passwordOn]) expect(await signInKey(ref)).toBe('');
 	});
