@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { lookup as dnsLookup } from 'node:dns';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- undici is Node's own fetch engine, needed for proxy and SSRF-filtered dispatch
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n's own proxy rules, from the package n8n uses for them (self-hosted only, README: n8n Cloud)
 import { getProxyForUrl } from 'proxy-from-env';
 import { isLoopbackHost } from './loopback';
 import { processWide } from './processWide';

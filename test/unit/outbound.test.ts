@@ -1,6 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { lookup } from 'node:dns';
 import { egressFilterOf, outboundFetch, proxyFor, EgressRefusedError } from '../../nodes/core/outbound';
+import { startConnectProxy, type ConnectProxy } from '../rig/connect-proxy';
 
 const url = (text: string) => new URL(text);
 
@@ -127,5 +128,66 @@ describe('requests through a proxy or a filter', () => {
 		} finally {
 			server.close();
 		}
+	});
+});
+
+describe("outboundFetch routes each request where proxy-from-env's answer sends it", () => {
+	const NAME = 'api.contoso.test';
+	let origin: import('node:http').Server;
+	let proxy: ConnectProxy;
+	let port: number;
+	// Resolves every name to this machine, so a direct request to NAME reaches `origin` too.
+	const toLoopback = {
+		validateUrl: async () => ({ ok: true as const }),
+		createSecureLookup: () => (_host: string, options: { all?: boolean }, done: (...args: unknown[]) => void) =>
+			options.all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4),
+	};
+
+	beforeAll(async () => {
+		const { createServer } = await import('node:http');
+		// Every answer closes its connection, so each request opens a tunnel of its own when proxied.
+		origin = createServer((_req, res) => res.writeHead(200, { connection: 'close' }).end('reached'));
+		await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+		port = (origin.address() as { port: number }).port;
+		proxy = await startConnectProxy({ routes: { [`${NAME}:${port}`]: `127.0.0.1:${port}` } });
+	});
+	afterAll(async () => {
+		await proxy.close();
+		await new Promise<void>((resolve) => origin.close(() => resolve()));
+	});
+
+	/** Where one request to NAME went with these proxy variables: through the proxy or direct. */
+	async function route(vars: (proxyUrl: string) => Record<string, string>): Promise<'proxy' | 'direct'> {
+		proxy.reset();
+		const restore = setProxyEnv(vars(proxy.url));
+		try {
+			const response = await outboundFetch(url(`http://${NAME}:${port}/`), {}, toLoopback);
+			expect(await response.text()).toBe('reached');
+		} finally {
+			restore();
+		}
+		const tunnels = proxy.tunnels()[`${NAME}:${port}`] ?? 0;
+		expect(tunnels).toBeLessThanOrEqual(1);
+		return tunnels === 1 ? 'proxy' : 'direct';
+	}
+
+	it('NO_PROXY with a port applies to that port only', async () => {
+		expect(await route((p) => ({ HTTP_PROXY: p }))).toBe('proxy');
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: `${NAME}:${port}` }))).toBe('direct');
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: `${NAME}:${port + 1}` }))).toBe('proxy');
+	});
+
+	it('NO_PROXY suffixes ("*.", ".") and "*" send the request direct', async () => {
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: '*.contoso.test' }))).toBe('direct');
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: '.contoso.test' }))).toBe('direct');
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: '*' }))).toBe('direct');
+		expect(await route((p) => ({ HTTP_PROXY: p, NO_PROXY: 'other.test' }))).toBe('proxy');
+	});
+
+	it('lower-case names win over upper case, for the proxy and for NO_PROXY', async () => {
+		// The upper-case proxy is a closed port: the request arrives only if the lower-case one is used.
+		expect(await route((p) => ({ http_proxy: p, HTTP_PROXY: 'http://127.0.0.1:9' }))).toBe('proxy');
+		expect(await route((p) => ({ HTTP_PROXY: p, no_proxy: 'other.test', NO_PROXY: NAME }))).toBe('proxy');
+		expect(await route((p) => ({ HTTP_PROXY: p, no_proxy: NAME, NO_PROXY: 'other.test' }))).toBe('direct');
 	});
 });
