@@ -16,6 +16,7 @@ import {
 	type SignInState,
 } from '../../nodes/core/signInState';
 import { TokenBuckets } from '../../nodes/core/tokenBucket';
+import { rotatingSignInKey, SIGN_IN_KEY_FIELD } from '../../nodes/n8n/signInKeys';
 
 const secret = newSignInSecret();
 const keys = deriveSignInKeys(secret, 'cred-1');
@@ -198,6 +199,21 @@ describe("the credential's sign-in secret", () => {
 		const twice = deriveSignInKeys(newSignInSecret(newSignInSecret(secret)), 'cred-1');
 		expect(isSignedLink(extras, sig, twice, binding)).toBe(false);
 		expect(openSignInState(sealed, twice, binding, 1).ok).toBe(false);
+	});
+
+	it("Sign Out's write replaces the record's secret (generation + 1, the old one kept for recognition only)", async () => {
+		const work = async () => ({ value: 'removed', fieldsToStore: { other: '' } });
+		const stored = formatSignInSecret(secret);
+		const result = await rotatingSignInKey(work)({ [SIGN_IN_KEY_FIELD]: stored }, undefined, 'cred-1');
+		expect(result.value).toBe('removed');
+		expect(result.fieldsToStore?.other).toBe('');
+		const rotated = parseSignInSecret(result.fieldsToStore?.[SIGN_IN_KEY_FIELD])!;
+		expect(rotated.generation).toBe(2);
+		expect(rotated.secret.equals(secret.secret)).toBe(false);
+		expect(rotated.previous?.equals(secret.secret)).toBe(true);
+		// A record that never had a secret signed nothing: no key is created by Sign Out.
+		const without = await rotatingSignInKey(work)({}, undefined, 'cred-1');
+		expect(without.fieldsToStore).toEqual({ other: '' });
 	});
 
 	it("nothing in the package reads n8n's instance encryption key or its settings file", () => {
