@@ -11,7 +11,13 @@ import {
 import { describeError, MsalNodeError } from '../core/errors';
 import { escapeForLog } from '../core/logging';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
-import { beginSignIn, completeSignIn, limitSignInBegins, SignInRateLimitedError } from './signInSteps';
+import {
+	beginSignIn,
+	completeSignIn,
+	limitSignInBegins,
+	prepareSignInKey,
+	SignInRateLimitedError,
+} from './signInSteps';
 import { quote } from '../core/quote';
 
 /**
@@ -76,20 +82,22 @@ export class MsalSignInTrigger implements INodeType {
 	};
 
 	/**
-	 * n8n serves the page itself, so there is nothing to register. Publishing is where the setup is
-	 * checked: a credential whose Redirect URI is not this trigger's production URL fails the
-	 * publish with that exact URL and the Entra steps, instead of a person meeting it on the page.
+	 * There is nothing to register with a third party. Activation checks the setup — a credential
+	 * whose Redirect URI is not this trigger's production URL fails it with that exact URL and the
+	 * Entra steps, instead of a person meeting it on the page — and makes sure the credential has
+	 * its sign-in key, so that a visitor opening the link writes nothing.
 	 */
 	webhookMethods = {
 		default: {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const credentials = await this.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
 				const problem = redirectUriProblem(credentials.redirectUri, this.getNodeWebhookUrl('default') ?? '');
-				// The fix is in the message: n8n's publish error shows only that.
+				// The fix is in the message: n8n's activation error shows only that.
 				if (problem) throw new NodeOperationError(this.getNode(), `${problem.message} ${problem.fix}`);
-				return true;
+				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
+				await prepareSignInKey(this);
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
