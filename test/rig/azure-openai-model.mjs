@@ -69,7 +69,8 @@ export function chatTurn(body, { idSeed }) {
 	}
 	const format = body.response_format?.type;
 	if (format === 'json_object') text = JSON.stringify({ echo: text });
-	else if (format === 'json_schema') text = JSON.stringify(valueForSchema(body.response_format.json_schema?.schema, text));
+	else if (format === 'json_schema')
+		text = JSON.stringify(valueForSchema(body.response_format.json_schema?.schema, text));
 
 	const limit = body.max_completion_tokens ?? body.max_tokens;
 	const words = text.match(/\s*(?:[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_])/gu) ?? [];
@@ -123,7 +124,10 @@ export function valueForSchema(schema, text, depth = 0) {
 /** A deterministic unit vector of `dimensions` numbers for `text`. */
 export function embed(text, dimensions = DEFAULT_EMBEDDING_DIMENSIONS) {
 	const vector = new Float32Array(dimensions);
-	const words = String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+	const words =
+		String(text)
+			.toLowerCase()
+			.match(/[\p{L}\p{N}]+/gu) ?? [];
 	for (const raw of words) {
 		const word = raw.length > 3 ? raw.replace(/s$/, '') : raw;
 		const h = fnv1a(word);

@@ -44,9 +44,9 @@
 //        {"kind":"claimsChallenge","times":1,"fresh":false,"route":"chat"}
 //            → a bearer request whose token lacks the claims gets 401 with WWW-Authenticate:
 //              Bearer realm="", authorization_uri="…", error="insufficient_claims", claims="<base64>"
-//              (as the protected API does); a token asked for with those claims passes
-//              (record.claimsSatisfied). `fresh`: every challenge asks for new claims, so answering
-//              never helps (a client must give up after one retry).
+//              (as the protected API does), `times` requests; a token asked for with those claims
+//              is never challenged (record.claimsSatisfied). `fresh`: every challenge asks for new
+//              claims, so answering never helps (a client must give up after one retry).
 //        {"kind":"error","times":1,"status":500,"code":"InternalServerError","message":"…"}
 //        "route" (chat|embeddings) is optional: without it any model request matches.
 //   POST /__aoai/latency {"ms":20}  every model request waits this long before it is answered
@@ -90,12 +90,15 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 	const verified = new Map();
 	let requests = [];
 	let faults = [];
+	// Claims values of (non-fresh) challenges sent: a token carrying one answered its challenge.
+	let challengesSent = new Set();
 	let latencyMs = 0;
 	let sequence = 0;
 
 	function reset() {
 		requests = [];
 		faults = [];
+		challengesSent = new Set();
 		latencyMs = 0;
 	}
 
@@ -133,20 +136,20 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		return ACCEPTED_ROLES.some((r) => roles.includes(r)) || scopes.includes('user_impersonation');
 	}
 
-	function takeFault(route, auth) {
+	// A token that carries the claims of a challenge sent earlier (the identity provider copies a
+	// token request's `claims` into xms_rig_claims) answered it: no claims challenge applies to it.
+	function takeFault(route, auth, claimsAnswered) {
 		const index = faults.findIndex(
-			(f) => (!f.route || f.route === route) && (f.kind !== 'claimsChallenge' || auth.kind === 'bearer'),
+			(f) =>
+				(!f.route || f.route === route) &&
+				(f.kind !== 'claimsChallenge' || (auth.kind === 'bearer' && (f.fresh || !claimsAnswered))),
 		);
 		if (index < 0) return undefined;
 		const fault = faults[index];
-		if (fault.kind === 'claimsChallenge' && claimsSatisfied(fault, auth.payload)) return { satisfied: true };
 		fault.left -= 1;
 		if (fault.left <= 0) faults.splice(index, 1);
-		return { fault };
+		return fault;
 	}
-
-	// The identity provider copies a token request's `claims` (access_token part) into xms_rig_claims.
-	const claimsSatisfied = (fault, payload) => !fault.fresh && payload?.xms_rig_claims?.nbf?.value === fault.value;
 
 	function faultAnswer(fault, route, apiVersion) {
 		if (fault.kind === 'throttle') {
@@ -169,6 +172,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		}
 		if (fault.kind === 'claimsChallenge') {
 			const value = fault.fresh ? String(Date.now() + (sequence += 1)) : fault.value;
+			if (!fault.fresh) challengesSent.add(value);
 			const claims = Buffer.from(JSON.stringify({ access_token: { nbf: { essential: true, value } } })).toString(
 				'base64',
 			);
@@ -188,7 +192,9 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		}
 		return {
 			status: fault.status ?? 500,
-			body: { error: { code: fault.code ?? 'InternalServerError', message: fault.message ?? 'Injected by the test rig.' } },
+			body: {
+				error: { code: fault.code ?? 'InternalServerError', message: fault.message ?? 'Injected by the test rig.' },
+			},
 		};
 	}
 
@@ -232,13 +238,15 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 		if (auth.refused) return send(auth.refused);
 		if (auth.payload && !permitted(auth.payload)) return send(permissionDenied(p, matched));
-		const taken = takeFault(matched.route, auth);
-		if (taken?.satisfied) record.claimsSatisfied = true;
-		if (taken?.fault) {
-			record.fault = taken.fault.kind;
-			return send(faultAnswer(taken.fault, matched.route, apiVersion));
+		const claimsAnswered = challengesSent.has(p.xms_rig_claims?.nbf?.value);
+		if (claimsAnswered) record.claimsSatisfied = true;
+		const fault = takeFault(matched.route, auth, claimsAnswered);
+		if (fault) {
+			record.fault = fault.kind;
+			return send(faultAnswer(fault, matched.route, apiVersion));
 		}
-		if (parsed.error) return send(invalidRequest(`We could not parse the JSON body of your request. (${parsed.error})`));
+		if (parsed.error)
+			return send(invalidRequest(`We could not parse the JSON body of your request. (${parsed.error})`));
 		const deployment = DEPLOYMENTS[deploymentName];
 		if (!deployment) return send(deploymentNotFound());
 		if (deployment.kind !== matched.route) return send(operationNotSupported(matched.route, deploymentName));
@@ -269,9 +277,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 			body: {
 				...common,
 				object: 'chat.completion',
-				choices: [
-					{ index: 0, message, logprobs: null, finish_reason: turn.finishReason, content_filter_results: {} },
-				],
+				choices: [{ index: 0, message, logprobs: null, finish_reason: turn.finishReason, content_filter_results: {} }],
 				usage,
 				prompt_filter_results: PROMPT_FILTER_RESULTS,
 			},
@@ -299,7 +305,9 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 				parts.push(
 					chunk(
 						delta({
-							tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
+							tool_calls: [
+								{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+							],
 						}),
 					),
 				);
@@ -325,7 +333,9 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 			return send(invalidRequest('This model does not support specifying dimensions.', 'dimensions'));
 		const dimensions = body.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
 		if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > DEFAULT_EMBEDDING_DIMENSIONS)
-			return send(invalidRequest(`'dimensions' must be an integer from 1 to ${DEFAULT_EMBEDDING_DIMENSIONS}`, 'dimensions'));
+			return send(
+				invalidRequest(`'dimensions' must be an integer from 1 to ${DEFAULT_EMBEDDING_DIMENSIONS}`, 'dimensions'),
+			);
 		const base64 = body.encoding_format === 'base64';
 		// Token arrays (the OpenAI SDK may send them) are embedded as the text of their numbers.
 		const texts = inputs.map((item) => (Array.isArray(item) ? item.join(' ') : textOf(item)));

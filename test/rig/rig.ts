@@ -156,7 +156,13 @@ export interface AzureOpenAIStats {
 }
 
 export type AzureOpenAIFault =
-	| { kind: 'throttle'; times?: number; retryAfterSeconds?: number; retryAfterMs?: number; route?: 'chat' | 'embeddings' }
+	| {
+			kind: 'throttle';
+			times?: number;
+			retryAfterSeconds?: number;
+			retryAfterMs?: number;
+			route?: 'chat' | 'embeddings';
+	  }
 	| { kind: 'claimsChallenge'; times?: number; fresh?: boolean; route?: 'chat' | 'embeddings' }
 	| { kind: 'error'; times?: number; status?: number; code?: string; message?: string; route?: 'chat' | 'embeddings' };
 

@@ -47,8 +47,14 @@ const { createProtectedApi } = await import('./protected-api.mjs');
 const { createRigAdmin } = await import('./rig-admin.mjs');
 const { createRigState } = await import('./rig-state.mjs');
 const { createManagedIdentityEndpoints } = await import('./managed-identity.mjs');
-const { createAzureOpenAI, AZURE_OPENAI_HOST, COGNITIVE_SERVICES, COGNITIVE_SERVICES_APP_ID, DEPLOYMENTS, OPENAI_USER_ROLE } =
-	await import('./azure-openai.mjs');
+const {
+	createAzureOpenAI,
+	AZURE_OPENAI_HOST,
+	COGNITIVE_SERVICES,
+	COGNITIVE_SERVICES_APP_ID,
+	DEPLOYMENTS,
+	OPENAI_USER_ROLE,
+} = await import('./azure-openai.mjs');
 const { sendJson } = await import('./http-util.mjs');
 
 const TENANT = 'tenant1';
