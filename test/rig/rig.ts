@@ -93,6 +93,8 @@ export interface ManagedIdentityRequestRecord {
 export interface RigAzureOpenAI {
 	endpoint: string;
 	v1BaseUrl: string;
+	/** `${endpoint}/openai/deployments`: LangChain's azureOpenAIBasePath (its embeddings ignore azureOpenAIEndpoint). */
+	deploymentsBasePath: string;
 	apiKey: string;
 	/** An api-version the deployments API accepts (any YYYY-MM-DD[-preview] is accepted). */
 	apiVersion: string;

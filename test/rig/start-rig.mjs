@@ -277,6 +277,8 @@ const rig = {
 	azureOpenAI: {
 		endpoint: azureOpenAIOrigin,
 		v1BaseUrl: `${azureOpenAIOrigin}/openai/v1`,
+		// LangChain's azureOpenAIBasePath (its AzureOpenAIEmbeddings ignores azureOpenAIEndpoint).
+		deploymentsBasePath: `${azureOpenAIOrigin}/openai/deployments`,
 		apiKey: azureOpenAI.apiKey,
 		apiVersion: '2024-10-21',
 		resource: COGNITIVE_SERVICES,
