@@ -78,6 +78,7 @@ describe('who may call it', () => {
 			status: 200,
 		});
 		expect(requests[1].tokenSha256).toMatch(/^[0-9a-f]{16}$/);
+		expect(requests[1].exp! - requests[1].iat!).toBe(3600);
 		expect(JSON.stringify(requests)).not.toContain(appToken);
 	});
 

@@ -221,7 +221,18 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 			deployment: deploymentName,
 			auth: auth.kind,
 			...(auth.payload
-				? { sub: p.sub, oid: p.oid, appid: p.appid ?? p.azp, aud: p.aud, roles: p.roles, scp: p.scp, jti: p.jti }
+				? {
+						sub: p.sub,
+						oid: p.oid,
+						appid: p.appid ?? p.azp,
+						idtyp: p.idtyp,
+						aud: p.aud,
+						roles: p.roles,
+						scp: p.scp,
+						jti: p.jti,
+						iat: p.iat,
+						exp: p.exp,
+					}
 				: {}),
 			...(auth.tokenSha256 ? { tokenSha256: auth.tokenSha256 } : {}),
 			...(auth.reason ? { reason: auth.reason } : {}),

@@ -123,10 +123,15 @@ export interface AzureOpenAIRequestRecord {
 	sub?: string;
 	oid?: string;
 	appid?: string;
+	/** "app" or "user", as Entra's tokens say. */
+	idtyp?: string;
 	aud?: string;
 	roles?: string[];
 	scp?: string;
 	jti?: string;
+	/** The token's issue and expiry times (seconds): a test can see which token served which turn. */
+	iat?: number;
+	exp?: number;
 	/** The first 16 hex digits of the bearer's SHA-256: tells tokens apart without showing them. */
 	tokenSha256?: string;
 	/** Why the key or token was refused (jose's code and message for a token). */
