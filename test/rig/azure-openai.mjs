@@ -204,7 +204,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 
 		const requestId = randomUUID();
 		const baseHeaders = { 'apim-request-id': requestId, 'x-request-id': requestId };
-		const send = (answer) => sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
+		const send = sender(res, baseHeaders);
 		const matched = req.method === 'POST' ? matchRoute(url.pathname) : undefined;
 		const apiVersion = url.searchParams.get('api-version') ?? undefined;
 		if (!matched || (matched.api === 'deployments' && !API_VERSION.test(apiVersion ?? '')))
@@ -268,7 +268,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 	}
 
 	function chat(res, baseHeaders, body, deployment, id, record) {
-		const send = (answer) => sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
+		const send = sender(res, baseHeaders);
 		if (!Array.isArray(body.messages) || body.messages.length === 0)
 			return send(invalidRequest("'messages' is a required property", 'messages'));
 		const turn = chatTurn(body, { idSeed: `${id}:${body.messages.length}` });
@@ -400,6 +400,10 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 
 	return { handle, reset, apiKey };
 }
+
+// Every answer carries Azure's request id headers.
+const sender = (res, baseHeaders) => (answer) =>
+	sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
 
 function matchRoute(pathname) {
 	for (const { pattern, route, api } of ROUTES) {
