@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
+import { ProxyAgent, fetch as undiciFetch } from 'undici';
+import { routesToAzureOpenAI, startConnectProxy } from '../rig/connect-proxy';
 import { Rig, startRig } from '../rig/rig';
 
 jest.setTimeout(60000);
@@ -168,6 +170,29 @@ describe('who may call it', () => {
 		expect(answer.status).toBe(200);
 		expect(answer.json.model).toBe('gpt-4.1-2025-04-14');
 		expect((await rig.azureOpenAIStats()).requests[0]).toMatchObject({ api: 'v1', deployment: 'gpt-4.1', auth: 'key' });
+	});
+
+	it('by resource name: https://rig.openai.azure.com through a CONNECT proxy that routes the name to the rig', async () => {
+		const proxy = await startConnectProxy({ routes: routesToAzureOpenAI(rig) });
+		const dispatcher = new ProxyAgent({ uri: proxy.url, requestTls: { ca: rig.caPem } });
+		try {
+			const { endpoint, host } = rig.azureOpenAI.microsoftHost;
+			const response = await undiciFetch(
+				`${endpoint}/openai/deployments/${rig.azureOpenAI.deployments.chat}/chat/completions?api-version=${rig.azureOpenAI.apiVersion}`,
+				{
+					method: 'POST',
+					headers: { 'api-key': rig.azureOpenAI.apiKey, 'content-type': 'application/json' },
+					body: JSON.stringify({ messages: [user('by name')] }),
+					dispatcher,
+				},
+			);
+			expect(response.status).toBe(200);
+			expect(((await response.json()) as any).choices[0].message.content).toBe('echo: by name');
+			expect(proxy.tunnels()).toEqual({ [`${host}:443`]: 1 });
+		} finally {
+			await dispatcher.close();
+			await proxy.close();
+		}
 	});
 
 	it('unknown deployment, wrong operation and a missing api-version get Azure’s errors', async () => {
