@@ -262,6 +262,30 @@ describe('chat completions', () => {
 		]);
 	});
 
+	it('calls the tool the user message names, or the one tool_choice forces', async () => {
+		const weather = {
+			type: 'function',
+			function: {
+				name: 'weather',
+				parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } } },
+			},
+		};
+		const named = await post(chatUrl(), key(), {
+			messages: [user('Ask weather about "Oslo"')],
+			tools: [lookupTool, weather],
+		});
+		expect(named.json.choices[0].message.tool_calls[0].function).toEqual({
+			name: 'weather',
+			arguments: '{"city":"Oslo","days":1}',
+		});
+		const forced = await post(chatUrl(), key(), {
+			messages: [user('Ask weather about "Oslo"')],
+			tools: [lookupTool, weather],
+			tool_choice: { type: 'function', function: { name: 'lookup' } },
+		});
+		expect(forced.json.choices[0].message.tool_calls[0].function.name).toBe('lookup');
+	});
+
 	it('streams SSE chunks ending in [DONE], with the usage chunk when asked for', async () => {
 		const answer = await post(chatUrl(), key(), {
 			messages: [user('stream this please')],
