@@ -407,6 +407,36 @@ describe('faults', () => {
 		expect((await post(chatUrl(), { bearer: answered.accessToken }, { messages: [user('a')] })).status).toBe(401);
 	});
 
+	it('token lifetimes for renewal tests: the next tokens get scheduled lifetimes, then the setting', async () => {
+		await rig.setNextAccessTokenLifetimes([301]);
+		const app = new ConfidentialClientApplication({
+			auth: { ...authority(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+		});
+		const lifetime = async () => {
+			const { accessToken } = (await app.acquireTokenByClientCredential({
+				scopes: [rig.azureOpenAI.scope],
+				skipCache: true,
+			}))!;
+			const claims = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString());
+			return claims.exp - claims.iat;
+		};
+		expect([await lifetime(), await lifetime()]).toEqual([301, 3600]);
+
+		await rig.managedIdentitySettings({ nextAccessTokenLifetimes: [301] });
+		try {
+			const imds = async () => {
+				const response = await fetch(
+					`${rig.managedIdentity.imds.authorityHost}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(rig.azureOpenAI.resource)}`,
+					{ headers: { metadata: 'true' } },
+				);
+				return Number(((await response.json()) as { expires_in: string }).expires_in);
+			};
+			expect([await imds(), await imds()]).toEqual([301, 3600]);
+		} finally {
+			await rig.resetManagedIdentity();
+		}
+	});
+
 	it('an injected error, for the next request only', async () => {
 		await rig.injectAzureOpenAIFault({ kind: 'error', status: 503, code: 'ServiceUnavailable', message: 'busy' });
 		const key = { key: rig.azureOpenAI.apiKey };

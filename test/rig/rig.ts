@@ -283,6 +283,12 @@ export interface Rig extends RigJson {
 	reset(): Promise<void>;
 	settings(changes?: Partial<RigSettings>): Promise<RigSettings>;
 	setAccessTokenTtl(seconds: number): Promise<void>;
+	/**
+	 * The next access tokens the identity provider issues get these lifetimes (seconds), one per
+	 * token response, in order; later ones accessTokenTtlSeconds again. reset() clears them. E.g.
+	 * [301]: MSAL renews that token after 1 s (it renews within 300 s of expiry), the next lasts.
+	 */
+	setNextAccessTokenLifetimes(seconds: number[]): Promise<void>;
 	failNextTokenRequest(entraError: EntraErrorSpec): Promise<void>;
 	/**
 	 * Until reset(): discovery answers with oidc-provider's document with `fields` replaced, or
@@ -323,6 +329,8 @@ export interface Rig extends RigJson {
 	managedIdentitySettings(changes: {
 		systemAssigned?: boolean;
 		accessTokenTtlSeconds?: number;
+		/** The next tokens' lifetimes (seconds), in order, then accessTokenTtlSeconds (reset clears). */
+		nextAccessTokenLifetimes?: number[];
 		/** > 0: every token answer is a streamed JSON body of this many bytes (reset: 0). */
 		answerBytes?: number;
 	}): Promise<void>;
@@ -400,6 +408,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 			changes ? admin<RigSettings>(rigUrl('/settings'), changes) : admin<RigSettings>(rigUrl('/settings')),
 		setAccessTokenTtl: async (seconds) => {
 			await admin(rigUrl('/settings'), { accessTokenTtlSeconds: seconds });
+		},
+		setNextAccessTokenLifetimes: async (seconds) => {
+			await admin(rigUrl('/next-access-token-lifetimes'), { seconds });
 		},
 		failNextTokenRequest: async (entraError) => {
 			await admin(rigUrl('/fail-next-token'), entraError);
