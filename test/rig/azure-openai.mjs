@@ -50,8 +50,9 @@
 //        {"kind":"error","times":1,"status":500,"code":"InternalServerError","message":"…"}
 //        "route" (chat|embeddings) is optional: without it any model request matches.
 //   POST /__aoai/latency {"ms":20}  every model request waits this long before it is answered
-// Token lifetimes are the identity provider's: rig.setAccessTokenTtl(s), and for managed identity
-// rig.managedIdentitySettings({ accessTokenTtlSeconds }).
+// Token lifetimes are the identity provider's: rig.setAccessTokenTtl(s) or, for the next tokens
+// only, rig.setNextAccessTokenLifetimes([s, ...]); for managed identity
+// rig.managedIdentitySettings({ accessTokenTtlSeconds, nextAccessTokenLifetimes }).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { chatTurn, countTokens, DEFAULT_EMBEDDING_DIMENSIONS, embed, textOf } from './azure-openai-model.mjs';
