@@ -195,6 +195,19 @@ describe('who may call it', () => {
 		}
 	});
 
+	it('behind a gateway path: the routes answer under gatewayEndpoint, not under another prefix', async () => {
+		const key = { key: rig.azureOpenAI.apiKey };
+		const path = `/openai/deployments/${rig.azureOpenAI.deployments.chat}/chat/completions?api-version=${rig.azureOpenAI.apiVersion}`;
+		expect((await post(`${rig.azureOpenAI.gatewayEndpoint}${path}`, key, { messages: [user('hi')] })).status).toBe(200);
+		expect((await post(`${rig.azureOpenAI.endpoint}/other${path}`, key, { messages: [user('hi')] })).status).toBe(404);
+		const v1 = await post(`${rig.azureOpenAI.gatewayEndpoint}/openai/v1/embeddings`, key, {
+			model: rig.azureOpenAI.deployments.embeddings,
+			input: 'x',
+		});
+		expect(v1.status).toBe(200);
+		expect((await rig.azureOpenAIStats()).requests.map((r) => r.gateway)).toEqual([true, true]);
+	});
+
 	it('unknown deployment, wrong operation and a missing api-version get Azure’s errors', async () => {
 		const key = { key: rig.azureOpenAI.apiKey };
 		const unknown = await post(chatUrl('gpt-9'), key, { messages: [user('hi')] });

@@ -4,6 +4,8 @@
 // Interface (kept stable for the n8n sub-nodes and their tests):
 //   endpoint       https://127.0.0.1:<P>          a "full endpoint URL" (also https://rig.openai.azure.com
 //                                                 through a CONNECT proxy: microsoftHost, routesToAzureOpenAI)
+//   gatewayEndpoint https://127.0.0.1:<P>/contoso-apim/aoai   the same behind an "API Management" path:
+//                                                 every route below also answers under that prefix
 //   POST /openai/deployments/{deployment}/chat/completions?api-version=YYYY-MM-DD[-preview]
 //   POST /openai/deployments/{deployment}/embeddings?api-version=...
 //   POST /openai/v1/chat/completions   POST /openai/v1/embeddings    (v1 API: deployment = body.model)
@@ -73,6 +75,11 @@ export const DEPLOYMENTS = {
 	'text-embedding-3-small': { kind: 'embeddings', model: 'text-embedding-3-small', dimensionsAllowed: true },
 	'text-embedding-ada-002': { kind: 'embeddings', model: 'text-embedding-ada-002', dimensionsAllowed: false },
 };
+
+// An API Management gateway in front of the resource: its endpoint URL has a path, and the routes
+// come after it (`gatewayEndpoint`). Only this prefix: a client that drops or mangles the path of a
+// full endpoint URL gets 404.
+export const GATEWAY_PATH = '/contoso-apim/aoai';
 
 const ROUTES = [
 	{ pattern: /^\/openai\/deployments\/([^/]+)\/chat\/completions$/, route: 'chat', api: 'deployments' },
@@ -218,6 +225,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		const record = {
 			route: matched.route,
 			api: matched.api,
+			...(matched.gateway ? { gateway: true } : {}),
 			apiVersion,
 			deployment: deploymentName,
 			auth: auth.kind,
@@ -407,9 +415,11 @@ const sender = (res, baseHeaders) => (answer) =>
 	sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
 
 function matchRoute(pathname) {
+	const gateway = pathname.startsWith(`${GATEWAY_PATH}/`);
+	const path = gateway ? pathname.slice(GATEWAY_PATH.length) : pathname;
 	for (const { pattern, route, api } of ROUTES) {
-		const match = pattern.exec(pathname);
-		if (match) return { route, api, deployment: match[1] && decodeURIComponent(match[1]) };
+		const match = pattern.exec(path);
+		if (match) return { route, api, gateway, deployment: match[1] && decodeURIComponent(match[1]) };
 	}
 	return undefined;
 }

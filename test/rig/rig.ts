@@ -93,6 +93,8 @@ export interface ManagedIdentityRequestRecord {
 export interface RigAzureOpenAI {
 	endpoint: string;
 	v1BaseUrl: string;
+	/** The same resource behind an API Management-like path (`${endpoint}/contoso-apim/aoai`): a full endpoint URL with a path. */
+	gatewayEndpoint: string;
 	/** `${endpoint}/openai/deployments`: LangChain's azureOpenAIBasePath (its embeddings ignore azureOpenAIEndpoint). */
 	deploymentsBasePath: string;
 	apiKey: string;
@@ -117,6 +119,8 @@ export interface RigAzureOpenAI {
 export interface AzureOpenAIRequestRecord {
 	route: 'chat' | 'embeddings';
 	api: 'deployments' | 'v1';
+	/** Sent under gatewayEndpoint's path. */
+	gateway?: boolean;
 	apiVersion?: string;
 	deployment?: string;
 	auth: 'key' | 'bearer' | 'none';
