@@ -83,6 +83,21 @@ describe("n8n's own Azure OpenAI Chat Model against the rig's Azure OpenAI endpo
 		});
 		await rig.resetAzureOpenAI();
 		const result = await n8n.execute(workflowId);
+		const debug = await rig.azureOpenAIStats();
+		console.log(
+			JSON.stringify(
+				{
+					calculatorOutput: result.nodeOutput('Calculator'),
+					calculatorError: result.nodeError('Calculator'),
+					calculatorRuns: result.nodeRunCount('Calculator'),
+					runData: Object.keys(result.raw?.data?.resultData?.runData ?? {}),
+					calc: result.raw?.data?.resultData?.runData?.Calculator,
+					requests: debug.requests.map((r) => r.options),
+				},
+				null,
+				1,
+			).slice(0, 8000),
+		);
 		expect([result.status, result.error?.message]).toEqual(['success', undefined]);
 		expect(result.nodeOutput('AI Agent')[0].json.output).toBe('After 3 tool call(s): Tool calculator answered: 42');
 

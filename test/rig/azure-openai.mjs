@@ -435,14 +435,26 @@ function parseJson(buffer) {
 }
 
 // What the client asked for besides the conversation or the input: temperature, max tokens,
-// response format, dimensions, tool names... so a test can check its options reached the model.
+// response format, dimensions, the tools' names and parameter schemas, the tool results in the
+// conversation... so a test can check its options and the tools' answers reached the model.
 function optionsOf(body) {
 	if (!body) return {};
 	const { messages, input, tools, ...rest } = body;
 	return {
 		...rest,
-		...(Array.isArray(messages) ? { messageRoles: messages.map((m) => m?.role) } : {}),
-		...(Array.isArray(tools) ? { toolNames: tools.map((t) => t?.function?.name) } : {}),
+		...(Array.isArray(messages)
+			? {
+					messageRoles: messages.map((m) => m?.role),
+					// What the tools answered, as the model received it (a test sees the tool ran).
+					toolResults: messages.filter((m) => m?.role === 'tool').map((m) => textOf(m.content).slice(0, 500)),
+				}
+			: {}),
+		...(Array.isArray(tools)
+			? {
+					toolNames: tools.map((t) => t?.function?.name),
+					toolParameters: tools.map((t) => t?.function?.parameters),
+				}
+			: {}),
 	};
 }
 

@@ -141,8 +141,16 @@ export interface AzureOpenAIRequestRecord {
 	/** Why the key or token was refused (jose's code and message for a token). */
 	reason?: string;
 	stream: boolean;
-	/** The request's parameters other than messages / input / tools, plus messageRoles and toolNames. */
-	options: Record<string, unknown> & { messageRoles?: string[]; toolNames?: string[] };
+	/**
+	 * The request's parameters other than messages / input / tools, plus the messages' roles, the
+	 * tool results in the conversation (first 500 characters each), the tools' names and schemas.
+	 */
+	options: Record<string, unknown> & {
+		messageRoles?: string[];
+		toolResults?: string[];
+		toolNames?: string[];
+		toolParameters?: unknown[];
+	};
 	/** The fault that answered this request, if one did. */
 	fault?: 'throttle' | 'claimsChallenge' | 'error';
 	/** The bearer carried the claims an armed challenge asked for. */
