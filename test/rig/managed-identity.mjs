@@ -17,7 +17,8 @@
 // error of the package may repeat.
 //
 // Admin (on the App Service server): GET /__mi/requests, POST /__mi/reset,
-//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600, "answerBytes": 0}
+//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600, "answerBytes": 0,
+//                        "nextAccessTokenLifetimes": [301]}  (the next tokens' lifetimes, in order)
 //   (answerBytes > 0: every token answer is a streamed JSON body of that many bytes; the request's
 //   record gets `streamed`, what the socket took)
 import { randomUUID } from 'node:crypto';
@@ -29,7 +30,9 @@ export const NEVER_QUOTED = 'ENDPOINT-TEXT-NEVER-QUOTED';
 const APP_SERVICE_PATH = '/msi/token';
 const IMDS_PATH = '/metadata/identity/oauth2/token';
 
-function identity(name, digit, roles) {
+// `resourceRoles`: roles by audience (an RBAC role on an Azure resource, e.g. Azure OpenAI), in
+// place of `roles` for tokens of that resource.
+function identity(name, digit, roles, resourceRoles = {}) {
 	const guid = (letter) => `${digit.repeat(8)}-${letter.repeat(4)}-4000-8000-${digit.repeat(12)}`;
 	return {
 		name,
@@ -37,14 +40,15 @@ function identity(name, digit, roles) {
 		objectId: guid('b'),
 		resourceId: `/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rig/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
 		roles,
+		resourceRoles,
 	};
 }
 
-export async function createManagedIdentityEndpoints({ issuer, tenantId, signingJwk, resources }) {
+export async function createManagedIdentityEndpoints({ issuer, tenantId, signingJwk, resources, resourceRoles }) {
 	const key = await importJWK(signingJwk, 'RS256');
 	const identities = {
-		system: identity('system', '5', ['Data.Read.All']),
-		user: identity('user', '6', ['Data.Read.All']),
+		system: identity('system', '5', ['Data.Read.All'], resourceRoles),
+		user: identity('user', '6', ['Data.Read.All'], resourceRoles),
 		noAccess: identity('no-access', '7', []),
 	};
 	const header = `rig-identity-header-${randomUUID()}`;
@@ -75,15 +79,16 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 		});
 
 	async function issue(resource, who) {
+		const roles = who.resourceRoles[resource] ?? who.roles;
 		const now = Math.floor(Date.now() / 1000);
-		const exp = now + settings.accessTokenTtlSeconds;
+		const exp = now + (settings.nextAccessTokenLifetimes?.shift() ?? settings.accessTokenTtlSeconds);
 		const accessToken = await new SignJWT({
 			appid: who.clientId,
 			oid: who.objectId,
 			tid: tenantId,
 			idtyp: 'app',
 			xms_mirid: who.resourceId,
-			...(who.roles.length ? { roles: who.roles } : {}),
+			...(roles.length ? { roles } : {}),
 		})
 			.setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid, typ: 'JWT' })
 			.setIssuer(issuer)
@@ -177,12 +182,13 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 	const imdsServer = serve('imds');
 	const listen = (server) => new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server.address().port)));
 	const [appServicePort, imdsPort] = await Promise.all([listen(appServiceServer), listen(imdsServer)]);
-	const publicIdentity = ({ name, clientId, objectId, resourceId, roles }) => ({
+	const publicIdentity = ({ name, clientId, objectId, resourceId, roles, resourceRoles }) => ({
 		name,
 		clientId,
 		objectId,
 		resourceId,
 		roles,
+		resourceRoles,
 	});
 	return {
 		json: {
