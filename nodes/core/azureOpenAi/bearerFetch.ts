@@ -46,7 +46,8 @@ export function bearerFetch({ token, assertMayGo, send }: BearerFetchOptions): t
 		let response: Response;
 		try {
 			response = await attempt(bearer);
-			const claims = response.status === 401 ? claimsFromChallenge(response.headers.get('www-authenticate')) : undefined;
+			const claims =
+				response.status === 401 ? claimsFromChallenge(response.headers.get('www-authenticate')) : undefined;
 			if (claims !== undefined) {
 				await response.body?.cancel();
 				response = await attempt(await token.withClaims(claims));
@@ -65,8 +66,7 @@ function isAbort(error: unknown): boolean {
 	return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
-function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {},
-): Response {
+function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
 	return new Response(JSON.stringify({ error: { code, message } }), {
 		status,
 		headers: { ...headers, 'content-type': 'application/json', 'x-should-retry': 'false' },
