@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 // The rig plays Entra ID's global sign-in host too: a token that may go only to Microsoft's
 // host is tested by routing this name to the rig (test/rig/connect-proxy.ts).
 export const MICROSOFT_SIGN_IN_HOST = 'login.microsoftonline.com';
+// The rig's Azure OpenAI resource by name (azure-openai.mjs), reached through a CONNECT proxy.
+export const AZURE_OPENAI_HOST = 'rig.openai.azure.com';
 
 export const DEFAULT_CA_DIR = resolve(fileURLToPath(new URL('../../.rig/ca', import.meta.url)));
 
@@ -67,7 +69,7 @@ export function issueServerCert(ca, dir) {
 			'basicConstraints=CA:FALSE',
 			'keyUsage=digitalSignature,keyEncipherment',
 			'extendedKeyUsage=serverAuth',
-			`subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${MICROSOFT_SIGN_IN_HOST}`,
+			`subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${MICROSOFT_SIGN_IN_HOST},DNS:${AZURE_OPENAI_HOST}`,
 		].join('\n'),
 	);
 	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);

@@ -5,7 +5,8 @@
  * counts bearer tokens it could read: in a plain-HTTP proxy request's headers, or in clear text
  * inside a tunnel (an http target; TLS hides them).
  * `routes` sends a tunnel for one "host:port" to another, as DNS would: the rig serves
- * login.microsoftonline.com this way (`routesToRig`), with a certificate for that name.
+ * login.microsoftonline.com this way (`routesToRig`), and its Azure OpenAI resource as
+ * rig.openai.azure.com (`routesToAzureOpenAI`), with a certificate for both names.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -31,6 +32,14 @@ export interface ConnectProxyOptions {
 /** The route that makes "login.microsoftonline.com:443" the rig's identity provider. */
 export function routesToRig(rig: { microsoftCloud: { host: string; target: string } }): Record<string, string> {
 	return { [`${rig.microsoftCloud.host}:443`]: rig.microsoftCloud.target };
+}
+
+/** The route that makes "rig.openai.azure.com:443" the rig's Azure OpenAI emulator. */
+export function routesToAzureOpenAI(rig: {
+	azureOpenAI: { microsoftHost: { host: string; target: string } };
+}): Record<string, string> {
+	const { host, target } = rig.azureOpenAI.microsoftHost;
+	return { [`${host}:443`]: target };
 }
 
 export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {

@@ -225,7 +225,7 @@ export async function createIdentityProvider({
 				sub: client?.servicePrincipalId,
 				idtyp: 'app',
 				// Entra leaves the claim out when the app holds no role of the API.
-				...(client?.roles?.length ? { roles: [...client.roles] } : {}),
+				...appRoles(client, payload.aud),
 			});
 		}
 		const requested = ctx?.req?.rig?.claimsRequest?.access_token;
@@ -234,6 +234,13 @@ export async function createIdentityProvider({
 			if (requested.xms_cc?.values) claims.xms_cc = requested.xms_cc.values;
 		}
 		return claims;
+	}
+
+	// The app's roles on the token's API: `resourceRoles[aud]` where the rig gives that API its own
+	// (Azure OpenAI's RBAC role), else `roles`.
+	function appRoles(client, audience) {
+		const roles = client?.resourceRoles?.[audience] ?? client?.roles ?? [];
+		return roles.length ? { roles: [...roles] } : {};
 	}
 
 	// Resource-owner password grant (Entra has it, oidc-provider does not).

@@ -29,7 +29,9 @@ export const NEVER_QUOTED = 'ENDPOINT-TEXT-NEVER-QUOTED';
 const APP_SERVICE_PATH = '/msi/token';
 const IMDS_PATH = '/metadata/identity/oauth2/token';
 
-function identity(name, digit, roles) {
+// `resourceRoles`: roles by audience (an RBAC role on an Azure resource, e.g. Azure OpenAI), in
+// place of `roles` for tokens of that resource.
+function identity(name, digit, roles, resourceRoles = {}) {
 	const guid = (letter) => `${digit.repeat(8)}-${letter.repeat(4)}-4000-8000-${digit.repeat(12)}`;
 	return {
 		name,
@@ -37,14 +39,15 @@ function identity(name, digit, roles) {
 		objectId: guid('b'),
 		resourceId: `/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rig/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
 		roles,
+		resourceRoles,
 	};
 }
 
-export async function createManagedIdentityEndpoints({ issuer, tenantId, signingJwk, resources }) {
+export async function createManagedIdentityEndpoints({ issuer, tenantId, signingJwk, resources, resourceRoles }) {
 	const key = await importJWK(signingJwk, 'RS256');
 	const identities = {
-		system: identity('system', '5', ['Data.Read.All']),
-		user: identity('user', '6', ['Data.Read.All']),
+		system: identity('system', '5', ['Data.Read.All'], resourceRoles),
+		user: identity('user', '6', ['Data.Read.All'], resourceRoles),
 		noAccess: identity('no-access', '7', []),
 	};
 	const header = `rig-identity-header-${randomUUID()}`;
@@ -75,6 +78,7 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 		});
 
 	async function issue(resource, who) {
+		const roles = who.resourceRoles[resource] ?? who.roles;
 		const now = Math.floor(Date.now() / 1000);
 		const exp = now + settings.accessTokenTtlSeconds;
 		const accessToken = await new SignJWT({
@@ -83,7 +87,7 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 			tid: tenantId,
 			idtyp: 'app',
 			xms_mirid: who.resourceId,
-			...(who.roles.length ? { roles: who.roles } : {}),
+			...(roles.length ? { roles } : {}),
 		})
 			.setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid, typ: 'JWT' })
 			.setIssuer(issuer)
@@ -177,12 +181,13 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 	const imdsServer = serve('imds');
 	const listen = (server) => new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server.address().port)));
 	const [appServicePort, imdsPort] = await Promise.all([listen(appServiceServer), listen(imdsServer)]);
-	const publicIdentity = ({ name, clientId, objectId, resourceId, roles }) => ({
+	const publicIdentity = ({ name, clientId, objectId, resourceId, roles, resourceRoles }) => ({
 		name,
 		clientId,
 		objectId,
 		resourceId,
 		roles,
+		resourceRoles,
 	});
 	return {
 		json: {

@@ -25,8 +25,11 @@ import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { browse } from './publicClientBrowser';
 
+/** Roles by API audience, in place of `roles` for that API's tokens (Azure OpenAI's RBAC role). */
+export type ResourceRoles = Record<string, string[]>;
+
 export interface RigClients {
-	secret: { clientId: string; clientSecret: string; roles: string[] };
+	secret: { clientId: string; clientSecret: string; roles: string[]; resourceRoles: ResourceRoles };
 	certificate: {
 		clientId: string;
 		privateKeyPem: string;
@@ -34,8 +37,9 @@ export interface RigClients {
 		thumbprintSha256: string;
 		thumbprintSha1: string;
 		roles: string[];
+		resourceRoles: ResourceRoles;
 	};
-	federated: { clientId: string; roles: string[]; mintAssertionUrl: string };
+	federated: { clientId: string; roles: string[]; resourceRoles: ResourceRoles; mintAssertionUrl: string };
 	/** An app of the tenant with no permission of any API: its app-only tokens carry no roles. */
 	noRoles: { clientId: string; clientSecret: string; roles: string[] };
 	public: { clientId: string; redirectUris: string[] };
@@ -54,6 +58,7 @@ export interface RigManagedIdentity {
 	objectId: string;
 	resourceId: string;
 	roles: string[];
+	resourceRoles: ResourceRoles;
 }
 
 /** The rig's managed identity endpoints (test/rig/managed-identity.mjs). */
@@ -77,6 +82,90 @@ export interface ManagedIdentityRequestRecord {
 	streamed?: { bytes: number; bytesWritten: number; completed: boolean };
 }
 
+/**
+ * The rig's Azure OpenAI resource (test/rig/azure-openai.mjs; its header comment is the interface).
+ * `endpoint` is a full endpoint URL (deployments API: `${endpoint}/openai/deployments/<name>/...
+ * ?api-version=`); `v1BaseUrl` the v1 API's base URL. `apiKey` works as an `api-key` header (and as a
+ * bearer on the v1 API). Tokens: `scope` (app), `delegatedScope` (people); `role` is what an app or
+ * managed identity needs (the rig grants it to the secret, certificate and federated clients and the
+ * system and user managed identities, not to noRoles / noAccess).
+ */
+export interface RigAzureOpenAI {
+	endpoint: string;
+	v1BaseUrl: string;
+	apiKey: string;
+	/** An api-version the deployments API accepts (any YYYY-MM-DD[-preview] is accepted). */
+	apiVersion: string;
+	resource: string;
+	/** Cognitive Services' app ID, also accepted as the token audience. */
+	resourceAppId: string;
+	scope: string;
+	delegatedScope: string;
+	role: string;
+	deployments: { chat: string; embeddings: string; all: Record<string, 'chat' | 'embeddings'> };
+	/**
+	 * The same emulator as https://rig.openai.azure.com (resource name "rig"), for clients that go
+	 * through a CONNECT proxy routing `host:443` to `target` (routesToAzureOpenAI in connect-proxy.ts).
+	 */
+	microsoftHost: { host: string; resourceName: string; endpoint: string; target: string };
+	adminUrl: string;
+}
+
+/** One request the Azure OpenAI emulator received (tokens only by their claims and a hash). */
+export interface AzureOpenAIRequestRecord {
+	route: 'chat' | 'embeddings';
+	api: 'deployments' | 'v1';
+	apiVersion?: string;
+	deployment?: string;
+	auth: 'key' | 'bearer' | 'none';
+	sub?: string;
+	oid?: string;
+	appid?: string;
+	aud?: string;
+	roles?: string[];
+	scp?: string;
+	jti?: string;
+	/** The first 16 hex digits of the bearer's SHA-256: tells tokens apart without showing them. */
+	tokenSha256?: string;
+	/** Why the key or token was refused (jose's code and message for a token). */
+	reason?: string;
+	stream: boolean;
+	/** The request's parameters other than messages / input / tools, plus messageRoles and toolNames. */
+	options: Record<string, unknown> & { messageRoles?: string[]; toolNames?: string[] };
+	/** The fault that answered this request, if one did. */
+	fault?: 'throttle' | 'claimsChallenge' | 'error';
+	/** The bearer carried the claims an armed challenge asked for. */
+	claimsSatisfied?: boolean;
+	finishReason?: 'stop' | 'length' | 'tool_calls';
+	/** Names of the tools the model called in this answer. */
+	toolCalls?: string[];
+	inputs?: number;
+	dimensions?: number;
+	status?: number;
+	at: string;
+}
+
+export interface AzureOpenAIStats {
+	requests: AzureOpenAIRequestRecord[];
+	/** Model requests answered 200, by route. */
+	answered: { chat: number; embeddings: number };
+	/** Requests by status code. */
+	byStatus: Record<string, number>;
+	/** Distinct bearer tokens seen (by hash): how many tokens the client used. */
+	distinctTokens: number;
+}
+
+export type AzureOpenAIFault =
+	| {
+			kind: 'throttle';
+			times?: number;
+			retryAfterSeconds?: number;
+			retryAfterMs?: number;
+			route?: 'chat' | 'embeddings';
+	  }
+	| { kind: 'claimsChallenge'; times?: number; fresh?: boolean; route?: 'chat' | 'embeddings' }
+	| { kind: 'error'; times?: number; status?: number; code?: string; message?: string; route?: 'chat' | 'embeddings' };
+
 export interface RigJson {
 	authority: string;
 	authorityHost: string;
@@ -95,6 +184,7 @@ export interface RigJson {
 	api: { baseUrl: string; resource: string; scope: string; delegatedScopes: string[]; adminUrl: string };
 	/** The secret client's app registration as an API (n8n's protected webhook): api://<client ID>. */
 	n8nApi: { resource: string; clientId: string; scope: string };
+	azureOpenAI: RigAzureOpenAI;
 	clients: RigClients;
 	users: RigUser[];
 	managedIdentity: RigManagedIdentityJson;
@@ -229,6 +319,14 @@ export interface Rig extends RigJson {
 		/** > 0: every token answer is a streamed JSON body of this many bytes (reset: 0). */
 		answerBytes?: number;
 	}): Promise<void>;
+	/** What the Azure OpenAI emulator received since its last reset, with totals. */
+	azureOpenAIStats(): Promise<AzureOpenAIStats>;
+	/** Clears the emulator's records, armed faults and latency. */
+	resetAzureOpenAI(): Promise<void>;
+	/** Arms a fault for the next matching model requests (see azure-openai.mjs); faults queue up. */
+	injectAzureOpenAIFault(fault: AzureOpenAIFault): Promise<void>;
+	/** Every model request waits this long before it is answered (resetAzureOpenAI sets 0). */
+	setAzureOpenAILatency(ms: number): Promise<void>;
 	/** Environment for child processes (n8n) that must trust the rig. */
 	childEnv(): Record<string, string>;
 	stop(): Promise<void>;
@@ -333,6 +431,17 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 		managedIdentitySettings: async (changes) => {
 			await admin(`${json!.managedIdentity.adminUrl}/settings`, changes);
 		},
+		azureOpenAIStats: async () =>
+			summarizeAzureOpenAI(await admin<AzureOpenAIRequestRecord[]>(`${json!.azureOpenAI.adminUrl}/requests`)),
+		resetAzureOpenAI: async () => {
+			await admin(`${json!.azureOpenAI.adminUrl}/reset`, {});
+		},
+		injectAzureOpenAIFault: async (fault) => {
+			await admin(`${json!.azureOpenAI.adminUrl}/fault`, fault);
+		},
+		setAzureOpenAILatency: async (ms) => {
+			await admin(`${json!.azureOpenAI.adminUrl}/latency`, { ms });
+		},
 		childEnv: () => ({ NODE_EXTRA_CA_CERTS: json!.caCertPath }),
 		stop: async () => {
 			if (!child || child.exitCode !== null) return;
@@ -340,6 +449,19 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 			child.kill('SIGTERM');
 			await exited;
 		},
+	};
+}
+
+function summarizeAzureOpenAI(requests: AzureOpenAIRequestRecord[]): AzureOpenAIStats {
+	const byStatus: Record<string, number> = {};
+	for (const r of requests) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
+	const answered = (route: 'chat' | 'embeddings') =>
+		requests.filter((r) => r.route === route && r.status === 200).length;
+	return {
+		requests,
+		answered: { chat: answered('chat'), embeddings: answered('embeddings') },
+		byStatus,
+		distinctTokens: new Set(requests.map((r) => r.tokenSha256).filter(Boolean)).size,
 	};
 }
 

@@ -1,5 +1,5 @@
-// Entry point of the test rig: an Entra-like identity provider and a protected API,
-// both HTTPS on 127.0.0.1 with a CA made at start.
+// Entry point of the test rig: an Entra-like identity provider, a protected API and an Azure
+// OpenAI endpoint (azure-openai.mjs), all HTTPS on 127.0.0.1 with a CA made at start.
 //
 //   node test/rig/start-rig.mjs --state-dir <dir> [--ca-dir <dir>] [--watch-stdin]
 //
@@ -47,6 +47,14 @@ const { createProtectedApi } = await import('./protected-api.mjs');
 const { createRigAdmin } = await import('./rig-admin.mjs');
 const { createRigState } = await import('./rig-state.mjs');
 const { createManagedIdentityEndpoints } = await import('./managed-identity.mjs');
+const {
+	createAzureOpenAI,
+	AZURE_OPENAI_HOST,
+	COGNITIVE_SERVICES,
+	COGNITIVE_SERVICES_APP_ID,
+	DEPLOYMENTS,
+	OPENAI_USER_ROLE,
+} = await import('./azure-openai.mjs');
 const { sendJson } = await import('./http-util.mjs');
 
 const TENANT = 'tenant1';
@@ -81,12 +89,16 @@ const clientCert = selfSignedClientCert(join(stateDir, 'clients'), 'certificate-
 const federatedKey = rsaJwks('federated-1');
 const signing = rsaJwks(`rig-${randomUUID().slice(0, 8)}`);
 
+// Azure OpenAI authorizes by an RBAC role assignment on the resource; the rig models it as the
+// role in the app token for Cognitive Services (roles for other APIs stay `roles`).
+const OPENAI_ROLES = { [COGNITIVE_SERVICES]: [OPENAI_USER_ROLE] };
 const clients = {
 	secret: {
 		kind: 'secret',
 		clientId: '11111111-1111-4111-8111-111111111111',
 		clientSecret: 'rig~secret.Value-1111',
 		roles: ['Data.Read.All'],
+		resourceRoles: OPENAI_ROLES,
 		servicePrincipalId: '51111111-1111-4111-8111-111111111111',
 	},
 	certificate: {
@@ -99,6 +111,7 @@ const clients = {
 		// No `alg`: the client may sign with PS256 or RS256.
 		publicJwk: { ...clientCert.publicKey.export({ format: 'jwk' }), use: 'sig' },
 		roles: ['Data.Read.All', 'Data.Write.All'],
+		resourceRoles: OPENAI_ROLES,
 		servicePrincipalId: '52222222-2222-4222-8222-222222222222',
 	},
 	federated: {
@@ -106,6 +119,7 @@ const clients = {
 		clientId: '33333333-3333-4333-8333-333333333333',
 		publicJwk: federatedKey.publicJwk,
 		roles: ['Data.Read.All'],
+		resourceRoles: OPENAI_ROLES,
 		servicePrincipalId: '53333333-3333-4333-8333-333333333333',
 	},
 	// An app of the tenant granted no permission of any API: its app-only tokens carry no roles.
@@ -132,6 +146,7 @@ const clients = {
 const state = createRigState();
 let idpHandler = (_req, res) => sendJson(res, { status: 503, body: { error: 'starting' } });
 let apiHandler = idpHandler;
+let azureOpenAIHandler = idpHandler;
 const serve = (getHandler) =>
 	createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
 		const url = new URL(req.url, `https://${req.headers.host || '127.0.0.1'}`);
@@ -145,10 +160,16 @@ const serve = (getHandler) =>
 const listen = (server) => new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server.address().port)));
 const idpServer = serve(() => idpHandler);
 const apiServer = serve(() => apiHandler);
-const [idpPort, apiPort] = await Promise.all([listen(idpServer), listen(apiServer)]);
+const azureOpenAIServer = serve(() => azureOpenAIHandler);
+const [idpPort, apiPort, azureOpenAIPort] = await Promise.all([
+	listen(idpServer),
+	listen(apiServer),
+	listen(azureOpenAIServer),
+]);
 
 const origin = `https://127.0.0.1:${idpPort}`;
 const apiOrigin = `https://127.0.0.1:${apiPort}`;
+const azureOpenAIOrigin = `https://127.0.0.1:${azureOpenAIPort}`;
 // Two more APIs for delegated tokens: one the sign-in covers (like any admin-consented API:
 // its token comes silently from the same refresh token), one whose permission each person must
 // consent to first (incremental consent: the refresh token does not cover it until then).
@@ -167,6 +188,8 @@ const resources = {
 	[N8N_API]: { scopes: ['access_as_user'] },
 	[SECOND_API]: { scopes: ['Files.Read'] },
 	[CONSENT_API]: { scopes: ['Mail.Send'], requiresUserConsent: true },
+	// Azure OpenAI (azure-openai.mjs): `.default` for app tokens, user_impersonation delegated.
+	[COGNITIVE_SERVICES]: { scopes: ['user_impersonation'] },
 };
 
 // Every tenant's provider has the same apps, users, resources and signing keys (as Entra signs
@@ -205,9 +228,10 @@ for (const [name, tenantId, appsConsented] of [
 // TLS certificate covers it). MSAL knows this host's endpoints without discovery.
 const microsoftOrigin = `https://${MICROSOFT_SIGN_IN_HOST}`;
 const microsoftIdp = await tenantProvider(microsoftOrigin, TENANT_ID, TENANT_ID);
+const rigIssuers = [idp.issuer, microsoftIdp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)];
 const api = createProtectedApi({
 	origin: apiOrigin,
-	issuer: [idp.issuer, microsoftIdp.issuer, ...Object.values(otherTenants).map((t) => t.idp.issuer)],
+	issuer: rigIssuers,
 	resource: apiOrigin,
 	publicJwks: { keys: [signing.publicJwk] },
 	authorizeEndpoint: idp.authorizeEndpoint,
@@ -217,8 +241,15 @@ const managedIdentity = await createManagedIdentityEndpoints({
 	issuer: idp.issuer,
 	tenantId: TENANT_ID,
 	signingJwk: signing.privateJwk,
-	resources: [apiOrigin],
+	resources: [apiOrigin, COGNITIVE_SERVICES],
+	resourceRoles: OPENAI_ROLES,
 });
+const azureOpenAI = createAzureOpenAI({
+	issuer: rigIssuers,
+	publicJwks: { keys: [signing.publicJwk] },
+	authorizeEndpoint: idp.authorizeEndpoint,
+});
+const deploymentOf = (kind) => Object.keys(DEPLOYMENTS).find((name) => DEPLOYMENTS[name].kind === kind);
 
 const publicClient = ({ kind, publicJwk, servicePrincipalId, ...rest }) => rest;
 const rig = {
@@ -242,6 +273,31 @@ const rig = {
 		scope: `${apiOrigin}/.default`,
 		delegatedScopes: resources[apiOrigin].scopes.map((s) => `${apiOrigin}/${s}`),
 		adminUrl: `${apiOrigin}/__api`,
+	},
+	azureOpenAI: {
+		endpoint: azureOpenAIOrigin,
+		v1BaseUrl: `${azureOpenAIOrigin}/openai/v1`,
+		apiKey: azureOpenAI.apiKey,
+		apiVersion: '2024-10-21',
+		resource: COGNITIVE_SERVICES,
+		resourceAppId: COGNITIVE_SERVICES_APP_ID,
+		scope: `${COGNITIVE_SERVICES}/.default`,
+		delegatedScope: `${COGNITIVE_SERVICES}/user_impersonation`,
+		role: OPENAI_USER_ROLE,
+		deployments: {
+			chat: deploymentOf('chat'),
+			embeddings: deploymentOf('embeddings'),
+			all: Object.fromEntries(Object.entries(DEPLOYMENTS).map(([name, d]) => [name, d.kind])),
+		},
+		// The same emulator as https://<resourceName>.openai.azure.com, through a CONNECT proxy that
+		// routes `host:443` to `target` (connect-proxy.ts routesToAzureOpenAI); the TLS certificate covers it.
+		microsoftHost: {
+			host: AZURE_OPENAI_HOST,
+			resourceName: AZURE_OPENAI_HOST.split('.')[0],
+			endpoint: `https://${AZURE_OPENAI_HOST}`,
+			target: `127.0.0.1:${azureOpenAIPort}`,
+		},
+		adminUrl: `${azureOpenAIOrigin}/__aoai`,
 	},
 	n8nApi: { resource: N8N_API, clientId: clients.secret.clientId, scope: `${N8N_API}/access_as_user` },
 	secondApi: { resource: SECOND_API, delegatedScopes: resources[SECOND_API].scopes.map((s) => `${SECOND_API}/${s}`) },
@@ -293,17 +349,20 @@ idpHandler = (req, res, url) =>
 			? microsoftIdp.handle(req, res, url)
 			: idpOfTenant(url).handle(req, res, url);
 apiHandler = api.handle;
+azureOpenAIHandler = azureOpenAI.handle;
 
 const line = JSON.stringify(rig);
 writeFileSync(join(stateDir, 'rig.json'), `${JSON.stringify(rig, null, 2)}\n`);
 process.stdout.write(`${line}\n`);
-toStderr(`rig: identity provider ${rig.authority}, protected API ${apiOrigin}, pid ${process.pid}`);
+toStderr(
+	`rig: identity provider ${rig.authority}, protected API ${apiOrigin}, Azure OpenAI ${azureOpenAIOrigin}, pid ${process.pid}`,
+);
 
 function shutdown() {
-	idpServer.closeAllConnections?.();
-	apiServer.closeAllConnections?.();
-	idpServer.close();
-	apiServer.close();
+	for (const server of [idpServer, apiServer, azureOpenAIServer]) {
+		server.closeAllConnections?.();
+		server.close();
+	}
 	managedIdentity.close();
 	setTimeout(() => process.exit(0), 200).unref();
 }
