@@ -64,7 +64,7 @@ export default tseslint.config(
 	{
 		files: ['package.json'],
 		rules: {
-			// The package is self-hosted only: MSAL Node, undici, jose and ioredis (n8n's own Redis client, for queue mode) are what it is built on (README, n8n Cloud).
+			// The package is self-hosted only: MSAL Node, undici, jose, ioredis (n8n's own Redis client, for queue mode) and proxy-from-env (n8n's proxy rules) are what it is built on (README, n8n Cloud).
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
 			// A real range (README "Supported n8n versions") instead of "*": n8n before 1.83 cannot load the nodes.
 			'@n8n/community-nodes/valid-peer-dependencies': 'off',

@@ -10,6 +10,7 @@ import type {
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
+import { SIGN_IN_KEY_FIELD } from '../nodes/n8n/signInKeys';
 import {
 	authorityProperties,
 	clientIdProperty,
@@ -100,6 +101,14 @@ export class MsalPublicClientApi implements ICredentialType {
 		{
 			displayName: 'Pending Sign-Ins',
 			name: PENDING_SIGN_INS_FIELD,
+			type: 'hidden',
+			default: '',
+			typeOptions: { password: true },
+		},
+		{
+			// Declared so that n8n keeps it; hidden and a password, so the editor never receives it.
+			displayName: 'Sign-In Key',
+			name: SIGN_IN_KEY_FIELD,
 			type: 'hidden',
 			default: '',
 			typeOptions: { password: true },

@@ -10,7 +10,7 @@ import { scopeSetKey } from '../core/scopes';
 import { SignInPendingError, type NodeTokenRequest } from '../core/signIn';
 import { credentialKindNamed, CREDENTIAL_TESTS, type CredentialKind } from '../n8n/credentialKinds';
 import { cloudOf, domainRestrictionOf, resourceBoundaryOf, text } from '../n8n/credentialFields';
-import { acquireThroughCredentialStore } from '../n8n/credentialStore';
+import { acquireWithSignInKey } from '../n8n/signInKeys';
 import { failedItem, toNodeError } from '../n8n/itemErrors';
 import { nodeSignIn, reportStoppedSignIn, type NodeSignIn } from '../n8n/signInDelivery';
 import { description } from './description';
@@ -148,7 +148,7 @@ async function acquireTokens(
 	if (onBehalfOf) return;
 	const acquire = async (scopes: string[], tenant: string | undefined, claims?: string) => {
 		const request: NodeTokenRequest = { scopes, claims, tenant, signIn: signIn.controls, account: signIn.account };
-		const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
+		const { token, warnings } = await acquireWithSignInKey(context, kind.credentialType, request);
 		for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 		return token.accessToken;
 	};

@@ -1,6 +1,7 @@
 import {
 	NodeConnectionTypes,
 	type IDataObject,
+	type IHookFunctions,
 	type INodeType,
 	type INodeTypeDescription,
 	type IWebhookFunctions,
@@ -9,7 +10,13 @@ import {
 import { describeError, MsalNodeError } from '../core/errors';
 import { escapeForLog } from '../core/logging';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
-import { beginSignIn, completeSignIn, limitSignInBegins, SignInRateLimitedError } from './signInSteps';
+import {
+	beginSignIn,
+	completeSignIn,
+	limitSignInBegins,
+	prepareSignInKey,
+	SignInRateLimitedError,
+} from './signInSteps';
 import { quote } from '../core/quote';
 
 /**
@@ -21,7 +28,6 @@ import { quote } from '../core/quote';
  *                          answers "Signed in as …" and starts the workflow with the account
  *   GET ?error&state     → answers why (e.g. consent declined); nothing is saved
  */
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete -- n8n serves this page itself; there is no third-party webhook to register
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Sign-In (MSAL) Trigger',
@@ -72,6 +78,23 @@ export class MsalSignInTrigger implements INodeType {
 				description: 'Path of the sign-in URL. Empty uses a random one (harder to guess).',
 			},
 		],
+	};
+
+	webhookMethods = {
+		default: {
+			// There is nothing to register with a third party: activation only makes sure the
+			// credential has its sign-in key, so that a visitor opening the link writes nothing.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				await prepareSignInKey(this);
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {

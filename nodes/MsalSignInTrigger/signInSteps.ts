@@ -1,5 +1,5 @@
 import { boundTenantId } from '../core/delegated';
-import type { ICredentialDataDecryptedObject, IWebhookFunctions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 import {
 	beginAuthCodeSignIn,
 	completeAuthCodeSignIn,
@@ -9,9 +9,18 @@ import {
 	type AuthCodeCallback,
 	type CompletedSignIn,
 } from '../core/authCode';
-import { MsalNodeError } from '../core/errors';
+import { describeError, MsalNodeError } from '../core/errors';
+import { escapeForLog } from '../core/logging';
 import { processWide } from '../core/processWide';
-import { credentialBinding, hasExtras, isSignedLink, type LinkExtras } from '../core/signInState';
+import {
+	credentialBinding,
+	deriveSignInKeys,
+	hasExtras,
+	isSignedBeforeRotation,
+	isSignedLink,
+	newSignInSecret,
+	type LinkExtras,
+} from '../core/signInState';
 import { TokenBuckets } from '../core/tokenBucket';
 import { runThroughCredentialStore, storedCacheOf, type FieldsToStore } from '../n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../n8n/credentialTypes';
@@ -21,7 +30,7 @@ import {
 	publicClientSettingsFrom,
 	type PublicClientSettings,
 } from '../n8n/publicClientAdapter';
-import { signInKeys } from '../n8n/signInKeys';
+import { ensureSignInKeys, storedSignInKeys } from '../n8n/signInKeys';
 import { assertWithinBoundary } from '../core/resourceBoundary';
 import { cloudOf, resourceBoundaryOf } from '../n8n/credentialFields';
 
@@ -59,7 +68,7 @@ export class SignInRateLimitedError extends MsalNodeError {
 }
 
 /** The trigger's credential record (n8n's credential ID), when the node names it. */
-function recordOf(context: IWebhookFunctions): string | undefined {
+function recordOf(context: IWebhookFunctions | IHookFunctions): string | undefined {
 	return context.getNode().credentials?.[PUBLIC_CLIENT_CREDENTIAL_TYPE]?.id ?? undefined;
 }
 
@@ -71,16 +80,40 @@ export function limitSignInBegins(context: IWebhookFunctions): void {
 	if (!taken.ok) throw new SignInRateLimitedError(taken.retryAfterSeconds);
 }
 
+/**
+ * The trigger's activation: creates the credential's sign-in key when it has none. A failure only
+ * warns (the page still works: its first visitor then creates the key).
+ */
+export async function prepareSignInKey(context: IHookFunctions): Promise<void> {
+	const record = recordOf(context);
+	if (!record) return;
+	try {
+		await ensureSignInKeys(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, record);
+	} catch (error) {
+		context.logger.warn(
+			`Microsoft sign-in: the credential's sign-in key was not created at activation (${escapeForLog(describeError(error))}).`,
+		);
+	}
+}
+
 /** Starts a sign-in: returns the identity provider's authorize URL to send the person to. */
 export async function beginSignIn(context: IWebhookFunctions, request: BeginSignInRequest): Promise<string> {
 	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
 	const settings = signInSettingsOf(credentials);
 	const prepared = publicClientAppFrom(credentials);
-	const keys = signInKeys();
 	const redirectUri = validateRedirectUri(settings.redirectUri);
 	const extras: LinkExtras = { scopes: request.scopes, claims: request.claims, loginHint: request.loginHint };
 	const record = recordOf(context) ?? '';
+	// The trigger's activation created the key; a record that still has none gets it now (once).
+	const keys =
+		storedSignInKeys(credentials, record) ?? (await ensureSignInKeys(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, record));
 	const binding = credentialBinding(prepared.clientId, prepared.authority, redirectUri, record);
+	if (hasExtras(extras) && isSignedBeforeRotation(extras, request.signature, keys, binding)) {
+		throw new SignInCallbackError(
+			'This sign-in link no longer works: the credential was signed out after the link was made, which replaced its sign-in key.',
+			`Run the workflow again for a new link, or open ${redirectUri} to sign in with the credential's own permissions.`,
+		);
+	}
 	// Signed for this very record: a look-alike credential (same app, same redirect URI) signs for its own.
 	const honoured = record !== '' && isSignedLink(extras, request.signature, keys, binding);
 	if (hasExtras(extras) && !honoured) {
@@ -106,11 +139,12 @@ export async function completeSignIn(
 	context: IWebhookFunctions,
 	callback: AuthCodeCallback,
 ): Promise<CompletedSignInSummary> {
-	const keys = signInKeys();
 	// A forged or stale answer is refused before the credential store is involved.
 	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
 	const settings = signInSettingsOf(credentials);
 	const record = recordOf(context) ?? '';
+	// A record without a key issued no state: a throw-away key refuses every one as not started here.
+	const keys = storedSignInKeys(credentials, record) ?? deriveSignInKeys(newSignInSecret(), record);
 	openCallbackState(publicClientAppFrom(credentials), callback, { redirectUri: settings.redirectUri, keys, record });
 	return await runThroughCredentialStore(context, PUBLIC_CLIENT_CREDENTIAL_TYPE, async (stored, storedCache) => {
 		const current = signInSettingsOf(stored);

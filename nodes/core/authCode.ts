@@ -192,6 +192,12 @@ export function openCallbackState(
 		options.record,
 	);
 	const opened = openSignInState(callback.state, options.keys, binding, options.now);
+	if (!opened.ok && opened.reason === 'rotated') {
+		throw new SignInCallbackError(
+			"This sign-in was started before the credential's sign-in key was replaced (someone signed the credential out since), so it cannot be completed.",
+			AGAIN,
+		);
+	}
 	if (!opened.ok && opened.reason === 'expired') {
 		throw new SignInCallbackError('The sign-in took too long: it was started more than 15 minutes ago.', AGAIN);
 	}
@@ -335,9 +341,10 @@ function normalizeClaims(raw: string | undefined): string | undefined {
 	return json;
 }
 
-/** What signs a sign-in link: the instance's keys and the credential the link is for. */
+/** What signs a sign-in link: the credential's keys and the credential the link is for. */
 export interface LinkSigning {
-	keys: SignInKeys;
+	/** Asked only when a link has extras to sign; throws SignInKeyNeeded when the record has no key yet. */
+	keys: () => SignInKeys;
 	clientId: string;
 	authority: string;
 	/** The credential record (n8n's credential ID): only its own sign-in trigger honours the link. */
@@ -370,7 +377,7 @@ export function signInLink(
 			validateRedirectUri(redirectUri),
 			signing.record,
 		);
-		url.searchParams.set('sig', linkSignature(query, signing.keys, binding));
+		url.searchParams.set('sig', linkSignature(query, signing.keys(), binding));
 	}
 	return url.toString();
 }

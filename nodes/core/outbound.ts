@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { lookup as dnsLookup } from 'node:dns';
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- undici is Node's own fetch engine, needed for proxy and SSRF-filtered dispatch
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- n8n's own proxy rules, from the package n8n uses for them (self-hosted only, README: n8n Cloud)
+import { getProxyForUrl } from 'proxy-from-env';
 import { isLoopbackHost } from './loopback';
 import { processWide } from './processWide';
 
@@ -11,9 +13,7 @@ import { processWide } from './processWide';
  * Every request the package makes (identity provider and Call API) goes through here, so it
  * honours what n8n applies to its own nodes' traffic:
  * - the proxy variables HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY (and npm_config_*
- *   spellings), with the rules of the `proxy-from-env` 1.x package that n8n 2.38's network layer
- *   (@n8n/backend-network) uses: no loopback exception for https, NO_PROXY entries are exact host names or
- *   suffixes ("*.example.com", ".example.com"), optionally with a port, "*" turns proxying off;
+ *   spellings), decided by `proxy-from-env`, the package n8n's network layer uses;
  * - n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED and the N8N_SSRF_* lists), which n8n
  *   hands to nodes as `helpers.getSecureEgressFilter()`: the URL is validated before any
  *   connection, and the connection's DNS lookup is the filter's, so a name that re-resolves to a
@@ -74,51 +74,19 @@ export function egressFilterOf(helpers: unknown): EgressFilter | undefined {
 	}
 }
 
-const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443 };
-
-function env(name: string, vars: NodeJS.ProcessEnv): string {
-	return vars[name.toLowerCase()] || vars[name.toUpperCase()] || '';
-}
-
 /**
- * The proxy URL for a request, or undefined for a direct connection: the rules of
- * proxy-from-env 1.1.0's getProxyForUrl, which n8n's own HTTP agents apply.
+ * The proxy URL for a request, or undefined for a direct connection. The proxy variables are
+ * decided by proxy-from-env 1.x, the package n8n's own network layer (@n8n/backend-network) uses,
+ * so the rules cannot drift from n8n's; the one exception is ours (plain http to loopback).
  */
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- proxy variables are read from the environment, as n8n reads them
-export function proxyFor(url: URL, vars: NodeJS.ProcessEnv = process.env): string | undefined {
-	const scheme = url.protocol.replace(/:$/, '');
-	// url.host keeps IPv6 brackets; the port is stripped as proxy-from-env does.
-	const hostname = url.host.replace(/:\d*$/, '').toLowerCase();
-	if (!hostname) return undefined;
+export function proxyFor(url: URL): string | undefined {
 	// Plain http to this machine goes direct: through a proxy it would leave the machine in clear
 	// text, bearer included (the token guard allows http only because loopback stays local).
 	// HTTPS to loopback keeps n8n's rule (proxied unless NO_PROXY says otherwise): TLS protects it.
-	if (url.protocol === 'http:' && isLoopbackHost(hostname)) return undefined;
-	const port = Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
-	if (!shouldProxy(hostname, port, vars)) return undefined;
-	let proxy =
-		env(`npm_config_${scheme}_proxy`, vars) ||
-		env(`${scheme}_proxy`, vars) ||
-		env('npm_config_proxy', vars) ||
-		env('all_proxy', vars);
-	if (proxy && !proxy.includes('://')) proxy = `${scheme}://${proxy}`;
-	return proxy || undefined;
-}
-
-function shouldProxy(hostname: string, port: number, vars: NodeJS.ProcessEnv): boolean {
-	const noProxy = (env('npm_config_no_proxy', vars) || env('no_proxy', vars)).toLowerCase();
-	if (!noProxy) return true;
-	if (noProxy === '*') return false;
-	return noProxy.split(/[,\s]/).every((entry) => {
-		if (!entry) return true;
-		const withPort = /^(.+):(\d+)$/.exec(entry);
-		let entryHost = withPort ? withPort[1] : entry;
-		const entryPort = withPort ? Number.parseInt(withPort[2], 10) : 0;
-		if (entryPort && entryPort !== port) return true;
-		if (!/^[.*]/.test(entryHost)) return hostname !== entryHost;
-		if (entryHost.startsWith('*')) entryHost = entryHost.slice(1);
-		return !hostname.endsWith(entryHost);
-	});
+	if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+	// The library reads only protocol, host and port, which a WHATWG URL has; handed a string it
+	// would call url.parse, which Node 24 flags at runtime as deprecated (DEP0169).
+	return getProxyForUrl(url as unknown as Parameters<typeof getProxyForUrl>[0]) || undefined;
 }
 
 const DIRECT = 'direct';

@@ -95,6 +95,36 @@ export class RenewalCoordinator {
 		};
 	}
 
+	private async waitForLease(lineage: string): Promise<{ release(): Promise<void> }> {
+		const deadline = Date.now() + this.leaseMs;
+		let lease: { release(): Promise<void> } | undefined;
+		while (!(lease = await this.tryLease(lineage))) {
+			if (Date.now() > deadline) throw new Error('the renewal lease was not released in time');
+			// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; a short wait between lease attempts
+			await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+		}
+		return lease;
+	}
+
+	/**
+	 * Runs `work` while holding the lease `name` (one process at a time). Redis failing means the
+	 * work runs uncoordinated, as renewals do.
+	 */
+	async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+		let lease: { release(): Promise<void> } | undefined;
+		try {
+			lease = await this.waitForLease(name);
+		} catch (error) {
+			if (!(error instanceof QueueRedisUnavailable))
+				log('warn', `Not coordinated across n8n processes (queue Redis: ${(error as Error).message}).`);
+		}
+		try {
+			return await work();
+		} finally {
+			await lease?.release().catch(() => undefined);
+		}
+	}
+
 	/** Throws RenewedElsewhereError when the loaded cache is older than the newest one handed to n8n. */
 	async assertLatest(lineage: string, loadedWriteId: string | undefined): Promise<void> {
 		const latest = await this.redis.run(async (r) =>
@@ -126,12 +156,7 @@ export class RenewalCoordinator {
 	async permit(lineage: string, loadedWriteId: string | undefined, nextWriteId: string): Promise<RenewalPermit> {
 		let lease: { release(): Promise<void> } | undefined;
 		try {
-			const deadline = Date.now() + this.leaseMs;
-			while (!(lease = await this.tryLease(lineage))) {
-				if (Date.now() > deadline) throw new Error('the renewal lease was not released in time');
-				// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- the core is free of n8n-workflow; a short wait between lease attempts
-				await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
-			}
+			lease = await this.waitForLease(lineage);
 			await this.assertLatest(lineage, loadedWriteId);
 		} catch (error) {
 			await lease?.release().catch(() => undefined);

@@ -296,7 +296,7 @@ function guardDestination(
 }
 
 /** What the nodes and the sign-in webhook need of n8n's context: its authenticated request helper, and the node. */
-type CredentialStoreContext = {
+export type CredentialStoreContext = {
 	helpers: Pick<IExecuteFunctions['helpers'], 'httpRequestWithAuthentication'>;
 	getNode?: () => INode;
 };

@@ -22,7 +22,8 @@ import { storedCacheOf, type Acquirer } from './credentialStore';
 import { delegatedSettingsFrom, type DelegatedAppFrom } from './delegatedAdapter';
 import { describeForCredentialTest } from './itemErrors';
 import { text } from './credentialFields';
-import { signInKeys } from './signInKeys';
+import { SignInKeyNeeded } from '../core/signInState';
+import { storedSignInKeys } from './signInKeys';
 
 /**
  * Hidden field where 0.1.0 kept the browser sign-ins begun and not yet completed. Nothing is
@@ -94,8 +95,15 @@ export const publicClientAcquirer: Acquirer = async (data, storedCache, request)
 	const settings = publicClientSettingsFrom(data);
 	const prepared = publicClientAppFrom(data);
 	// Without the record (n8n's HTTP Request node), links carry no extras to sign: nothing is signed.
-	const signing = request.record
-		? { keys: signInKeys(), clientId: prepared.clientId, authority: prepared.authority, record: request.record }
+	const record = request.record;
+	const signing = record
+		? {
+				// A record without a key yet: the node creates it and asks again (signInKeys.ts).
+				keys: () => storedSignInKeys(data, record) ?? throwSignInKeyNeeded(),
+				clientId: prepared.clientId,
+				authority: prepared.authority,
+				record,
+			}
 		: undefined;
 	return await acquireDelegatedToken(
 		prepared,
@@ -105,6 +113,10 @@ export const publicClientAcquirer: Acquirer = async (data, storedCache, request)
 		publicClientSignInFlow(settings, request, signing),
 	);
 };
+
+function throwSignInKeyNeeded(): never {
+	throw new SignInKeyNeeded();
+}
 
 /**
  * The credential dialog's Test button: are the settings usable, and has someone signed in?

@@ -1,56 +1,113 @@
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in: n8n keeps its instance key in this file
-import { readFileSync } from 'node:fs';
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- a Node built-in, for the path of n8n's settings file
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
+import { MsalNodeError } from '../core/errors';
 import { processWide } from '../core/processWide';
-import { deriveSignInKeys, type SignInKeys } from '../core/signInState';
+import { renewalCoordinator } from '../core/renewalLease';
+import { SerialQueue } from '../core/serialQueue';
+import {
+	deriveSignInKeys,
+	formatSignInSecret,
+	newSignInSecret,
+	parseSignInSecret,
+	SignInKeyNeeded,
+	type SignInKeys,
+} from '../core/signInState';
+import type { NodeTokenRequest } from '../core/signIn';
+import type { TokenOutcome } from '../core/tokenResult';
+import {
+	acquireThroughCredentialStore,
+	runThroughCredentialStore,
+	type CredentialStoreContext,
+	type StoreWork,
+} from './credentialStore';
 
 /**
- * The browser sign-in's keys (core/signInState.ts), derived from n8n's instance encryption key,
- * so that every process of one n8n instance (main, webhook processors, workers in queue mode)
- * and every restart derives the same keys: a sign-in begun by one completes on another.
+ * The browser sign-in's keys (core/signInState.ts) come from a random secret kept in the
+ * public-client credential record, in a hidden field n8n encrypts like every other: every process
+ * of the instance (main, webhook processors, queue-mode workers) and every restart reads the same
+ * record, so a sign-in begun by one completes on another, and nothing of n8n's own is read.
  *
- * n8n 2.x (n8n-core InstanceSettings, @n8n/config) takes the key from the settings file
- * `<N8N_USER_FOLDER, else HOME>/.n8n/config` (JSON, `encryptionKey`) when that file exists —
- * and refuses to start when N8N_ENCRYPTION_KEY differs from it — else from N8N_ENCRYPTION_KEY
- * (or the file named by N8N_ENCRYPTION_KEY_FILE). Nodes get no API for it, so it is read the
- * same way here.
+ * The secret is created on first need (a node signing a link, the trigger's activation, or a
+ * sign-in begun on a record that has none) and saved through the credential store's write path,
+ * then read back: what the record holds is what every process uses. Creations are serialised in
+ * this process and, in queue mode, across processes by a lease in n8n's queue Redis, and each
+ * creation re-checks the record inside it, so two executions creating it at once end with one
+ * secret, the one their links are signed with. Sign Out replaces it (`rotatingSignInKey`).
  */
-export function signInKeys(): SignInKeys {
-	return processWide('signInKeys', () => {
-		const secret = n8nEncryptionKey();
-		// Without n8n's key (an unusual layout), a random key for this process: sign-ins still work,
-		// but only when both steps reach this process before it restarts, and the links a node
-		// showed are signed for this process only.
-		return deriveSignInKeys(secret ?? randomBytes(32));
+export const SIGN_IN_KEY_FIELD = 'signInKey';
+
+type SignInKeyContext = CredentialStoreContext & {
+	getCredentials(type: string): Promise<ICredentialDataDecryptedObject>;
+};
+
+const creations = processWide('signInKeyCreations', () => new SerialQueue());
+
+/** The keys the record's secret derives, or undefined when the record has none yet. */
+export function storedSignInKeys(credentials: ICredentialDataDecryptedObject, record: string): SignInKeys | undefined {
+	const secret = parseSignInSecret(credentials[SIGN_IN_KEY_FIELD]);
+	return secret && deriveSignInKeys(secret, record);
+}
+
+/** The record's keys, creating its secret first when it has none. */
+export async function ensureSignInKeys(
+	context: SignInKeyContext,
+	credentialType: string,
+	record: string,
+): Promise<SignInKeys> {
+	const existing = storedSignInKeys(await context.getCredentials(credentialType), record);
+	if (existing) return existing;
+	return await creations.run(async () => {
+		const coordinator = await renewalCoordinator();
+		const create = async () => {
+			await runThroughCredentialStore(context, credentialType, async (stored) => ({
+				value: undefined,
+				// n8n read the record for this very step: a secret created meanwhile is kept, links are signed with it.
+				fieldsToStore: parseSignInSecret(stored[SIGN_IN_KEY_FIELD])
+					? undefined
+					: { [SIGN_IN_KEY_FIELD]: formatSignInSecret(newSignInSecret()) },
+			}));
+			return storedSignInKeys(await context.getCredentials(credentialType), record);
+		};
+		const saved = coordinator ? await coordinator.exclusively(`signInKey:${record}`, create) : await create();
+		if (!saved) {
+			throw new MsalNodeError(
+				"The credential's sign-in key could not be saved, so no sign-in link can be signed.",
+				'Check that n8n can save this credential (its log names the cause), then run the node again.',
+			);
+		}
+		return saved;
 	});
 }
 
-/** n8n's instance encryption key, or undefined when it cannot be read. */
-export function n8nEncryptionKey(env: NodeJS.ProcessEnv = readEnv()): string | undefined {
-	const home = env.N8N_USER_FOLDER ?? env.HOME ?? env.USERPROFILE;
-	try {
-		if (home === undefined) throw new Error('no home folder');
-		const settings = JSON.parse(readFileSync(join(home, '.n8n', 'config'), 'utf8')) as { encryptionKey?: unknown };
-		if (typeof settings.encryptionKey === 'string' && settings.encryptionKey !== '') return settings.encryptionKey;
-	} catch {
-		// No settings file (key from the environment only), or unreadable: try the environment.
-	}
-	let fromEnv = env.N8N_ENCRYPTION_KEY;
-	if (fromEnv === undefined && env.N8N_ENCRYPTION_KEY_FILE) {
-		try {
-			fromEnv = readFileSync(env.N8N_ENCRYPTION_KEY_FILE, 'utf8');
-		} catch {
-			fromEnv = undefined;
-		}
-	}
-	// n8n's normalization of environment values: trimmed, one pair of enclosing quotes removed.
-	const normalized = fromEnv?.trim().replace(/^(['"])(.*)\1$/, '$2');
-	return normalized || undefined;
+/** Sign Out: the saved fields also replace the secret, so every link and sign-in made before stops working. */
+export function rotatingSignInKey<T>(work: StoreWork<T>): StoreWork<T> {
+	return async (credentials, storedCache, record) => {
+		const result = await work(credentials, storedCache, record);
+		const current = parseSignInSecret(credentials[SIGN_IN_KEY_FIELD]);
+		// Without a secret no link was signed for this record: nothing to replace.
+		if (!current) return result;
+		return {
+			...result,
+			fieldsToStore: { ...result.fieldsToStore, [SIGN_IN_KEY_FIELD]: formatSignInSecret(newSignInSecret(current)) },
+		};
+	};
 }
 
-function readEnv(): NodeJS.ProcessEnv {
-	// eslint-disable-next-line @n8n/community-nodes/no-restricted-globals -- n8n's instance key is configured in its environment
-	return process.env;
+/**
+ * Silent-first acquisition through the credential store; when the sign-in link needs a key the
+ * record does not have yet, the key is created and the acquisition runs once more.
+ */
+export async function acquireWithSignInKey(
+	context: IExecuteFunctions,
+	credentialType: string,
+	request: NodeTokenRequest,
+): Promise<TokenOutcome> {
+	try {
+		return await acquireThroughCredentialStore(context, credentialType, request);
+	} catch (error) {
+		const record = context.getNode().credentials?.[credentialType]?.id;
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- rethrown to the node, which turns it into a NodeOperationError (nodes/n8n/itemErrors.ts)
+		if (!(error instanceof SignInKeyNeeded) || !record) throw error;
+		await ensureSignInKeys(context, credentialType, record);
+		return await acquireThroughCredentialStore(context, credentialType, request);
+	}
 }

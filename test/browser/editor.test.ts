@@ -420,6 +420,16 @@ describe('the n8n editor in Chromium', () => {
 			await page.getByTestId('workflow-publish-button').click();
 			await page.getByRole('button', { name: 'Got it' }).click();
 			await page.getByText('Published', { exact: true }).first().waitFor();
+			// Publishing created the credential's sign-in key; the editor is never sent it.
+			let signInKey = '';
+			// n8n 2.41 may register a published trigger just after the editor shows "Published".
+			for (let attempt = 0; attempt < 10 && !signInKey; attempt++) {
+				if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+				signInKey = String((await n8n.exportCredential(credential.id)).data.signInKey ?? '');
+			}
+			expect(signInKey).toMatch(/^v1\.1\.[\w-]{43}$/);
+			const asTheEditorSeesIt = await n8nRest(page, 'GET', `/rest/credentials/${credential.id}?includeData=true`);
+			expect(JSON.stringify(asTheEditorSeesIt)).not.toContain(signInKey.split('.')[2]);
 
 			const workflowId = await createWorkflow(
 				chain('Me, signed in in the browser', [start, callApi('publicClient', credential, `${rig.api.baseUrl}/me`)]),

@@ -8,6 +8,8 @@
  * unregistered redirect URI) end in a clear page and write nothing to the token cache.
  * The link itself, opened by anyone: beginning a sign-in writes nothing (the state carries it),
  * extras are honoured only from the node's signed links, and beginnings are rate limited.
+ * The links' and states' key lives in the credential record (created when the trigger's workflow
+ * is published, or by the first signed link); Sign Out replaces it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createN8n, freePort, type N8nInstance } from '../rig/n8n';
@@ -44,6 +46,16 @@ function acquireWithCredential(credential: Ref, scopes: string): WorkflowNode {
 	};
 }
 
+function signOutEveryone(credential: Ref): WorkflowNode {
+	return {
+		name: 'Sign Out',
+		type: `${MSAL_PACKAGE}.msalAcquireToken`,
+		typeVersion: 1,
+		parameters: { authentication: 'publicClient', operation: 'signOut', signOutWhich: 'all' },
+		credentials: { [CREDENTIAL]: credential },
+	};
+}
+
 /** Whether the packed Acquire Token node offers this credential yet (wired separately). */
 describe('public-client credential in real n8n', () => {
 	let rig: Rig & ExtraApis;
@@ -57,6 +69,16 @@ describe('public-client credential in real n8n', () => {
 
 	const exported = async (ref: Ref) => (await n8n.exportCredential(ref.id)).data;
 	const tokenCache = async (ref: Ref) => String((await exported(ref)).tokenCache ?? '');
+	const signInKey = async (ref: Ref) => String((await exported(ref)).signInKey ?? '');
+	/** n8n 2.41 may register a published trigger just after the REST call returns (its publication outbox). */
+	const signInKeyOncePublished = async (ref: Ref) => {
+		for (let attempt = 0; attempt < 10; attempt++) {
+			const key = await signInKey(ref);
+			if (key) return key;
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		return '';
+	};
 	const refreshTokens = (cache: string) =>
 		Object.values(JSON.parse(cache).msal.RefreshToken as Record<string, { secret: string }>).map((t) => t.secret);
 	const idpRequests = async () => Object.values((await rig.stats()).requests).reduce((a, b) => a + b, 0);
@@ -124,6 +146,7 @@ describe('public-client credential in real n8n', () => {
 					acquireWithCredential(cred.lookAlike, rig.secondApi.delegatedScopes[0]),
 				]),
 			],
+			['floodSignOut', chain('floodSignOut', [manualTrigger(), signOutEveryone(cred.flood)])],
 			['use', chain('use', [manualTrigger(), httpWithCredential(me, cred.main)])],
 			['passwordOff', chain('passwordOff', [manualTrigger(), httpWithCredential(me, cred.passwordOff)])],
 			['passwordOn', chain('passwordOn', [manualTrigger(), httpWithCredential(me, cred.passwordOn)])],
@@ -142,6 +165,14 @@ describe('public-client credential in real n8n', () => {
 		await rig?.settings({ accessTokenTtlSeconds: 3600 });
 		await n8n?.dispose();
 		await rig?.stop();
+	});
+
+	it("publishing a sign-in trigger's workflow creates its credential's sign-in key; no other record gets one", async () => {
+		const keys: string[] = [];
+		for (const ref of [cred.main, cred.unregistered, cred.flood]) keys.push(await signInKeyOncePublished(ref));
+		for (const key of keys) expect(key).toMatch(/^v1\.1\.[\w-]{43}$/);
+		expect(new Set(keys).size).toBe(3);
+		for (const ref of [cred.lookAlike, cred.passwordOff, cred.passwordOn]) expect(await signInKey(ref)).toBe('');
 	});
 
 	it('before anyone signed in, the node fails with the sign-in link and asks nothing of the identity provider', async () => {
@@ -368,8 +399,14 @@ describe('public-client credential in real n8n', () => {
 		});
 
 		it("a look-alike credential's signed link is not honoured by the other credential's trigger", async () => {
+			expect(await signInKey(cred.lookAlike)).toBe('');
 			const run = await n8n.execute(wf.lookAlikeSecondApi);
 			expect(run.status).toBe('error');
+			// Its first signed link created its own key (no trigger of its own was ever published).
+			const created = await signInKey(cred.lookAlike);
+			expect(created).toMatch(/^v1\.1\.[\w-]{43}$/);
+			expect(created).not.toBe(await signInKey(cred.flood));
+			expect(JSON.stringify(run.error ?? {})).not.toContain(created.split('.')[2]);
 			const lookAlikeLink = new URL(linkIn(`${run.error?.message ?? ''} ${run.error?.description ?? ''}`)!);
 			// It points at "flood"'s trigger (the same redirect URI), signed for the look-alike record.
 			expect(lookAlikeLink.origin + lookAlikeLink.pathname).toBe(floodUrl);
@@ -381,6 +418,41 @@ describe('public-client credential in real n8n', () => {
 				[rig.api.delegatedScopes[0], 'offline_access', 'openid', 'profile'].sort(),
 			);
 			expect(n8n.logs()).toContain('is not one a node generated for this credential');
+		});
+
+		it('Sign Out replaces the key: a link and a sign-in begun before it are refused with a clear page; new links work', async () => {
+			const run = await n8n.execute(wf.floodSecondApi);
+			const before = new URL(linkIn(`${run.error?.message ?? ''} ${run.error?.description ?? ''}`)!);
+			const begun = await begin(floodUrl);
+			expect(begun.status).toBe(302);
+			const keyBefore = await signInKey(cred.flood);
+
+			expect((await n8n.execute(wf.floodSignOut)).status).toBe('success');
+			const keyAfter = await signInKey(cred.flood);
+			expect(keyAfter).toMatch(/^v1\.2\.[\w-]{43}\.[\w-]{43}$/);
+			expect(keyAfter.split('.')[2]).not.toBe(keyBefore.split('.')[2]);
+
+			await rig.reset();
+			const stale = await fetch(before, { redirect: 'manual' });
+			expect(stale.status).toBe(400);
+			expect(await stale.text()).toContain(
+				'This sign-in link no longer works: the credential was signed out after the link was made',
+			);
+			const inFlight = new URL(floodUrl);
+			inFlight.searchParams.set('code', 'some-code');
+			inFlight.searchParams.set('state', begun.authorize!.searchParams.get('state')!);
+			const late = await fetch(inFlight, { redirect: 'manual' });
+			expect(late.status).toBe(400);
+			expect(await late.text()).toContain('sign-in key was replaced (someone signed the credential out since)');
+			expect((await rig.stats()).requests.token ?? 0).toBe(0);
+
+			const again = await n8n.execute(wf.floodSecondApi);
+			const fresh = new URL(linkIn(`${again.error?.message ?? ''} ${again.error?.description ?? ''}`)!);
+			expect(fresh.searchParams.get('sig')).not.toBe(before.searchParams.get('sig'));
+			const honoured = await begin(fresh);
+			expect(honoured.status).toBe(302);
+			expect(scopesAsked(honoured.authorize)).toContain(secondScope());
+			expect(await signInKey(cred.flood)).toBe(keyAfter);
 		});
 
 		it('a completed sign-in survives 20 sign-ins begun around it; the next execution is silent', async () => {
@@ -407,7 +479,7 @@ describe('public-client credential in real n8n', () => {
 			expect(refreshTokens(await tokenCache(cred.main))).toEqual(after);
 		});
 
-		it('a sign-in begun before n8n restarts completes after it (the state key comes from the instance key)', async () => {
+		it('a sign-in begun before n8n restarts completes after it (the state key comes from the credential record)', async () => {
 			const response = await browse(signInUrl, { idpOrigin: rig.authorityHost, user: alice, stopAtRedirectBack: true });
 			await n8n.stopServer();
 			await n8n.startServer({ port });
@@ -441,8 +513,11 @@ describe('public-client credential in real n8n', () => {
 		});
 	});
 
-	it('nothing secret in the logs', () => {
+	it('nothing secret in the logs', async () => {
 		const logs = n8n.logs();
+		for (const ref of [cred.main, cred.flood, cred.lookAlike]) {
+			for (const secret of (await signInKey(ref)).split('.').slice(2)) expect(logs).not.toContain(secret);
+		}
 		expect(logs).not.toContain(alice.password);
 		expect(logs).not.toMatch(/"verifier"/);
 	});

@@ -13,7 +13,8 @@ import {
 	publicClientAppFrom,
 	publicClientSettingsFrom,
 } from '../../nodes/n8n/publicClientAdapter';
-import { signInKeys } from '../../nodes/n8n/signInKeys';
+import { deriveSignInKeys, formatSignInSecret, newSignInSecret, SignInKeyNeeded } from '../../nodes/core/signInState';
+import { SIGN_IN_KEY_FIELD } from '../../nodes/n8n/signInKeys';
 import { browse } from '../rig/publicClientBrowser';
 import { startRig, type Rig } from '../rig/rig';
 
@@ -38,8 +39,9 @@ describe('public-client credential against the identity provider', () => {
 
 	const prepared = () => publicClientAppFrom(data);
 	const settings = () => publicClientSettingsFrom(data);
-	const keys = signInKeys();
 	const record = 'credential-1';
+	const secret = newSignInSecret();
+	const keys = deriveSignInKeys(secret, record);
 	const complete = (
 		callback: Record<string, string | undefined>,
 		options: { now?: number; redirectUri?: string } = {},
@@ -90,6 +92,8 @@ describe('public-client credential against the identity provider', () => {
 			clientId: rig.clients.public.clientId,
 			scopes: rig.api.delegatedScopes[0],
 			redirectUri,
+			// As the credential record holds it once a node needed it (nodes/n8n/signInKeys.ts).
+			[SIGN_IN_KEY_FIELD]: formatSignInSecret(secret),
 		};
 	});
 	afterAll(async () => {
@@ -187,6 +191,23 @@ describe('public-client credential against the identity provider', () => {
 		await acquire({ scopes: scope, forceRefresh: true });
 		expect((await rig.stats()).grants).toMatchObject({ refresh_token: 1, authorization_code: 0 });
 		expect((await listAccounts(prepared(), stored)).accounts).toHaveLength(1);
+	});
+
+	it('a link that needs signing, on a record without a sign-in key yet: SignInKeyNeeded, and the node creates the key and asks again', async () => {
+		const withoutKey = { ...data, [SIGN_IN_KEY_FIELD]: '' };
+		await rig.reset();
+		// The person must sign in again: the link carries their login hint, which is signed.
+		await rig.failNextTokenRequest({ error: 'interaction_required', error_codes: [50076], suberror: 'basic_action' });
+		const error = await acquire({ forceRefresh: true }, withoutKey).then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(SignInKeyNeeded);
+		// The silent attempt ran (one refused refresh), and nothing was signed.
+		expect((await rig.stats()).tokenRequests.map((r) => r.status)).toEqual([400]);
+		// The bare link (no extras) needs no key.
+		const nobody = await expectSignInRequired(publicClientAcquirer(withoutKey, undefined, { record }));
+		expect(nobody.message).toContain(`Open ${redirectUri} in a browser`);
 	});
 
 	it('a claims challenge that needs the person ends in a link carrying the claims; the sign-in satisfies it', async () => {

@@ -15,6 +15,7 @@ import { startRedisCluster, type RedisCluster } from './services';
 import { freePort } from '../rig/n8n';
 
 type Ref = { id: string; name: string };
+type SecondApi = { secondApi: { resource: string; delegatedScopes: string[] } };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const alice = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!' };
 
@@ -59,6 +60,8 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 	let cluster: QueueCluster;
 	let redisCluster: RedisCluster | undefined;
 	let signInUrl: string;
+	let raceSignInUrl: string;
+	let raceTrigger: string;
 	const cred: Record<string, Ref> = {};
 	const t0 = Date.now();
 
@@ -82,6 +85,7 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 		rig = await startRig();
 		const port = await freePort();
 		signInUrl = `http://127.0.0.1:${port}/webhook/msal-sign-in`;
+		raceSignInUrl = `http://127.0.0.1:${port}/webhook/race-sign-in`;
 		cluster = await startQueueCluster({ packageTarball: packagedBuild(), env: rig.childEnv(), port });
 		const n8n = cluster.n8n;
 		const common = { cloud: 'custom', authorityUrl: rig.authority, scopes: rig.api.scope };
@@ -106,6 +110,12 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			['signOut', 'msalDeviceCodeApi', person],
 			['strictOnCluster', 'msalDeviceCodeApi', person],
 			['browser', 'msalPublicClientApi', { ...person, redirectUri: signInUrl }],
+			// No sign-in key yet: its trigger is published only after the race below.
+			[
+				'keyRace',
+				'msalPublicClientApi',
+				{ ...person, redirectUri: raceSignInUrl, allowedResources: (rig as Rig & SecondApi).secondApi.resource },
+			],
 		];
 		const ids = await n8n.importCredentials(definitions.map(([name, type, data]) => ({ name, type, data })));
 		definitions.forEach(([name], index) => (cred[name] = { id: ids[index], name }));
@@ -120,10 +130,19 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 			served('strict-cluster', deviceCode(cred.strictOnCluster)),
 			served('browser-use', acquireAs('msalPublicClientApi', 'publicClient', cred.browser)),
 			graph('sign-in', [signInTrigger(cred.browser, 'msal-sign-in')], []),
+			served('key-race', {
+				...acquireAs('msalPublicClientApi', 'publicClient', cred.keyRace, {
+					scopes: (rig as Rig & SecondApi).secondApi.delegatedScopes[0],
+				}),
+				onError: 'continueRegularOutput',
+			}),
 		];
 		// Activated through the running main's REST API, which registers the webhooks at once.
 		for (const id of await n8n.importWorkflows(workflows.map((workflow) => ({ ...workflow, active: false }))))
 			await n8n.publishWorkflow(id);
+		[raceTrigger] = await n8n.importWorkflows([
+			{ ...graph('race-sign-in', [signInTrigger(cred.keyRace, 'race-sign-in')], []), active: false },
+		]);
 	});
 
 	afterAll(async () => {
@@ -244,6 +263,36 @@ describe('queue mode: one main, two workers, PostgreSQL and Redis', () => {
 		const statuses = await fire(cluster.baseUrl, 'browser-use', 20);
 		expect(statuses.filter((s) => s !== 200)).toEqual([]);
 		expect((await tokenRequests()) - before).toBe(0);
+	});
+
+	it("two workers creating a credential's sign-in key at once: one key in the record, every link signed with it", async () => {
+		expect((await stored(cred.keyRace)).signInKey ?? '').toBe('');
+		const secondScope = (rig as Rig & SecondApi).secondApi.delegatedScopes[0];
+		const answers = await Promise.all(
+			Array.from({ length: 12 }, async (_, i) => {
+				const res = await fetch(`${cluster.baseUrl}/webhook/key-race`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ i }),
+				});
+				return (await res.json()) as { error?: string };
+			}),
+		);
+		expect(workersThatRan(cluster).sort()).toEqual(['worker1', 'worker2']);
+		const links = answers.map((answer) => new URL(/Open (\S+) in a browser/.exec(answer.error ?? '')![1]));
+		const key = String((await stored(cred.keyRace)).signInKey);
+		expect(key).toMatch(/^v1\.1\.[\w-]{43}$/);
+		// Publishing the trigger keeps the key the executions created.
+		await cluster.n8n.publishWorkflow(raceTrigger);
+		expect(String((await stored(cred.keyRace)).signInKey)).toBe(key);
+		for (const link of links) {
+			expect(link.searchParams.get('scopes')).toBe(secondScope);
+			const res = await fetch(link, { redirect: 'manual' });
+			await res.text();
+			expect(res.status).toBe(302);
+			expect(new URL(res.headers.get('location')!).searchParams.get('scope')).toContain(secondScope);
+		}
+		expect(cluster.n8n.logs()).not.toContain('is not one a node generated for this credential');
 	});
 
 	// Last: it moves main and workers to the Redis cluster for the rest of the file.

@@ -1,8 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { completeAuthCodeSignIn, SignInCallbackError } from '../../nodes/core/authCode';
-import { deriveSignInKeys } from '../../nodes/core/signInState';
+import { deriveSignInKeys, newSignInSecret } from '../../nodes/core/signInState';
 
-const OPTIONS = { redirectUri: 'http://localhost/cb', keys: deriveSignInKeys('test'), record: 'cred-1' };
+const OPTIONS = {
+	redirectUri: 'http://localhost/cb',
+	keys: deriveSignInKeys(newSignInSecret(), 'cred-1'),
+	record: 'cred-1',
+};
 
 describe('sign-in callback errors from the query string', () => {
 	it('never repeat the identity provider’s free text (anyone can craft it); only the error code and AADSTS number', async () => {

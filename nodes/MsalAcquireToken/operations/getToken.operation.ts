@@ -5,7 +5,7 @@ import { SignInPendingError, type NodeTokenRequest } from '../../core/signIn';
 import type { TokenResult } from '../../core/tokenResult';
 import type { CredentialKind } from '../../n8n/credentialKinds';
 import { APP_KIND_NAMES, DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
-import { acquireThroughCredentialStore } from '../../n8n/credentialStore';
+import { acquireWithSignInKey } from '../../n8n/signInKeys';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../../n8n/credentialTypes';
 import { failedItem, toNodeError } from '../../n8n/itemErrors';
 import { signInOptionsProperty } from '../../n8n/nodeProperties';
@@ -111,7 +111,7 @@ export async function execute(context: IExecuteFunctions, kind: CredentialKind):
 
 	for (const { request, itemIndexes } of groups.values()) {
 		try {
-			const { token, warnings } = await acquireThroughCredentialStore(context, kind.credentialType, request);
+			const { token, warnings } = await acquireWithSignInKey(context, kind.credentialType, request);
 			for (const warning of warnings) context.logger.warn(escapeForLog(warning));
 			for (const itemIndex of itemIndexes)
 				output[itemIndex] = { json: tokenOutput(token), pairedItem: { item: itemIndex } };

@@ -2,10 +2,12 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { InvalidInputError } from '../../core/errors';
 import { DELEGATED_KIND_NAMES } from '../../n8n/credentialKinds';
 import { runThroughCredentialStore } from '../../n8n/credentialStore';
+import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../../n8n/credentialTypes';
 import { signOutWork, type DelegatedAppFrom } from '../../n8n/delegatedAdapter';
 import { failedItem } from '../../n8n/itemErrors';
 import { accountLocator } from '../../n8n/nodeProperties';
 import { locatorValue } from '../../n8n/parameterValues';
+import { rotatingSignInKey } from '../../n8n/signInKeys';
 import { accountOutput } from './accountOutput';
 
 export const properties: INodeProperties[] = [
@@ -31,7 +33,7 @@ export const properties: INodeProperties[] = [
 	},
 ];
 
-/** Sign Out: removes the account(s) from the cache and saves it in the credential. */
+/** Sign Out: removes the account(s) from the cache and saves it in the credential; a public client's sign-in key is replaced. */
 export async function execute(
 	context: IExecuteFunctions,
 	credentialType: string,
@@ -49,10 +51,12 @@ export async function execute(
 					'Account',
 				);
 			}
+			const work = signOutWork(appFrom, which === 'all' ? { all: true } : { account });
 			const removed = await runThroughCredentialStore(
 				context,
 				credentialType,
-				signOutWork(appFrom, which === 'all' ? { all: true } : { account }),
+				// The browser sign-in's links and sign-ins under way end with it.
+				credentialType === PUBLIC_CLIENT_CREDENTIAL_TYPE ? rotatingSignInKey(work) : work,
 			);
 			output.push({
 				json: { signedOut: removed.map(accountOutput), count: removed.length },

@@ -1,3 +1,4 @@
+// Ours, not undici's RetryHandler (7.x): that one cuts a longer Retry-After to maxTimeout and retries early, has no total-wait budget, and sees whole responses only, never a $batch sub-response.
 /**
  * Throttling and transient-failure retries: 429, 503 and 504, honouring Retry-After (seconds or
  * an HTTP date), else exponential backoff with jitter; bounded by a number of retries and
