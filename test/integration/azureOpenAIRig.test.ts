@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
+import { ProxyAgent, fetch as undiciFetch } from 'undici';
+import { routesToAzureOpenAI, startConnectProxy } from '../rig/connect-proxy';
 import { Rig, startRig } from '../rig/rig';
 
 jest.setTimeout(60000);
@@ -78,6 +80,7 @@ describe('who may call it', () => {
 			status: 200,
 		});
 		expect(requests[1].tokenSha256).toMatch(/^[0-9a-f]{16}$/);
+		expect(requests[1].exp! - requests[1].iat!).toBe(3600);
 		expect(JSON.stringify(requests)).not.toContain(appToken);
 	});
 
@@ -169,6 +172,42 @@ describe('who may call it', () => {
 		expect((await rig.azureOpenAIStats()).requests[0]).toMatchObject({ api: 'v1', deployment: 'gpt-4.1', auth: 'key' });
 	});
 
+	it('by resource name: https://rig.openai.azure.com through a CONNECT proxy that routes the name to the rig', async () => {
+		const proxy = await startConnectProxy({ routes: routesToAzureOpenAI(rig) });
+		const dispatcher = new ProxyAgent({ uri: proxy.url, requestTls: { ca: rig.caPem } });
+		try {
+			const { endpoint, host } = rig.azureOpenAI.microsoftHost;
+			const response = await undiciFetch(
+				`${endpoint}/openai/deployments/${rig.azureOpenAI.deployments.chat}/chat/completions?api-version=${rig.azureOpenAI.apiVersion}`,
+				{
+					method: 'POST',
+					headers: { 'api-key': rig.azureOpenAI.apiKey, 'content-type': 'application/json' },
+					body: JSON.stringify({ messages: [user('by name')] }),
+					dispatcher,
+				},
+			);
+			expect(response.status).toBe(200);
+			expect(((await response.json()) as any).choices[0].message.content).toBe('echo: by name');
+			expect(proxy.tunnels()).toEqual({ [`${host}:443`]: 1 });
+		} finally {
+			await dispatcher.close();
+			await proxy.close();
+		}
+	});
+
+	it('behind a gateway path: the routes answer under gatewayEndpoint, not under another prefix', async () => {
+		const key = { key: rig.azureOpenAI.apiKey };
+		const path = `/openai/deployments/${rig.azureOpenAI.deployments.chat}/chat/completions?api-version=${rig.azureOpenAI.apiVersion}`;
+		expect((await post(`${rig.azureOpenAI.gatewayEndpoint}${path}`, key, { messages: [user('hi')] })).status).toBe(200);
+		expect((await post(`${rig.azureOpenAI.endpoint}/other${path}`, key, { messages: [user('hi')] })).status).toBe(404);
+		const v1 = await post(`${rig.azureOpenAI.gatewayEndpoint}/openai/v1/embeddings`, key, {
+			model: rig.azureOpenAI.deployments.embeddings,
+			input: 'x',
+		});
+		expect(v1.status).toBe(200);
+		expect((await rig.azureOpenAIStats()).requests.map((r) => r.gateway)).toEqual([true, true]);
+	});
+
 	it('unknown deployment, wrong operation and a missing api-version get Azure’s errors', async () => {
 		const key = { key: rig.azureOpenAI.apiKey };
 		const unknown = await post(chatUrl('gpt-9'), key, { messages: [user('hi')] });
@@ -234,6 +273,30 @@ describe('chat completions', () => {
 			'tool_calls',
 			'stop',
 		]);
+	});
+
+	it('calls the tool the user message names, or the one tool_choice forces', async () => {
+		const weather = {
+			type: 'function',
+			function: {
+				name: 'weather',
+				parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } } },
+			},
+		};
+		const named = await post(chatUrl(), key(), {
+			messages: [user('Ask weather about "Oslo"')],
+			tools: [lookupTool, weather],
+		});
+		expect(named.json.choices[0].message.tool_calls[0].function).toEqual({
+			name: 'weather',
+			arguments: '{"city":"Oslo","days":1}',
+		});
+		const forced = await post(chatUrl(), key(), {
+			messages: [user('Ask weather about "Oslo"')],
+			tools: [lookupTool, weather],
+			tool_choice: { type: 'function', function: { name: 'lookup' } },
+		});
+		expect(forced.json.choices[0].message.tool_calls[0].function.name).toBe('lookup');
 	});
 
 	it('streams SSE chunks ending in [DONE], with the usage chunk when asked for', async () => {
@@ -355,6 +418,36 @@ describe('faults', () => {
 		).toString();
 		const answered = (await app.acquireTokenByClientCredential({ scopes: [rig.azureOpenAI.scope], claims }))!;
 		expect((await post(chatUrl(), { bearer: answered.accessToken }, { messages: [user('a')] })).status).toBe(401);
+	});
+
+	it('token lifetimes for renewal tests: the next tokens get scheduled lifetimes, then the setting', async () => {
+		await rig.setNextAccessTokenLifetimes([301]);
+		const app = new ConfidentialClientApplication({
+			auth: { ...authority(), clientId: rig.clients.secret.clientId, clientSecret: rig.clients.secret.clientSecret },
+		});
+		const lifetime = async () => {
+			const { accessToken } = (await app.acquireTokenByClientCredential({
+				scopes: [rig.azureOpenAI.scope],
+				skipCache: true,
+			}))!;
+			const claims = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString());
+			return claims.exp - claims.iat;
+		};
+		expect([await lifetime(), await lifetime()]).toEqual([301, 3600]);
+
+		await rig.managedIdentitySettings({ nextAccessTokenLifetimes: [301] });
+		try {
+			const imds = async () => {
+				const response = await fetch(
+					`${rig.managedIdentity.imds.authorityHost}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(rig.azureOpenAI.resource)}`,
+					{ headers: { metadata: 'true' } },
+				);
+				return Number(((await response.json()) as { expires_in: string }).expires_in);
+			};
+			expect([await imds(), await imds()]).toEqual([301, 3600]);
+		} finally {
+			await rig.resetManagedIdentity();
+		}
 	});
 
 	it('an injected error, for the next request only', async () => {

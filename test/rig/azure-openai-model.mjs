@@ -3,8 +3,8 @@
 //
 // Chat (chatTurn):
 //   - tools given (tool_choice not "none") and fewer tool results since the last user message than
-//     the user asked for ("call the tool 4 times" → 4; default 1): one tool call to the first tool
-//     (or the one tool_choice names). Arguments follow the tool's JSON schema: string properties get
+//     the user asked for ("call the tool 4 times" → 4; default 1): one tool call to the tool
+//     tool_choice names, else the first tool the user message names, else the first. Arguments follow the tool's JSON schema: string properties get
 //     the first "quoted" text of the last user message, or the whole message; numbers 1, booleans
 //     true, arrays [], objects {}, enums their first value.
 //   - otherwise, after tool results: "Tool <name> answered: <last tool result>" (so a test can see
@@ -47,7 +47,11 @@ export function chatTurn(body, { idSeed }) {
 
 	if (tools.length > 0 && body.tool_choice !== 'none' && toolResults.length < asked) {
 		const named = body.tool_choice?.function?.name;
-		const tool = tools.find((t) => t.function.name === named) ?? tools[0];
+		const mentioned = lastUser.toLowerCase();
+		const tool =
+			tools.find((t) => t.function.name === named) ??
+			tools.find((t) => mentioned.includes(t.function.name.toLowerCase())) ??
+			tools[0];
 		const args = JSON.stringify(valueForSchema(tool.function.parameters, quotedOrWhole(lastUser)));
 		const id = `call_${createHash('sha256').update(`${idSeed}:${toolResults.length}`).digest('hex').slice(0, 24)}`;
 		return {

@@ -4,6 +4,8 @@
 // Interface (kept stable for the n8n sub-nodes and their tests):
 //   endpoint       https://127.0.0.1:<P>          a "full endpoint URL" (also https://rig.openai.azure.com
 //                                                 through a CONNECT proxy: microsoftHost, routesToAzureOpenAI)
+//   gatewayEndpoint https://127.0.0.1:<P>/contoso-apim/aoai   the same behind an "API Management" path:
+//                                                 every route below also answers under that prefix
 //   POST /openai/deployments/{deployment}/chat/completions?api-version=YYYY-MM-DD[-preview]
 //   POST /openai/deployments/{deployment}/embeddings?api-version=...
 //   POST /openai/v1/chat/completions   POST /openai/v1/embeddings    (v1 API: deployment = body.model)
@@ -50,8 +52,9 @@
 //        {"kind":"error","times":1,"status":500,"code":"InternalServerError","message":"…"}
 //        "route" (chat|embeddings) is optional: without it any model request matches.
 //   POST /__aoai/latency {"ms":20}  every model request waits this long before it is answered
-// Token lifetimes are the identity provider's: rig.setAccessTokenTtl(s), and for managed identity
-// rig.managedIdentitySettings({ accessTokenTtlSeconds }).
+// Token lifetimes are the identity provider's: rig.setAccessTokenTtl(s) or, for the next tokens
+// only, rig.setNextAccessTokenLifetimes([s, ...]); for managed identity
+// rig.managedIdentitySettings({ accessTokenTtlSeconds, nextAccessTokenLifetimes }).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { chatTurn, countTokens, DEFAULT_EMBEDDING_DIMENSIONS, embed, textOf } from './azure-openai-model.mjs';
@@ -72,6 +75,11 @@ export const DEPLOYMENTS = {
 	'text-embedding-3-small': { kind: 'embeddings', model: 'text-embedding-3-small', dimensionsAllowed: true },
 	'text-embedding-ada-002': { kind: 'embeddings', model: 'text-embedding-ada-002', dimensionsAllowed: false },
 };
+
+// An API Management gateway in front of the resource: its endpoint URL has a path, and the routes
+// come after it (`gatewayEndpoint`). Only this prefix: a client that drops or mangles the path of a
+// full endpoint URL gets 404.
+export const GATEWAY_PATH = '/contoso-apim/aoai';
 
 const ROUTES = [
 	{ pattern: /^\/openai\/deployments\/([^/]+)\/chat\/completions$/, route: 'chat', api: 'deployments' },
@@ -204,7 +212,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 
 		const requestId = randomUUID();
 		const baseHeaders = { 'apim-request-id': requestId, 'x-request-id': requestId };
-		const send = (answer) => sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
+		const send = sender(res, baseHeaders);
 		const matched = req.method === 'POST' ? matchRoute(url.pathname) : undefined;
 		const apiVersion = url.searchParams.get('api-version') ?? undefined;
 		if (!matched || (matched.api === 'deployments' && !API_VERSION.test(apiVersion ?? '')))
@@ -217,11 +225,23 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 		const record = {
 			route: matched.route,
 			api: matched.api,
+			...(matched.gateway ? { gateway: true } : {}),
 			apiVersion,
 			deployment: deploymentName,
 			auth: auth.kind,
 			...(auth.payload
-				? { sub: p.sub, oid: p.oid, appid: p.appid ?? p.azp, aud: p.aud, roles: p.roles, scp: p.scp, jti: p.jti }
+				? {
+						sub: p.sub,
+						oid: p.oid,
+						appid: p.appid ?? p.azp,
+						idtyp: p.idtyp,
+						aud: p.aud,
+						roles: p.roles,
+						scp: p.scp,
+						jti: p.jti,
+						iat: p.iat,
+						exp: p.exp,
+					}
 				: {}),
 			...(auth.tokenSha256 ? { tokenSha256: auth.tokenSha256 } : {}),
 			...(auth.reason ? { reason: auth.reason } : {}),
@@ -257,7 +277,7 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 	}
 
 	function chat(res, baseHeaders, body, deployment, id, record) {
-		const send = (answer) => sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
+		const send = sender(res, baseHeaders);
 		if (!Array.isArray(body.messages) || body.messages.length === 0)
 			return send(invalidRequest("'messages' is a required property", 'messages'));
 		const turn = chatTurn(body, { idSeed: `${id}:${body.messages.length}` });
@@ -390,10 +410,16 @@ export function createAzureOpenAI({ issuer, publicJwks, authorizeEndpoint, apiKe
 	return { handle, reset, apiKey };
 }
 
+// Every answer carries Azure's request id headers.
+const sender = (res, baseHeaders) => (answer) =>
+	sendJson(res, { ...answer, headers: { ...baseHeaders, ...answer.headers } });
+
 function matchRoute(pathname) {
+	const gateway = pathname.startsWith(`${GATEWAY_PATH}/`);
+	const path = gateway ? pathname.slice(GATEWAY_PATH.length) : pathname;
 	for (const { pattern, route, api } of ROUTES) {
-		const match = pattern.exec(pathname);
-		if (match) return { route, api, deployment: match[1] && decodeURIComponent(match[1]) };
+		const match = pattern.exec(path);
+		if (match) return { route, api, gateway, deployment: match[1] && decodeURIComponent(match[1]) };
 	}
 	return undefined;
 }
@@ -409,14 +435,26 @@ function parseJson(buffer) {
 }
 
 // What the client asked for besides the conversation or the input: temperature, max tokens,
-// response format, dimensions, tool names... so a test can check its options reached the model.
+// response format, dimensions, the tools' names and parameter schemas, the tool results in the
+// conversation... so a test can check its options and the tools' answers reached the model.
 function optionsOf(body) {
 	if (!body) return {};
 	const { messages, input, tools, ...rest } = body;
 	return {
 		...rest,
-		...(Array.isArray(messages) ? { messageRoles: messages.map((m) => m?.role) } : {}),
-		...(Array.isArray(tools) ? { toolNames: tools.map((t) => t?.function?.name) } : {}),
+		...(Array.isArray(messages)
+			? {
+					messageRoles: messages.map((m) => m?.role),
+					// What the tools answered, as the model received it (a test sees the tool ran).
+					toolResults: messages.filter((m) => m?.role === 'tool').map((m) => textOf(m.content).slice(0, 500)),
+				}
+			: {}),
+		...(Array.isArray(tools)
+			? {
+					toolNames: tools.map((t) => t?.function?.name),
+					toolParameters: tools.map((t) => t?.function?.parameters),
+				}
+			: {}),
 	};
 }
 

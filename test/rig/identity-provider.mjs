@@ -98,6 +98,15 @@ export async function createIdentityProvider({
 	const userByOid = new Map(users.map((u) => [u.oid, u]));
 	const findUser = (name) => users.find((u) => u.username.toLowerCase() === String(name || '').toLowerCase());
 
+	// One lifetime per token response: the next one scheduled (POST /__rig/next-access-token-
+	// lifetimes), else the setting. Kept on the request, as oidc-provider asks more than once.
+	function accessTokenTtl(ctx) {
+		const rig = ctx?.req?.rig;
+		if (!rig) return state.settings.accessTokenTtlSeconds;
+		rig.accessTokenTtl ??= state.nextAccessTokenLifetimes.shift() ?? state.settings.accessTokenTtlSeconds;
+		return rig.accessTokenTtl;
+	}
+
 	const provider = new Provider(issuer, {
 		adapter: store.Adapter,
 		clients: clientMetadata(clients),
@@ -134,7 +143,7 @@ export async function createIdentityProvider({
 					return {
 						scope: resource.scopes.join(' '),
 						audience: resourceIndicator,
-						accessTokenTTL: state.settings.accessTokenTtlSeconds,
+						accessTokenTTL: accessTokenTtl(_ctx),
 						accessTokenFormat: 'jwt',
 						jwt: { sign: { alg: 'RS256' } },
 					};
@@ -142,8 +151,8 @@ export async function createIdentityProvider({
 			},
 		},
 		ttl: {
-			AccessToken: () => state.settings.accessTokenTtlSeconds,
-			ClientCredentials: () => state.settings.accessTokenTtlSeconds,
+			AccessToken: (ctx) => accessTokenTtl(ctx),
+			ClientCredentials: (ctx) => accessTokenTtl(ctx),
 			AuthorizationCode: 600,
 			DeviceCode: 900,
 			IdToken: 3600,

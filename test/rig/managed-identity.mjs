@@ -17,7 +17,8 @@
 // error of the package may repeat.
 //
 // Admin (on the App Service server): GET /__mi/requests, POST /__mi/reset,
-//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600, "answerBytes": 0}
+//   POST /__mi/settings {"systemAssigned": false, "accessTokenTtlSeconds": 3600, "answerBytes": 0,
+//                        "nextAccessTokenLifetimes": [301]}  (the next tokens' lifetimes, in order)
 //   (answerBytes > 0: every token answer is a streamed JSON body of that many bytes; the request's
 //   record gets `streamed`, what the socket took)
 import { randomUUID } from 'node:crypto';
@@ -80,7 +81,7 @@ export async function createManagedIdentityEndpoints({ issuer, tenantId, signing
 	async function issue(resource, who) {
 		const roles = who.resourceRoles[resource] ?? who.roles;
 		const now = Math.floor(Date.now() / 1000);
-		const exp = now + settings.accessTokenTtlSeconds;
+		const exp = now + (settings.nextAccessTokenLifetimes?.shift() ?? settings.accessTokenTtlSeconds);
 		const accessToken = await new SignJWT({
 			appid: who.clientId,
 			oid: who.objectId,

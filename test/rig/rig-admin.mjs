@@ -5,6 +5,7 @@
 //   GET  /__rig/stats                  { requests, grants, tokenRequests }
 //   POST /__rig/reset                  zero counters, clear the fail-next hook
 //   GET|POST /__rig/settings           { accessTokenTtlSeconds, deviceCodeIntervalSeconds, autoLogin, strictRefreshTokenRotation, refreshTokenLatencyMs }
+//   POST /__rig/next-access-token-lifetimes { seconds: [301, ...] }  the next access tokens' lifetimes, in order (until reset)
 //   POST /__rig/fail-next-token        { status, error, error_description, error_codes, ... }
 //   POST /__rig/tamper-discovery       { fields } | { raw: { status, contentType, body } } until reset
 //   POST /__rig/answer-next            { route: token|discovery|jwks, redirect?: { status, location }, bytes? } once
@@ -51,6 +52,9 @@ export function createRigAdmin({ state, idp, rigJson, assertionKeys }) {
 					if (body[key] !== undefined) state.settings[key] = body[key];
 				}
 				return sendJson(res, { body: state.settings });
+			case 'POST /next-access-token-lifetimes':
+				state.nextAccessTokenLifetimes = (body.seconds ?? []).map(Number);
+				return sendJson(res, { body: { nextAccessTokenLifetimes: state.nextAccessTokenLifetimes } });
 			case 'POST /fail-next-token':
 				state.failNext = body;
 				return sendJson(res, { body: { armed: true } });

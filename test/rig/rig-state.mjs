@@ -29,6 +29,8 @@ export function createRigState() {
 			// flight, for tests of what overlaps them.
 			refreshTokenLatencyMs: 0,
 		},
+		// Lifetimes (seconds) of the next access tokens issued, in order; then accessTokenTtlSeconds.
+		nextAccessTokenLifetimes: [],
 		failNext: undefined,
 		// { fields } or { raw: { status, contentType, body } }: every discovery answer until reset.
 		discoveryFault: undefined,
@@ -83,6 +85,7 @@ export function createRigState() {
 			};
 		},
 		reset() {
+			state.nextAccessTokenLifetimes = [];
 			state.failNext = undefined;
 			state.discoveryFault = undefined;
 			state.answerNext = undefined;

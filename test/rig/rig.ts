@@ -93,6 +93,10 @@ export interface ManagedIdentityRequestRecord {
 export interface RigAzureOpenAI {
 	endpoint: string;
 	v1BaseUrl: string;
+	/** The same resource behind an API Management-like path (`${endpoint}/contoso-apim/aoai`): a full endpoint URL with a path. */
+	gatewayEndpoint: string;
+	/** `${endpoint}/openai/deployments`: LangChain's azureOpenAIBasePath (its embeddings ignore azureOpenAIEndpoint). */
+	deploymentsBasePath: string;
 	apiKey: string;
 	/** An api-version the deployments API accepts (any YYYY-MM-DD[-preview] is accepted). */
 	apiVersion: string;
@@ -115,23 +119,38 @@ export interface RigAzureOpenAI {
 export interface AzureOpenAIRequestRecord {
 	route: 'chat' | 'embeddings';
 	api: 'deployments' | 'v1';
+	/** Sent under gatewayEndpoint's path. */
+	gateway?: boolean;
 	apiVersion?: string;
 	deployment?: string;
 	auth: 'key' | 'bearer' | 'none';
 	sub?: string;
 	oid?: string;
 	appid?: string;
+	/** "app" or "user", as Entra's tokens say. */
+	idtyp?: string;
 	aud?: string;
 	roles?: string[];
 	scp?: string;
 	jti?: string;
+	/** The token's issue and expiry times (seconds): a test can see which token served which turn. */
+	iat?: number;
+	exp?: number;
 	/** The first 16 hex digits of the bearer's SHA-256: tells tokens apart without showing them. */
 	tokenSha256?: string;
 	/** Why the key or token was refused (jose's code and message for a token). */
 	reason?: string;
 	stream: boolean;
-	/** The request's parameters other than messages / input / tools, plus messageRoles and toolNames. */
-	options: Record<string, unknown> & { messageRoles?: string[]; toolNames?: string[] };
+	/**
+	 * The request's parameters other than messages / input / tools, plus the messages' roles, the
+	 * tool results in the conversation (first 500 characters each), the tools' names and schemas.
+	 */
+	options: Record<string, unknown> & {
+		messageRoles?: string[];
+		toolResults?: string[];
+		toolNames?: string[];
+		toolParameters?: unknown[];
+	};
 	/** The fault that answered this request, if one did. */
 	fault?: 'throttle' | 'claimsChallenge' | 'error';
 	/** The bearer carried the claims an armed challenge asked for. */
@@ -276,6 +295,12 @@ export interface Rig extends RigJson {
 	reset(): Promise<void>;
 	settings(changes?: Partial<RigSettings>): Promise<RigSettings>;
 	setAccessTokenTtl(seconds: number): Promise<void>;
+	/**
+	 * The next access tokens the identity provider issues get these lifetimes (seconds), one per
+	 * token response, in order; later ones accessTokenTtlSeconds again. reset() clears them. E.g.
+	 * [301]: MSAL renews that token after 1 s (it renews within 300 s of expiry), the next lasts.
+	 */
+	setNextAccessTokenLifetimes(seconds: number[]): Promise<void>;
 	failNextTokenRequest(entraError: EntraErrorSpec): Promise<void>;
 	/**
 	 * Until reset(): discovery answers with oidc-provider's document with `fields` replaced, or
@@ -316,6 +341,8 @@ export interface Rig extends RigJson {
 	managedIdentitySettings(changes: {
 		systemAssigned?: boolean;
 		accessTokenTtlSeconds?: number;
+		/** The next tokens' lifetimes (seconds), in order, then accessTokenTtlSeconds (reset clears). */
+		nextAccessTokenLifetimes?: number[];
 		/** > 0: every token answer is a streamed JSON body of this many bytes (reset: 0). */
 		answerBytes?: number;
 	}): Promise<void>;
@@ -393,6 +420,9 @@ export async function startRig(options: StartRigOptions = {}): Promise<Rig> {
 			changes ? admin<RigSettings>(rigUrl('/settings'), changes) : admin<RigSettings>(rigUrl('/settings')),
 		setAccessTokenTtl: async (seconds) => {
 			await admin(rigUrl('/settings'), { accessTokenTtlSeconds: seconds });
+		},
+		setNextAccessTokenLifetimes: async (seconds) => {
+			await admin(rigUrl('/next-access-token-lifetimes'), { seconds });
 		},
 		failNextTokenRequest: async (entraError) => {
 			await admin(rigUrl('/fail-next-token'), entraError);

@@ -53,6 +53,7 @@ const {
 	COGNITIVE_SERVICES,
 	COGNITIVE_SERVICES_APP_ID,
 	DEPLOYMENTS,
+	GATEWAY_PATH,
 	OPENAI_USER_ROLE,
 } = await import('./azure-openai.mjs');
 const { sendJson } = await import('./http-util.mjs');
@@ -277,6 +278,10 @@ const rig = {
 	azureOpenAI: {
 		endpoint: azureOpenAIOrigin,
 		v1BaseUrl: `${azureOpenAIOrigin}/openai/v1`,
+		// A full endpoint URL with a path, as behind API Management.
+		gatewayEndpoint: `${azureOpenAIOrigin}${GATEWAY_PATH}`,
+		// LangChain's azureOpenAIBasePath (its AzureOpenAIEmbeddings ignores azureOpenAIEndpoint).
+		deploymentsBasePath: `${azureOpenAIOrigin}/openai/deployments`,
 		apiKey: azureOpenAI.apiKey,
 		apiVersion: '2024-10-21',
 		resource: COGNITIVE_SERVICES,
