@@ -181,10 +181,10 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 	});
 
 	it('a run that outlives its token renews once, before expiry, and does not fail', async () => {
-		// Tokens with 4 s left before MSAL's 5-minute renewal window; each model answer takes 1.5 s,
-		// so the 5 turns (7.5 s) cross that point once, and never twice.
-		await rig.setAccessTokenTtl(304);
-		await rig.setAzureOpenAILatency(1500);
+		// The first token has 2 s left before MSAL's 5-minute renewal window, the next ones an hour;
+		// each model answer takes 1 s, so the run's 5 turns outlive the first token's usable life.
+		await rig.setNextAccessTokenLifetimes([302]);
+		await rig.setAzureOpenAILatency(1000);
 		const run = await n8n.execute(wf.renewal);
 		expect(run.status).toBe('success');
 		expect(run.nodeOutput('AI Agent')[0].json.output).toBe(
