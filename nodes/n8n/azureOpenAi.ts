@@ -27,7 +27,7 @@ import { authenticationProperty } from './nodeProperties';
  */
 
 /** The Azure OpenAI resource's audience: app kinds ask for its ".default", delegated kinds for its one permission. */
-export const COGNITIVE_SERVICES = 'https://cognitiveservices.azure.com';
+const COGNITIVE_SERVICES = 'https://cognitiveservices.azure.com';
 const APP_SCOPE = `${COGNITIVE_SERVICES}/.default`;
 const DELEGATED_SCOPE = `${COGNITIVE_SERVICES}/user_impersonation`;
 

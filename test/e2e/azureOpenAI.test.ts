@@ -5,7 +5,7 @@
  * Azure OpenAI emulator, token requests from its identity provider, the rest from the run n8n stored.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createN8n, type ExecutionResult, type N8nInstance } from '../rig/n8n';
+import { createN8n, n8nOlderThan, type ExecutionResult, type N8nInstance } from '../rig/n8n';
 import { startRig, type Rig } from '../rig/rig';
 import { secretClientCredentialData } from '../rig/credentialData';
 import { packagedBuild } from './support/packagedBuild';
@@ -73,13 +73,19 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 			(typeof names)[number],
 			Ref
 		>;
+		const agentVersion = n8nOlderThan(n8n.n8nVersion, '2.0.0') ? 3 : 3.1;
 		const endpoint = (deployment: string) =>
 			endpointParameters(rig.azureOpenAI.endpoint, deployment, rig.azureOpenAI.apiVersion);
 		const chat = endpoint(rig.azureOpenAI.deployments.chat);
 		const agentWorkflow = (name: string, credential: Ref, prompt: string, parameters: object = chat) =>
 			aiWorkflow(
 				name,
-				[manualTrigger(), agent(prompt), chatModel(credential, { ...parameters }), calculator()],
+				[
+					manualTrigger(),
+					agent(prompt, 'AI Agent', agentVersion),
+					chatModel(credential, { ...parameters }),
+					calculator(),
+				],
 				[['Start', 'AI Agent']],
 				[
 					['Azure OpenAI Chat Model', 'AI Agent', 'ai_languageModel'],

@@ -47,11 +47,12 @@ export function embeddingsModel(
 	};
 }
 
-export function agent(prompt: string, name = 'AI Agent'): WorkflowNode {
+/** n8n's AI Agent; version 3.1 from n8n 2.x, 3 on 1.x. */
+export function agent(prompt: string, name = 'AI Agent', typeVersion = 3.1): WorkflowNode {
 	return {
 		name,
 		type: `${LANGCHAIN}.agent`,
-		typeVersion: 3.1,
+		typeVersion,
 		parameters: { promptType: 'define', text: prompt, options: {} },
 	};
 }
