@@ -105,6 +105,25 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 				),
 			],
 			[
+				'gateway',
+				aiWorkflow(
+					'gateway',
+					[
+						manualTrigger(),
+						basicLlmChain('Through the gateway'),
+						chatModel(cred.chain, {
+							...endpointParameters(
+								rig.azureOpenAI.gatewayEndpoint,
+								rig.azureOpenAI.deployments.chat,
+								rig.azureOpenAI.apiVersion,
+							),
+						}),
+					],
+					[['Start', 'Basic LLM Chain']],
+					[['Azure OpenAI Chat Model', 'Basic LLM Chain', 'ai_languageModel']],
+				),
+			],
+			[
 				'embeddings',
 				aiWorkflow(
 					'embeddings',
@@ -212,6 +231,14 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 			['v1', rig.azureOpenAI.deployments.chat, 200],
 		]);
 		expectNoToken(run);
+	});
+
+	it('an endpoint behind an API Management path prefix keeps the prefix', async () => {
+		const run = await n8n.execute(wf.gateway);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Basic LLM Chain')[0].json.text).toBe('echo: Through the gateway');
+		const { requests } = await rig.azureOpenAIStats();
+		expect(requests.map((r) => [r.gateway, r.api, r.status])).toEqual([[true, 'deployments', 200]]);
 	});
 
 	it('embeddings insert into the In-Memory Vector Store and retrieve the nearest document', async () => {
