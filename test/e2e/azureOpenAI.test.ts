@@ -38,7 +38,16 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 
 	beforeAll(async () => {
 		rig = await startRig();
-		n8n = await createN8n({ packageTarball: packagedBuild(), env: rig.childEnv() });
+		n8n = await createN8n({
+			packageTarball: packagedBuild(),
+			env: {
+				...rig.childEnv(),
+				// The host's managed identity (App Service endpoint on loopback), for Azure OpenAI only.
+				...rig.managedIdentity.appService.env,
+				N8N_MSAL_AMBIENT_IDENTITY_ENABLED: 'true',
+				N8N_MSAL_AMBIENT_IDENTITY_RESOURCES: rig.azureOpenAI.resource,
+			},
+		});
 		// The emulator is on 127.0.0.1, like a private endpoint or API Management: the credential lists it.
 		const reaching = { allowedHttpRequestDomains: 'domains', allowedDomains: '127.0.0.1' };
 		const names = ['agent', 'renewal', 'chain', 'embeddings', 'noRole', 'apiOnly'] as const;
@@ -164,6 +173,28 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 			],
 			['outsideBoundary', agentWorkflow('outsideBoundary', cred.apiOnly, 'hello')],
 		];
+		const [managedIdentityId] = await n8n.importCredentials([
+			{
+				name: 'aoai managed identity',
+				type: 'msalManagedIdentityApi',
+				data: { identityType: 'system', scopes: rig.azureOpenAI.scope, ...reaching },
+			},
+		]);
+		const managedIdentity = {
+			id: managedIdentityId,
+			name: 'aoai managed identity',
+			type: 'msalManagedIdentityApi',
+			authentication: 'managedIdentity',
+		};
+		workflows.push([
+			'managedIdentity',
+			aiWorkflow(
+				'managedIdentity',
+				[manualTrigger(), basicLlmChain('From the managed identity'), chatModel(managedIdentity, chat)],
+				[['Start', 'Basic LLM Chain']],
+				[['Azure OpenAI Chat Model', 'Basic LLM Chain', 'ai_languageModel']],
+			),
+		]);
 		const imported = await n8n.importWorkflows(workflows.map(([, w]) => w));
 		workflows.forEach(([name], i) => (wf[name] = imported[i]));
 	});
@@ -177,6 +208,7 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 		await rig.resetAzureOpenAI();
 		await rig.reset();
 		await rig.setAccessTokenTtl(3600);
+		await rig.resetManagedIdentity();
 	});
 
 	it('an AI Agent answers across 5 model turns with one tool, on exactly 1 token request', async () => {
@@ -230,6 +262,16 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 		expect(requests.map((r) => [r.api, r.deployment, r.status])).toEqual([
 			['v1', rig.azureOpenAI.deployments.chat, 200],
 		]);
+		expectNoToken(run);
+	});
+
+	it("the host's managed identity (admin-enabled) answers through a Basic LLM Chain", async () => {
+		const run = await n8n.execute(wf.managedIdentity);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Basic LLM Chain')[0].json.text).toBe('echo: From the managed identity');
+		const { requests } = await rig.azureOpenAIStats();
+		expect(requests.map((r) => [r.auth, r.roles, r.status])).toEqual([['bearer', [rig.azureOpenAI.role], 200]]);
+		expect((await rig.managedIdentityRequests()).length).toBe(1);
 		expectNoToken(run);
 	});
 

@@ -19,17 +19,26 @@ export function endpointParameters(endpointUrl: string, deployment: string, apiV
 	};
 }
 
+/** A credential of the package and the Authentication value that picks it. */
+export type AiCredential = Ref & { type?: string; authentication?: string };
+
+const credentialOf = (credential: AiCredential) => ({
+	authentication: credential.authentication ?? 'clientCredentials',
+	credentials: { [credential.type ?? 'msalClientCredentialsApi']: { id: credential.id, name: credential.name } },
+});
+
 export function chatModel(
-	credential: Ref,
+	credential: AiCredential,
 	parameters: Record<string, unknown>,
 	name = 'Azure OpenAI Chat Model',
 ): WorkflowNode {
+	const { authentication, credentials } = credentialOf(credential);
 	return {
 		name,
 		type: CHAT_MODEL,
 		typeVersion: 1,
-		parameters: { options: {}, ...parameters },
-		credentials: { msalClientCredentialsApi: credential },
+		parameters: { options: {}, ...parameters, authentication },
+		credentials,
 	};
 }
 
