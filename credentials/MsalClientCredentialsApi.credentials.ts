@@ -8,6 +8,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import { clientCredentialsAcquirer } from '../nodes/n8n/clientCredentialsAdapter';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { CLIENT_CREDENTIALS_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import {
@@ -32,11 +33,11 @@ function hiddenWithWorkloadIdentityFromEnvironment(property: INodeProperties): I
 export class MsalClientCredentialsApi implements ICredentialType {
 	name = CLIENT_CREDENTIALS_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Client Credentials API';
+	displayName = 'Microsoft Entra Client Credentials API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow';
+	documentationUrl = guideUrl('docs/credentials/client-credentials.md');
 
 	properties: INodeProperties[] = [
 		...authorityProperties(

@@ -7,6 +7,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { DEVICE_CODE_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { deviceCodeAcquirer } from '../nodes/n8n/deviceCodeAdapter';
@@ -31,11 +32,11 @@ import {
 export class MsalDeviceCodeApi implements ICredentialType {
 	name = DEVICE_CODE_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Device Code API';
+	displayName = 'Microsoft Entra Device Code API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code';
+	documentationUrl = guideUrl('docs/credentials/device-code.md');
 
 	properties: INodeProperties[] = [
 		{

@@ -5,6 +5,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest } from '../nodes/n8n/credentialStore';
 import { MANAGED_IDENTITY_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { managedIdentityAcquirer } from '../nodes/n8n/managedIdentityAdapter';
@@ -12,17 +13,17 @@ import { policyProperties } from './common/sharedProperties';
 
 /**
  * No secret and no stored token: the token comes from the Azure host's managed identity endpoint
- * and MSAL keeps it in memory (README: Managed identity). Hence no hidden cache fields and no
+ * and MSAL keeps it in memory (docs/credentials/managed-identity.md). Hence no hidden cache fields and no
  * preAuthentication: n8n never writes to this record.
  */
 export class MsalManagedIdentityApi implements ICredentialType {
 	name = MANAGED_IDENTITY_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Managed Identity API';
+	displayName = 'Microsoft Entra Managed Identity API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity/managed-identities-azure-resources/overview';
+	documentationUrl = guideUrl('docs/credentials/managed-identity.md');
 
 	properties: INodeProperties[] = [
 		{

@@ -7,6 +7,7 @@ import type {
 	Icon,
 	INodeProperties,
 } from 'n8n-workflow';
+import { guideUrl } from '../nodes/n8n/packageDocumentation';
 import { authenticateRequest, preAuthenticate } from '../nodes/n8n/credentialStore';
 import { PUBLIC_CLIENT_CREDENTIAL_TYPE } from '../nodes/n8n/credentialTypes';
 import { PENDING_SIGN_INS_FIELD, publicClientAcquirer } from '../nodes/n8n/publicClientAdapter';
@@ -22,11 +23,11 @@ import { allowedAccountsProperty } from './common/delegatedProperties';
 export class MsalPublicClientApi implements ICredentialType {
 	name = PUBLIC_CLIENT_CREDENTIAL_TYPE;
 
-	displayName = 'Microsoft Entra ID (MSAL) Public Client (Browser Sign-In) API';
+	displayName = 'Microsoft Entra Browser Sign-In API';
 
 	icon: Icon = { light: 'file:../icons/msal.svg', dark: 'file:../icons/msal.dark.svg' };
 
-	documentationUrl = 'https://learn.microsoft.com/en-us/entra/identity-platform/scenario-desktop-acquire-token';
+	documentationUrl = guideUrl('docs/credentials/public-client.md');
 
 	properties: INodeProperties[] = [
 		...authorityProperties(
@@ -51,7 +52,7 @@ export class MsalPublicClientApi implements ICredentialType {
 			required: true,
 			placeholder: 'e.g. https://n8n.example.com/webhook/msal-sign-in',
 			description:
-				"The production URL of the 'Microsoft Sign-In (MSAL)' trigger in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
+				"The production URL of the 'Microsoft Entra ID Sign-In Trigger' in an active workflow that uses this credential. Register the same URL in the app registration (Authentication, platform 'Mobile and desktop applications'). A person signs in by opening it; nodes show it when a sign-in is needed.",
 		},
 		allowedAccountsProperty('through the link (it is public)'),
 		{

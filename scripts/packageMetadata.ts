@@ -172,18 +172,21 @@ export function releaseProblems(pkg: PackageJson, release: { ref?: string; repos
 }
 
 /**
- * The codex's documentation links are written as README anchors ("#protect-a-webhook-with-entra-id");
- * the build turns them into the README's address, so the repository's address stays in package.json alone.
+ * The codex's documentation links are written as README anchors ("#troubleshooting") or as paths
+ * of the repository's guides ("docs/nodes/call-api.md#options"); the build turns them into
+ * addresses on the repository's page, so the repository's address stays in package.json alone.
  */
-export function resolveDocumentationUrls(codex: unknown, readme: string): unknown {
-	if (Array.isArray(codex)) return codex.map((item) => resolveDocumentationUrls(item, readme));
+export function resolveDocumentationUrls(codex: unknown, repository: string): unknown {
+	if (Array.isArray(codex)) return codex.map((item) => resolveDocumentationUrls(item, repository));
 	if (codex === null || typeof codex !== 'object') return codex;
 	return Object.fromEntries(
 		Object.entries(codex).map(([key, value]) => [
 			key,
-			key === 'url' && typeof value === 'string' && value.startsWith('#')
-				? `${readme}${value}`
-				: resolveDocumentationUrls(value, readme),
+			key === 'url' && typeof value === 'string' && !/^[a-z]+:/i.test(value)
+				? value.startsWith('#')
+					? `${repository}${value}`
+					: `${repository}/blob/main/${value}`
+				: resolveDocumentationUrls(value, repository),
 		]),
 	);
 }

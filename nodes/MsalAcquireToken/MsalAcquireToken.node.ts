@@ -28,6 +28,15 @@ export class MsalAcquireToken implements INodeType {
 			return await onBehalfOf.execute(this);
 		if (operation === 'getToken') return await getToken.execute(this, kind);
 		if (operation === 'validateToken') {
+			if (this.getNode().typeVersion >= 2)
+				throw toNodeError(
+					this.getNode(),
+					new InvalidInputError(
+						'Validate Token is no longer an operation of this node (version 2).',
+						"Use the 'Microsoft Entra ID Token Validation' node, with the same settings.",
+						'Operation',
+					),
+				);
 			if (kind.credentialType !== CLIENT_CREDENTIALS_CREDENTIAL_TYPE)
 				throw toNodeError(
 					this.getNode(),

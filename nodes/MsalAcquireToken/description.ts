@@ -7,16 +7,18 @@ import * as signOut from './operations/signOut.operation';
 import * as validateToken from './operations/validateToken.operation';
 
 export const description: INodeTypeDescription = {
-	displayName: 'Microsoft Entra ID Token (MSAL)',
+	displayName: 'Microsoft Entra ID Token',
 	name: 'msalAcquireToken',
 	icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 	group: ['transform'],
-	version: 1,
+	// v2: Validate Token moved to its own node (Microsoft Entra ID Token Validation); v1 keeps it for saved workflows.
+	version: [1, 2],
+	defaultVersion: 2,
 	subtitle:
 		'={{ $parameter["operation"] === "listAccounts" ? "List Accounts" : $parameter["operation"] === "signOut" ? "Sign Out" : $parameter["operation"] === "validateToken" ? "Validate Token" : "Get Token: " + ($parameter["scopes"] || "Credential Scope") }}',
 	description:
 		'Get an access token from Microsoft Entra ID with MSAL: from the token cache kept in the credential when it is still valid, from the identity provider otherwise',
-	defaults: { name: 'Microsoft Entra ID Token (MSAL)' },
+	defaults: { name: 'Microsoft Entra ID Token' },
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],
 	credentials: credentialDescriptions(),
@@ -27,6 +29,35 @@ export const description: INodeTypeDescription = {
 			name: 'operation',
 			type: 'options',
 			noDataExpression: true,
+			displayOptions: { show: { '@version': [2] } },
+			default: 'getToken',
+			options: [
+				{
+					name: 'Get Token',
+					value: 'getToken',
+					action: 'Get access token',
+					description: 'Get an access token, from the cache when it is still valid',
+				},
+				{
+					name: 'List Accounts',
+					value: 'listAccounts',
+					action: 'List signed in accounts',
+					description: 'One item per person signed in with the credential (username, name, home account ID, tenant)',
+				},
+				{
+					name: 'Sign Out',
+					value: 'signOut',
+					action: 'Sign out account',
+					description: 'Remove one person, or everyone, from the token cache in the credential',
+				},
+			],
+		},
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			displayOptions: { show: { '@version': [1] } },
 			default: 'getToken',
 			options: [
 				{
@@ -69,7 +100,10 @@ export const description: INodeTypeDescription = {
 			name: 'validateNotice',
 			type: 'notice',
 			default: '',
-			displayOptions: { show: { operation: ['validateToken'] }, hide: { authentication: ['clientCredentials'] } },
+			displayOptions: {
+				show: { '@version': [1], operation: ['validateToken'] },
+				hide: { authentication: ['clientCredentials'] },
+			},
 		},
 		...signOut.properties,
 		...getToken.properties,

@@ -406,7 +406,7 @@ const properties: INodeProperties[] = [
 ];
 
 export const description: INodeTypeDescription = {
-	displayName: 'Microsoft Entra ID API Call (MSAL)',
+	displayName: 'Microsoft Entra ID API Call',
 	name: 'msalCallApi',
 	icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 	group: ['transform'],
@@ -414,7 +414,7 @@ export const description: INodeTypeDescription = {
 	subtitle: '={{$parameter["method"] + " " + $parameter["url"]}}',
 	description:
 		'Call Microsoft Graph, Azure Resource Manager or any Entra ID protected API with a token from MSAL (cached in the credential), with paging, throttling retries and claims challenges handled',
-	defaults: { name: 'Microsoft Entra ID API Call (MSAL)' },
+	defaults: { name: 'Microsoft Entra ID API Call' },
 	usableAsTool: true,
 	inputs: [NodeConnectionTypes.Main],
 	outputs: [NodeConnectionTypes.Main],

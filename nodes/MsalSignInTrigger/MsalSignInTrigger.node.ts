@@ -1,5 +1,6 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
 	type IHookFunctions,
 	type INodeType,
@@ -30,7 +31,7 @@ import { quote } from '../core/quote';
  */
 export class MsalSignInTrigger implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Microsoft Sign-In (MSAL) Trigger',
+		displayName: 'Microsoft Entra ID Sign-In Trigger',
 		name: 'msalSignInTrigger',
 		icon: { light: 'file:../../icons/msal.svg', dark: 'file:../../icons/msal.dark.svg' },
 		group: ['trigger'],
@@ -38,7 +39,7 @@ export class MsalSignInTrigger implements INodeType {
 		subtitle: 'Browser Sign-In',
 		description:
 			'Sign-in page for the Microsoft Entra ID public-client credential: a person opens its URL, signs in at Microsoft, and the credential keeps the sign-in for later runs',
-		defaults: { name: 'Microsoft Sign-In (MSAL) Trigger' },
+		defaults: { name: 'Microsoft Entra ID Sign-In Trigger' },
 		triggerPanel: {
 			header: 'Sign-in page for the public-client credential',
 			executionsHelp: {
@@ -64,7 +65,7 @@ export class MsalSignInTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					"Activate this workflow, then copy the Production URL above into the credential's Redirect URI and into the app registration (Authentication, platform 'Mobile and desktop applications'). Opening the URL signs a person in; the workflow runs after each successful sign-in with the account.",
+					"Set Path (e.g. msal-sign-in) so the Production URL above is known in advance, and put that URL in the credential's Redirect URI and in the app registration (Authentication, platform 'Mobile and desktop applications'). Publishing checks the credential and, if the URL differs, says which URL to put where. Opening the URL signs a person in; the workflow runs after each successful sign-in with the account.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -80,11 +81,19 @@ export class MsalSignInTrigger implements INodeType {
 		],
 	};
 
+	/**
+	 * There is nothing to register with a third party. Activation checks the setup — a credential
+	 * whose Redirect URI is not this trigger's production URL fails it with that exact URL and the
+	 * Entra steps, instead of a person meeting it on the page — and makes sure the credential has
+	 * its sign-in key, so that a visitor opening the link writes nothing.
+	 */
 	webhookMethods = {
 		default: {
-			// There is nothing to register with a third party: activation only makes sure the
-			// credential has its sign-in key, so that a visitor opening the link writes nothing.
 			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const credentials = await this.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
+				const problem = redirectUriProblem(credentials.redirectUri, this.getNodeWebhookUrl('default') ?? '');
+				// The fix is in the message: n8n's activation error shows only that.
+				if (problem) throw new NodeOperationError(this.getNode(), `${problem.message} ${problem.fix}`);
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
@@ -165,8 +174,13 @@ export class MsalSignInTrigger implements INodeType {
 /** The credential's Redirect URI must be this page, else Microsoft would send the person elsewhere. */
 async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 	const credentials = await context.getCredentials(PUBLIC_CLIENT_CREDENTIAL_TYPE);
-	const configured = typeof credentials.redirectUri === 'string' ? credentials.redirectUri.trim() : '';
-	const own = context.getNodeWebhookUrl('default') ?? '';
+	const problem = redirectUriProblem(credentials.redirectUri, context.getNodeWebhookUrl('default') ?? '');
+	if (problem) throw problem;
+}
+
+/** Compared by path: behind a proxy the host n8n sees may differ from the one the browser uses. */
+function redirectUriProblem(redirectUri: unknown, own: string): MsalNodeError | undefined {
+	const configured = typeof redirectUri === 'string' ? redirectUri.trim() : '';
 	const path = (url: string) => {
 		try {
 			return new URL(url).pathname.replace(/\/+$/, '');
@@ -174,13 +188,11 @@ async function checkRedirectUri(context: IWebhookFunctions): Promise<void> {
 			return '';
 		}
 	};
-	if (!configured || path(configured) !== path(own)) {
-		// eslint-disable-next-line n8n-nodes-base/node-execute-block-wrong-error-thrown -- caught in webhook() and shown on the sign-in page with its fix
-		throw new MsalNodeError(
-			`The credential's Redirect URI (${configured ? quote(configured) : 'empty'}) is not this sign-in page (${own}).`,
-			`Set the credential's Redirect URI to ${own} (as the browser reaches it) and register the same URL in the app registration.`,
-		);
-	}
+	if (configured && path(configured) === path(own)) return undefined;
+	return new MsalNodeError(
+		`The credential's Redirect URI (${configured ? quote(configured) : 'empty'}) is not this sign-in page (${own}).`,
+		`Set the credential's Redirect URI to ${own} (as the browser reaches it), and in the Microsoft Entra admin center open the app registration, Authentication, Add a platform, 'Mobile and desktop applications', and add the same URL as a custom redirect URI.`,
+	);
 }
 
 function describe(error: unknown): { message: string; fix: string } {
@@ -218,7 +230,7 @@ function sendPage(
 	res.setHeader('Cache-Control', 'no-store');
 	res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
 	res.end(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Microsoft Sign-In (n8n)</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Microsoft Entra ID Sign-In (n8n)</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
 <body><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p><p id="detail">${escapeHtml(detail)}</p></body></html>`);
 }

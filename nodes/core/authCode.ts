@@ -84,7 +84,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export function validateRedirectUri(raw: string | undefined): string {
 	const text = (raw ?? '').trim();
 	const fix =
-		"Enter the production URL of the 'Microsoft Sign-In (MSAL)' trigger of an active workflow that uses this credential, e.g. https://n8n.example.com/webhook/msal-sign-in, and register the same URL in the app registration.";
+		"Enter the production URL of the 'Microsoft Entra ID Sign-In Trigger' of an active workflow that uses this credential, e.g. https://n8n.example.com/webhook/msal-sign-in, and register the same URL in the app registration.";
 	if (!text)
 		throw new InvalidInputError('Redirect URI is empty, so nobody can sign in with the browser.', fix, 'Redirect URI');
 	let url: URL;
@@ -435,7 +435,7 @@ export function signInRequired(
 	if (!redirectUri) {
 		return new SignInRequiredError(
 			`Sign-in needed: ${why}, and the credential has no valid Redirect URI for the browser sign-in.${note}`,
-			"Add a 'Microsoft Sign-In (MSAL)' trigger using this credential to a workflow, activate it, put its production URL in the credential's Redirect URI and in the app registration, then open that URL in a browser.",
+			"Add a 'Microsoft Entra ID Sign-In Trigger' using this credential to a workflow, activate it, put its production URL in the credential's Redirect URI and in the app registration, then open that URL in a browser.",
 			reason,
 		);
 	}
@@ -450,7 +450,7 @@ export function signInRequired(
 	);
 	return new SignInRequiredError(
 		`Sign-in needed: ${why}. Open ${link} in a browser and sign in; later runs then work without asking.${note}`,
-		"The link is served by the active 'Microsoft Sign-In (MSAL)' trigger of this credential. In unattended runs, send this message to the person from the workflow's error workflow.",
+		"The link is served by the active 'Microsoft Entra ID Sign-In Trigger' of this credential. In unattended runs, send this message to the person from the workflow's error workflow.",
 		reason,
 	);
 }

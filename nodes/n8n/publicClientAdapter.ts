@@ -144,7 +144,7 @@ async function publicClientTestResult(data: ICredentialDataDecryptedObject): Pro
 				status: 'Error',
 				message: settings.usernamePassword
 					? 'The settings are valid; the first run signs in with the username and password.'
-					: `The settings are valid, but nobody has signed in yet. Open ${redirectUri} in a browser (the Microsoft Sign-In trigger's workflow must be active) and sign in.`,
+					: `The settings are valid, but nobody has signed in yet. Open ${redirectUri} in a browser (the Microsoft Entra ID Sign-In Trigger's workflow must be active) and sign in.`,
 			};
 		}
 		return { status: 'OK', message: `Signed in: ${accounts.map((a) => a.username).join(', ')}.` };

@@ -30,6 +30,7 @@ import {
 	outputPanelText,
 	screenshot,
 	screenshotOutputPanel,
+	screenshotParametersAndOutput,
 	signInToN8n,
 	type BrowserSession,
 } from '../rig/browser';
@@ -38,7 +39,7 @@ import { startRig, type Rig } from '../rig/rig';
 import { packagedBuild } from '../e2e/support/packagedBuild';
 
 const PACKAGE = 'n8n-nodes-msal';
-const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra ID (MSAL) Client Credentials API';
+const CLIENT_CREDENTIALS_TYPE = 'Microsoft Entra Client Credentials API';
 const ALICE = { username: 'alice@contoso.test', password: 'Alice-Passw0rd!', name: 'Alice Example' };
 
 type Ref = { id: string; name: string };
@@ -145,24 +146,6 @@ describe('the n8n editor in Chromium', () => {
 		};
 	};
 
-	/** Clips a screenshot of the details view to the parameters and output panels. */
-	const screenshotParametersAndOutput = async (name: string) => {
-		const parameters = await page.getByTestId('node-parameters').boundingBox();
-		const output = await page.getByTestId('output-panel').boundingBox();
-		if (!parameters || !output) throw new Error('details view panels not visible');
-		await dismissToasts(page);
-		const tabs = await page.getByTestId('tab-params').boundingBox();
-		const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
-		const x = Math.max(0, parameters.x - 1);
-		const y = Math.max(0, (tabs?.y ?? parameters.y) - 12);
-		const right = Math.min(viewport.width, output.x + output.width);
-		const bottom = Math.min(viewport.height, Math.max(parameters.y + parameters.height, output.y + output.height));
-		await page.screenshot({
-			path: join(IMAGES_DIR, `${name}.png`),
-			clip: { x, y, width: right - x, height: bottom - y },
-		});
-	};
-
 	let dir: string;
 
 	beforeAll(async () => {
@@ -194,7 +177,7 @@ describe('the n8n editor in Chromium', () => {
 		await page.goto(`${baseUrl}/home/credentials`);
 		await page.getByTestId('add-resource-credential').click();
 		const chooser = page.getByTestId('selectCredential-modal');
-		await chooser.getByTestId('new-credential-type-select').locator('input').fill('MSAL');
+		await chooser.getByTestId('new-credential-type-select').locator('input').fill('Microsoft Entra');
 		await page.getByTestId('new-credential-type-select-option').filter({ hasText: CLIENT_CREDENTIALS_TYPE }).click();
 		await chooser.getByTestId('new-credential-type-button').click();
 
@@ -270,7 +253,7 @@ describe('the n8n editor in Chromium', () => {
 			await closeNode(page);
 
 			await openNode(page, 'Call API');
-			await screenshotParametersAndOutput('call-api-output');
+			await screenshotParametersAndOutput(page, 'call-api-output');
 			for (const mode of ['json', 'table', 'schema'] as const) {
 				const text = await outputPanelText(page, mode);
 				expect(text).toContain(rig.clients.secret.clientId);

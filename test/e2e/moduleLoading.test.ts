@@ -99,6 +99,6 @@ describe("n8n's loader", () => {
 			langChain: 'absent',
 			required: 0,
 		});
-		expect(nodes.nodes).toHaveLength(6);
+		expect(nodes.nodes).toHaveLength(7);
 	});
 });

@@ -43,6 +43,7 @@ function forge(token: string): string {
 function validateThenAnswer(
 	credential: { id: string; name: string },
 	downstream: { scope: string; url: string },
+	validator: Validator,
 ): object {
 	const respond = (name: string, options: Record<string, unknown>, body: string): WorkflowNode => ({
 		name,
@@ -50,24 +51,29 @@ function validateThenAnswer(
 		typeVersion: 1.1,
 		parameters: { respondWith: 'json', responseBody: body, options },
 	});
+	const validation = { requiredScopes: 'access_as_user', validationOptions: { includeToken: true } };
+	const validate: WorkflowNode =
+		validator.node === 'acquireTokenV1'
+			? acquireToken(credential, { operation: 'validateToken', ...validation }, 'Validate Token')
+			: {
+					name: 'Validate Token',
+					type: `${MSAL_PACKAGE}.msalValidateToken`,
+					typeVersion: 1,
+					parameters: validation,
+					credentials: { msalClientCredentialsApi: credential },
+				};
 	return graph(
-		'validate-then-answer',
+		`validate-then-answer-${validator.node}`,
 		[
-			webhook('orders-validate', 'responseNode'),
-			{
-				...acquireToken(
-					credential,
-					{ operation: 'validateToken', requiredScopes: 'access_as_user', validationOptions: { includeToken: true } },
-					'Validate Token',
-				),
-				onError: 'continueErrorOutput',
-			},
+			webhook(validator.path, 'responseNode'),
+			{ ...validate, onError: 'continueErrorOutput' },
 			{
 				...acquireToken(
 					credential,
 					{ tokenFor: 'onBehalfOf', userAssertion: '={{ $json.token }}', scopes: downstream.scope },
 					'On Behalf Of',
 				),
+				typeVersion: validator.node === 'acquireTokenV1' ? 1 : 2,
 				onError: 'continueErrorOutput',
 			},
 			httpWithTokenFromInput(downstream.url, 'Downstream API'),
@@ -91,6 +97,19 @@ function validateThenAnswer(
 		],
 	);
 }
+
+/**
+ * Where a workflow validates a caller's token mid-workflow: Acquire Token v1's Validate Token
+ * operation (saved workflows from before v2), and the Token Validation node (new workflows).
+ */
+interface Validator {
+	node: 'acquireTokenV1' | 'tokenValidationNode';
+	path: string;
+}
+const VALIDATORS: Validator[] = [
+	{ node: 'acquireTokenV1', path: 'orders-validate' },
+	{ node: 'tokenValidationNode', path: 'orders-validate-node' },
+];
 
 describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 	let rig: Rig;
@@ -170,22 +189,22 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 				options: { allowedClientApps: rig.clients.secret.clientId },
 			},
 		};
-		const [workflowId, callApiWorkflowId, validateWorkflowId, defaultsWorkflowId, allowedAppsWorkflowId] =
-			await n8n.importWorkflows([
-				workflow,
-				withCallApi,
-				validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }),
-				chain('protected-defaults', [defaultsTrigger]),
-				chain('protected-allowed-apps', [allowedAppsTrigger]),
-			]);
+		const workflowIds = await n8n.importWorkflows([
+			workflow,
+			withCallApi,
+			...VALIDATORS.map((validator) =>
+				validateThenAnswer(credential, { scope: rig.api.delegatedScopes[0], url: `${rig.api.baseUrl}/me` }, validator),
+			),
+			chain('protected-defaults', [defaultsTrigger]),
+			chain('protected-allowed-apps', [allowedAppsTrigger]),
+		]);
 		await n8n.startServer({ port });
-		for (const id of [workflowId, callApiWorkflowId, validateWorkflowId, defaultsWorkflowId, allowedAppsWorkflowId])
-			await n8n.publishWorkflow(id);
+		for (const id of workflowIds) await n8n.publishWorkflow(id);
 		alice = await userToken(rig, rig.n8nApi.scope);
 		// n8n activates published workflows after it reports ready: wait until every path answers.
 		for (const url of [
 			webhookUrl,
-			...['orders-call-api', 'orders-validate', 'orders-defaults', 'orders-allowed-apps'].map((p) =>
+			...['orders-call-api', ...VALIDATORS.map((v) => v.path), 'orders-defaults', 'orders-allowed-apps'].map((p) =>
 				webhookUrl.replace(/orders$/, p),
 			),
 		]) {
@@ -365,9 +384,9 @@ describe('Entra ID protected webhook with On Behalf Of, in real n8n', () => {
 		});
 	});
 
-	describe("Validate Token with n8n's Webhook and Respond to Webhook", () => {
+	describe.each(VALIDATORS)("Validate Token ($node) with n8n's Webhook and Respond to Webhook", ({ path }) => {
 		const send = (token?: string) =>
-			fetch(webhookUrl.replace(/orders$/, 'orders-validate'), {
+			fetch(webhookUrl.replace(/orders$/, path), {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
 				body: '{}',

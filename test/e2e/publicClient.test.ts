@@ -106,6 +106,8 @@ describe('public-client credential in real n8n', () => {
 			['flood', { ...common, redirectUri: floodUrl }],
 			// An editor's look-alike of "flood": same app, authority and redirect URI, another record.
 			['lookAlike', { ...common, redirectUri: floodUrl }],
+			// Its Redirect URI is another page: publishing its trigger says so, with the exact URL.
+			['otherPage', { ...common, redirectUri: signInUrl }],
 			[
 				'passwordOff',
 				{
@@ -135,6 +137,7 @@ describe('public-client credential in real n8n', () => {
 			['signIn', chain('signIn', [signInTrigger(cred.main, 'msal-sign-in')])],
 			['signInUnregistered', chain('signInUnregistered', [signInTrigger(cred.unregistered, 'unregistered-sign-in')])],
 			['signInFlood', chain('signInFlood', [signInTrigger(cred.flood, 'flood-sign-in')])],
+			['signInOtherPage', chain('signInOtherPage', [signInTrigger(cred.otherPage, 'other-sign-in')])],
 			[
 				'floodSecondApi',
 				chain('floodSecondApi', [manualTrigger(), acquireWithCredential(cred.flood, rig.secondApi.delegatedScopes[0])]),
@@ -165,6 +168,28 @@ describe('public-client credential in real n8n', () => {
 		await rig?.settings({ accessTokenTtlSeconds: 3600 });
 		await n8n?.dispose();
 		await rig?.stop();
+	});
+
+	it("publishing a sign-in trigger whose credential's Redirect URI is another page fails with the exact URL and the Entra steps", async () => {
+		const own = signInUrl.replace(/msal-sign-in$/, 'other-sign-in');
+		// n8n before 2.41 answers the publish with the activation error. 2.41 activates after answering
+		// (its publication outbox) and keeps the error as the trigger's publication status.
+		let message = await n8n.publishWorkflow(wf.signInOtherPage).then(
+			() => '',
+			(error: unknown) => String(error),
+		);
+		const deadline = Date.now() + 60_000;
+		while (!message && Date.now() < deadline) {
+			const { data } = await n8n.rest<{ data: { triggers: Array<{ status: string; errorMessage: string | null }> } }>(
+				'GET',
+				`/rest/workflows/${wf.signInOtherPage}/publication-status`,
+			);
+			message = data.triggers.find((trigger) => trigger.status === 'failed')?.errorMessage ?? '';
+			if (!message) await new Promise((done) => setTimeout(done, 250));
+		}
+		expect(message).toContain(`is not this sign-in page (${own})`);
+		expect(message).toContain('Mobile and desktop applications');
+		expect((await fetch(own)).status).toBe(404);
 	});
 
 	it("publishing a sign-in trigger's workflow creates its credential's sign-in key; no other record gets one", async () => {

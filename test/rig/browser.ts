@@ -270,3 +270,21 @@ export async function screenshotOutputPanel(page: Page, name: string): Promise<s
 	await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width, height } });
 	return file;
 }
+
+/** Screenshot of the open node's details view, clipped to its parameters and output panels. */
+export async function screenshotParametersAndOutput(page: Page, name: string): Promise<string> {
+	const parameters = await page.getByTestId('node-parameters').boundingBox();
+	const output = await page.getByTestId('output-panel').boundingBox();
+	if (!parameters || !output) throw new Error('details view panels not visible');
+	await dismissToasts(page);
+	const tabs = await page.getByTestId('tab-params').boundingBox();
+	const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
+	const x = Math.max(0, parameters.x - 1);
+	const y = Math.max(0, (tabs?.y ?? parameters.y) - 12);
+	const right = Math.min(viewport.width, output.x + output.width);
+	const bottom = Math.min(viewport.height, Math.max(parameters.y + parameters.height, output.y + output.height));
+	mkdirSync(IMAGES_DIR, { recursive: true });
+	const file = join(IMAGES_DIR, `${name}.png`);
+	await page.screenshot({ path: file, clip: { x, y, width: right - x, height: bottom - y } });
+	return file;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Which n8n versions install from the registry reachable here, and do our suites pass on them.
-# Prints a Markdown table (the README's "Supported n8n versions" is its output).
+# Prints a Markdown table (for docs/n8n-versions.md).
 #   npm run n8n:versions                      per 2.x minor from 2.36, the newest patch that resolves (and
 #                                             the newer ones that do not), and 1.123.81: resolve only
 #   npm run n8n:versions -- --run 2.41.1 ...  also installs each resolving version and runs the smoke suites on it

@@ -56,6 +56,14 @@ describe('the npm tarball', () => {
 	it("holds the README's images, and no other screenshot", () => {
 		expect(images.length).toBeGreaterThanOrEqual(4);
 		for (const image of images) expect(files).toContain(image);
-		expect(files.filter((file) => file.startsWith('docs/')).sort()).toEqual([...images].sort());
+		expect(files.filter((file) => file.startsWith('docs/images/')).sort()).toEqual([...images].sort());
+	});
+
+	it('holds every guide in docs/, since the README and the nodes link to them', () => {
+		const guides = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+			.filter((file) => file.endsWith('.md'))
+			.map((file) => `docs/${file}`);
+		expect(guides.length).toBeGreaterThanOrEqual(10);
+		for (const guide of guides) expect(files).toContain(guide);
 	});
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -18,6 +18,19 @@ import {
 } from '../../scripts/packageMetadata';
 
 const root = resolve(__dirname, '../..');
+
+/** GitHub's heading ids: lower case, punctuation dropped, each space a hyphen. */
+const headingAnchors = (markdown: string): string[] =>
+	markdown
+		.split('\n')
+		.filter((line) => /^#{1,6} /.test(line))
+		.map((line) =>
+			line
+				.replace(/^#+ /, '')
+				.toLowerCase()
+				.replace(/[^\p{L}\p{N} _-]/gu, '')
+				.replace(/ /g, '-'),
+		);
 
 const placeholderPackage: PackageJson = {
 	name: 'n8n-nodes-msal',
@@ -117,45 +130,38 @@ describe('release', () => {
 });
 
 describe('codex documentation links', () => {
-	it('turn README anchors into links to the README of repository.url, and leave other links alone', () => {
+	it('turn README anchors and guide paths into links to repository.url, and leave other links alone', () => {
 		const codex = {
 			node: 'n8n-nodes-msal.msalCallApi',
 			resources: {
-				primaryDocumentation: [{ url: '#call-api' }],
+				primaryDocumentation: [{ url: '#call-api' }, { url: 'docs/nodes/call-api.md#options' }],
 				credentialDocumentation: [{ url: 'https://learn.microsoft.com/entra' }],
 			},
 		};
 		expect(resolveDocumentationUrls(codex, 'https://github.com/contoso/n8n-nodes-msal')).toEqual({
 			node: 'n8n-nodes-msal.msalCallApi',
 			resources: {
-				primaryDocumentation: [{ url: 'https://github.com/contoso/n8n-nodes-msal#call-api' }],
+				primaryDocumentation: [
+					{ url: 'https://github.com/contoso/n8n-nodes-msal#call-api' },
+					{ url: 'https://github.com/contoso/n8n-nodes-msal/blob/main/docs/nodes/call-api.md#options' },
+				],
 				credentialDocumentation: [{ url: 'https://learn.microsoft.com/entra' }],
 			},
 		});
 	});
 
-	it("this repository: every codex link to the README is an anchor of one of the README's headings", () => {
-		// GitHub's heading ids: lower case, punctuation dropped, each space a hyphen.
-		const anchors = new Set(
-			readFileSync(join(root, 'README.md'), 'utf8')
-				.split('\n')
-				.filter((line) => /^#{1,6} /.test(line))
-				.map((line) =>
-					line
-						.replace(/^#+ /, '')
-						.toLowerCase()
-						.replace(/[^\p{L}\p{N} _-]/gu, '')
-						.replace(/ /g, '-'),
-				),
-		);
+	it("this repository: every codex link is a file of the repository (README when only an anchor), and its anchor one of that file's headings", () => {
 		const urls = readdirSync(join(root, 'nodes'), { recursive: true, encoding: 'utf8' })
 			.filter((file) => file.endsWith('.node.json'))
 			.flatMap((file) => readFileSync(join(root, 'nodes', file), 'utf8').match(/"url":\s*"[^"]*"/g) ?? [])
 			.map((match) => JSON.parse(match.replace(/^"url":\s*/, '')) as string);
 		expect(urls.length).toBeGreaterThan(0);
-		for (const url of urls.filter((url) => !url.startsWith('https://learn.microsoft.com/'))) {
-			expect(url).toMatch(/^#/);
-			expect(anchors).toContain(url.slice(1));
+		for (const url of urls) {
+			expect(url).not.toMatch(/^[a-z]+:/i);
+			const [file, anchor] = url.split('#');
+			const path = join(root, file || 'README.md');
+			expect(existsSync(path)).toBe(true);
+			if (anchor) expect(headingAnchors(readFileSync(path, 'utf8'))).toContain(anchor);
 		}
 	});
 });

@@ -2,7 +2,7 @@
  * The release workflow (.github/workflows/release.yml) cannot run here; this reads it as GitHub
  * would (YAML, parsed by the `yaml` package) and checks what makes a release safe: it publishes
  * with provenance and the OIDC permission provenance needs, only after the package-metadata check
- * (the one `npm run lint` runs) and after the README's test command, read from the README itself.
+ * (the one `npm run lint` runs) and after the documented test command, read from CONTRIBUTING.md itself.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -29,13 +29,13 @@ interface Workflow {
 	jobs: Record<string, Job>;
 }
 
-/** The command the README's quick start gives for the whole suite. */
-function readmeTestCommand(): string {
-	const readme = readFileSync(join(root, 'README.md'), 'utf8');
-	const quickStart = readme.split(/^## /m).find((section) => section.startsWith('Quick start'));
+/** The command CONTRIBUTING.md's quick start gives for the whole suite. */
+function documentedTestCommand(): string {
+	const contributing = readFileSync(join(root, 'CONTRIBUTING.md'), 'utf8');
+	const quickStart = contributing.split(/^## /m).find((section) => section.startsWith('Quick start'));
 	const block = quickStart?.match(/```bash\n([\s\S]*?)```/)?.[1] ?? '';
 	const line = block.split('\n').find((candidate) => /#\s*the whole suite/.test(candidate));
-	if (!line) throw new Error('README.md: no "# the whole suite" command in the Quick start code block.');
+	if (!line) throw new Error('CONTRIBUTING.md: no "# the whole suite" command in the Quick start code block.');
 	return line.replace(/#.*$/, '').trim();
 }
 
@@ -73,8 +73,8 @@ describe('release workflow', () => {
 		expect(JSON.stringify(workflow).match(/secrets\./g)).toHaveLength(1);
 	});
 
-	it("runs the README's test command before it publishes", () => {
-		const command = readmeTestCommand();
+	it('runs the documented test command before it publishes', () => {
+		const command = documentedTestCommand();
 		expect(command).toBe(readFileSync(join(root, '.ci/run'), 'utf8').trim().split('\n').pop());
 		const test = steps.findIndex((step) => runs(step, command));
 		expect(test).toBeGreaterThanOrEqual(0);
@@ -90,7 +90,7 @@ describe('release workflow', () => {
 		expect(steps[check].run).toBe(
 			'npx tsx scripts/checkPackageMetadata.ts --publish --ref "$GITHUB_REF" --repository "$GITHUB_REPOSITORY"',
 		);
-		expect(check).toBeLessThan(steps.findIndex((step) => runs(step, readmeTestCommand())));
+		expect(check).toBeLessThan(steps.findIndex((step) => runs(step, documentedTestCommand())));
 		expect(check).toBeLessThan(publish);
 		expect(jobName).not.toBe('');
 	});

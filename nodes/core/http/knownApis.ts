@@ -209,7 +209,7 @@ export function resourceForUrl(url: URL, cloud: CloudName | string | undefined):
 	return api?.resource;
 }
 
-/** The host patterns from which a URL derives its scope, per cloud (listed in the README). */
+/** The host patterns from which a URL derives its scope, per cloud (listed in docs/security.md). */
 export function hostsDerivingScope(cloud: CloudName | string | undefined): string[] {
 	const sovereign = knownApiCloud(cloud);
 	return [
