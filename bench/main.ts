@@ -5,6 +5,7 @@
 import { createN8n, type N8nInstance } from '../test/rig/n8n';
 import { startRig, type Rig } from '../test/rig/rig';
 import { check, fmt, FunctionalFailure, median } from './measure';
+import { benchAzureOpenAi, CHAIN_ITEMS } from './azureOpenAi';
 import { benchAcquireToken, benchBatch, benchCalls, ITEMS } from './n8nBench';
 import { benchSilentAcquisition } from './silentAcquisition';
 import { benchValidateToken, VALIDATIONS } from './validateToken';
@@ -96,6 +97,17 @@ async function main(): Promise<void> {
 			`    with batching (concurrency ${batch.concurrency}):    ${runs(batch.batchedMs)} ms, ${batch.batchedRequests} requests at the API`,
 		);
 
+		console.log(
+			`\n(f) Basic LLM Chain over ${CHAIN_ITEMS} items: Azure OpenAI Chat Model (Entra ID) vs n8n's Azure OpenAI Chat Model (API key), same emulator`,
+		);
+		const aoai = await benchAzureOpenAi(n8n, rig);
+		const f = { ours: median(aoai.oursMsPerCall), builtIn: median(aoai.builtInMsPerCall) };
+		const perCall = (values: number[]) => values.map((v) => fmt(v, 2)).join(' / ');
+		console.log(`    Entra ID chat model (ours): ${perCall(aoai.oursMsPerCall)} ms/call`);
+		console.log(`    built-in, API key:          ${perCall(aoai.builtInMsPerCall)} ms/call`);
+		console.log(`    token requests over all runs of ours: ${aoai.tokenRequests}`);
+		check(aoai.tokenRequests === 1, `the Entra ID chat model made ${aoai.tokenRequests} token requests, not 1`);
+
 		const rows: Array<[string, string, string, string]> = [
 			[
 				'(a1) silent, warm: ours / raw MSAL',
@@ -162,6 +174,12 @@ async function main(): Promise<void> {
 				`${validation.keyFetchesDuringLoops}`,
 				'',
 				`=0: ${target(validation.keyFetchesDuringLoops === 0)}`,
+			],
+			[
+				'(f) chat model per call: Entra ID / API key',
+				`${fmt(f.ours, 2)} / ${fmt(f.builtIn, 2)} ms`,
+				`${fmt(f.ours / f.builtIn, 2)}×`,
+				`≤1.1×: ${target(f.ours / f.builtIn <= 1.1)}`,
 			],
 		];
 		const widths = [0, 1, 2, 3].map((c) =>

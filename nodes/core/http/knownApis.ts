@@ -59,6 +59,11 @@ export const KNOWN_APIS: Record<SovereignCloud, KnownApi[]> = {
 			derivedFromUrl: false,
 		},
 		{
+			name: 'Azure OpenAI (Azure AI services)',
+			resource: 'https://cognitiveservices.azure.com',
+			hosts: ['*.openai.azure.com', '*.cognitiveservices.azure.com', '*.services.ai.azure.com'],
+		},
+		{
 			name: 'Log Analytics',
 			resource: 'https://api.loganalytics.io',
 			hosts: ['api.loganalytics.io', 'api.loganalytics.azure.com'],
