@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isIP } from 'node:net';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { browse } from './publicClientBrowser';
 
@@ -593,15 +593,24 @@ export async function routeMicrosoftHostToRig(rig: Rig): Promise<void> {
 	const current = host[DISPATCHER] as { constructor: new (opts: unknown) => unknown };
 	const ca = [...tls.rootCertificates, ...((host[TRUSTED] as Set<string>) ?? [])];
 	const [targetHost, targetPort] = rig.microsoftCloud.target.split(':');
-	type ConnectOptions = { hostname: string; port: string; servername?: string };
-	type Callback = (error: Error | null, socket: tls.TLSSocket | null) => void;
+	type ConnectOptions = { hostname: string; port: string; protocol?: string; servername?: string };
+	type Callback = (error: Error | null, socket: net.Socket | null) => void;
 	host[DISPATCHER] = new current.constructor({
 		connect: (options: ConnectOptions, callback: Callback) => {
+			// The dispatcher stays for the jest worker's later test files, which also fetch plain http.
+			if (options.protocol === 'http:') {
+				const plain = net.connect({ host: options.hostname, port: Number(options.port || 80) });
+				plain.once('connect', () => callback(null, plain));
+				plain.once('error', (error) => callback(error, null));
+				return;
+			}
 			const routed = options.hostname.toLowerCase() === rig.microsoftCloud.host;
 			const socket = tls.connect({
 				host: routed ? targetHost : options.hostname,
 				port: Number(routed ? targetPort : options.port || 443),
-				servername: isIP(options.servername || options.hostname) ? undefined : options.servername || options.hostname,
+				servername: net.isIP(options.servername || options.hostname)
+					? undefined
+					: options.servername || options.hostname,
 				ca,
 				ALPNProtocols: ['http/1.1'],
 			});
