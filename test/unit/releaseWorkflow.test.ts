@@ -2,7 +2,7 @@
  * The release workflow (.github/workflows/release.yml) cannot run here; this reads it as GitHub
  * would (YAML, parsed by the `yaml` package) and checks what makes a release safe: it publishes
  * with provenance and the OIDC permission provenance needs, only after the package-metadata check
- * (the one `npm run lint` runs) and after the documented test command, read from CONTRIBUTING.md itself.
+ * (the one `npm run lint` runs) and after the documented test command, read from the README's "Develop and test" section (CONTRIBUTING.md's quick start gives the same).
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -29,13 +29,13 @@ interface Workflow {
 	jobs: Record<string, Job>;
 }
 
-/** The command CONTRIBUTING.md's quick start gives for the whole suite. */
-function documentedTestCommand(): string {
-	const contributing = readFileSync(join(root, 'CONTRIBUTING.md'), 'utf8');
-	const quickStart = contributing.split(/^## /m).find((section) => section.startsWith('Quick start'));
-	const block = quickStart?.match(/```bash\n([\s\S]*?)```/)?.[1] ?? '';
+/** The command a document's section gives for the whole suite. */
+function documentedTestCommand(file: string, heading: string): string {
+	const text = readFileSync(join(root, file), 'utf8');
+	const section = text.split(/^## /m).find((candidate) => candidate.startsWith(heading));
+	const block = section?.match(/```bash\n([\s\S]*?)```/)?.[1] ?? '';
 	const line = block.split('\n').find((candidate) => /#\s*the whole suite/.test(candidate));
-	if (!line) throw new Error('CONTRIBUTING.md: no "# the whole suite" command in the Quick start code block.');
+	if (!line) throw new Error(`${file}: no "# the whole suite" command in the ${heading} code block.`);
 	return line.replace(/#.*$/, '').trim();
 }
 
@@ -74,7 +74,8 @@ describe('release workflow', () => {
 	});
 
 	it('runs the documented test command before it publishes', () => {
-		const command = documentedTestCommand();
+		const command = documentedTestCommand('README.md', 'Develop and test');
+		expect(documentedTestCommand('CONTRIBUTING.md', 'Quick start')).toBe(command);
 		expect(command).toBe(readFileSync(join(root, '.ci/run'), 'utf8').trim().split('\n').pop());
 		const test = steps.findIndex((step) => runs(step, command));
 		expect(test).toBeGreaterThanOrEqual(0);
@@ -90,7 +91,9 @@ describe('release workflow', () => {
 		expect(steps[check].run).toBe(
 			'npx tsx scripts/checkPackageMetadata.ts --publish --ref "$GITHUB_REF" --repository "$GITHUB_REPOSITORY"',
 		);
-		expect(check).toBeLessThan(steps.findIndex((step) => runs(step, documentedTestCommand())));
+		expect(check).toBeLessThan(
+			steps.findIndex((step) => runs(step, documentedTestCommand('README.md', 'Develop and test'))),
+		);
 		expect(check).toBeLessThan(publish);
 		expect(jobName).not.toBe('');
 	});
