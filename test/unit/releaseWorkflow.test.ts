@@ -2,7 +2,7 @@
  * The release workflow (.github/workflows/release.yml) cannot run here; this reads it as GitHub
  * would (YAML, parsed by the `yaml` package) and checks what makes a release safe: it publishes
  * with provenance and the OIDC permission provenance needs, only after the package-metadata check
- * (the one `npm run lint` runs) and after the documented test command, read from the README's "Develop and test" section (CONTRIBUTING.md's quick start gives the same).
+ * (the one `npm run lint` runs) and after the documented test command, read from the README's "Developer quick start" section (CONTRIBUTING.md's quick start gives the same).
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -74,7 +74,7 @@ describe('release workflow', () => {
 	});
 
 	it('runs the documented test command before it publishes', () => {
-		const command = documentedTestCommand('README.md', 'Develop and test');
+		const command = documentedTestCommand('README.md', 'Developer quick start');
 		expect(documentedTestCommand('CONTRIBUTING.md', 'Quick start')).toBe(command);
 		expect(command).toBe(readFileSync(join(root, '.ci/run'), 'utf8').trim().split('\n').pop());
 		const test = steps.findIndex((step) => runs(step, command));
@@ -92,7 +92,7 @@ describe('release workflow', () => {
 			'npx tsx scripts/checkPackageMetadata.ts --publish --ref "$GITHUB_REF" --repository "$GITHUB_REPOSITORY"',
 		);
 		expect(check).toBeLessThan(
-			steps.findIndex((step) => runs(step, documentedTestCommand('README.md', 'Develop and test'))),
+			steps.findIndex((step) => runs(step, documentedTestCommand('README.md', 'Developer quick start'))),
 		);
 		expect(check).toBeLessThan(publish);
 		expect(jobName).not.toBe('');
