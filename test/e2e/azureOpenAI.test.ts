@@ -9,7 +9,7 @@ import { createN8n, n8nOlderThan, type ExecutionResult, type N8nInstance } from 
 import { startRig, type Rig } from '../rig/rig';
 import { secretClientCredentialData } from '../rig/credentialData';
 import { packagedBuild } from './support/packagedBuild';
-import { manualTrigger, jsonItems } from './support/workflows';
+import { manualTrigger, jsonItems, MSAL_PACKAGE } from './support/workflows';
 import {
 	agent,
 	aiWorkflow,
@@ -195,6 +195,56 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 				[['Azure OpenAI Chat Model', 'Basic LLM Chain', 'ai_languageModel']],
 			),
 		]);
+		// A person's token (device code): the model asks for user_impersonation, the credential's Scopes.
+		const [delegatedId] = await n8n.importCredentials([
+			{
+				name: 'aoai delegated',
+				type: 'msalDeviceCodeApi',
+				data: {
+					cloud: 'custom',
+					authorityUrl: rig.authority,
+					clientId: rig.clients.public.clientId,
+					scopes: rig.azureOpenAI.delegatedScope,
+					allowedAccounts: rig.users[0].username,
+					...reaching,
+				},
+			},
+		]);
+		const delegated = {
+			id: delegatedId,
+			name: 'aoai delegated',
+			type: 'msalDeviceCodeApi',
+			authentication: 'deviceCode',
+		};
+		workflows.push(
+			[
+				'signIn',
+				aiWorkflow(
+					'signIn',
+					[
+						manualTrigger(),
+						{
+							name: 'Acquire Token',
+							type: `${MSAL_PACKAGE}.msalAcquireToken`,
+							typeVersion: 1,
+							parameters: { authentication: 'deviceCode', operation: 'getToken' },
+							credentials: { msalDeviceCodeApi: { id: delegatedId, name: 'aoai delegated' } },
+						},
+					],
+					[['Start', 'Acquire Token']],
+					[],
+				),
+			],
+			[
+				'delegated',
+				aiWorkflow(
+					'delegated',
+					[manualTrigger(), basicLlmChain('As the signed-in person'), chatModel(delegated, chat)],
+					[['Start', 'Basic LLM Chain']],
+					[['Azure OpenAI Chat Model', 'Basic LLM Chain', 'ai_languageModel']],
+				),
+			],
+		);
 		const imported = await n8n.importWorkflows(workflows.map(([, w]) => w));
 		workflows.forEach(([name], i) => (wf[name] = imported[i]));
 	});
@@ -272,6 +322,30 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 		const { requests } = await rig.azureOpenAIStats();
 		expect(requests.map((r) => [r.auth, r.roles, r.status])).toEqual([['bearer', [rig.azureOpenAI.role], 200]]);
 		expect((await rig.managedIdentityRequests()).length).toBe(1);
+		expectNoToken(run);
+	});
+
+	it('a device-code credential, once its person signed in, answers with their user_impersonation token', async () => {
+		const prompt = await n8n.execute(wf.signIn);
+		expect(prompt.status).toBe('error');
+		const code = /enter the code (\S+) before/.exec(prompt.error?.message ?? '')?.[1];
+		expect(code).toBeTruthy();
+		await rig.approveDeviceCode(code as string, rig.users[0].username);
+		const signedIn = await n8n.execute(wf.signIn);
+		expect(signedIn.status).toBe('success');
+		const signIn = await rig.stats();
+		expect(signIn.requests.devicecode).toBe(1);
+		expect(signIn.grants).toEqual({ device_code: 1 });
+
+		// The model's run is silent: the token the sign-in stored in the credential record.
+		await rig.reset();
+		const run = await n8n.execute(wf.delegated);
+		expect(run.status).toBe('success');
+		expect(run.nodeOutput('Basic LLM Chain')[0].json.text).toBe('echo: As the signed-in person');
+		const { requests } = await rig.azureOpenAIStats();
+		expect(requests.map((r) => [r.auth, r.scp, r.status])).toEqual([['bearer', 'user_impersonation', 200]]);
+		expect(requests[0].oid).toBe(rig.users[0].oid);
+		expect((await rig.stats()).requests.token ?? 0).toBe(0);
 		expectNoToken(run);
 	});
 
