@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
 	caBundle,
+	canvasNode,
 	closeNode,
 	dismissToasts,
 	dumpForDiagnosis,
@@ -270,6 +271,26 @@ describe('the n8n editor in Chromium', () => {
 			expect((await rig.stats()).grants.client_credentials).toBeLessThanOrEqual(1);
 		},
 	);
+
+	scenario('AI: the example agent shows the Azure OpenAI Chat Model (Entra ID) attached to the AI Agent', async () => {
+		// The example as a person imports it, its credential placeholders pointed at a real credential.
+		const example = readFileSync(join(__dirname, '../../examples/azure-openai-agent-entra-id.json'), 'utf8');
+		const workflow = JSON.parse(
+			example
+				.replaceAll('REPLACE_WITH_CREDENTIAL_ID', appCredential.id)
+				.replaceAll('Microsoft Entra ID (MSAL) Client Credentials', appCredential.name),
+		);
+		await openWorkflow(page, baseUrl, await createWorkflow(workflow));
+		const model = 'Azure OpenAI Chat Model (Entra ID)';
+		await canvasNode(page, model).waitFor();
+		await expect(canvasNode(page, model).innerText()).resolves.toContain(model);
+		const edge = page.locator(
+			`[data-test-id="edge"][data-source-node-name="${model}"][data-target-node-name="AI Agent"]`,
+		);
+		await expect(edge.count()).resolves.toBe(1);
+		await dismissToasts(page);
+		await screenshot(page, 'azure-openai-agent-canvas');
+	});
 
 	scenario(
 		'allowed domains: a Call API URL outside the token guard is refused in the error panel; nothing is sent',
