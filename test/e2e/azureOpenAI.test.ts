@@ -335,7 +335,7 @@ describe('Azure OpenAI sub-nodes in real n8n', () => {
 		expect(signedIn.status).toBe('success');
 		const signIn = await rig.stats();
 		expect(signIn.requests.devicecode).toBe(1);
-		expect(signIn.grants).toEqual({ device_code: 1 });
+		expect(Object.entries(signIn.grants).filter(([, count]) => count > 0)).toEqual([['device_code', 1]]);
 
 		// The model's run is silent: the token the sign-in stored in the credential record.
 		await rig.reset();
