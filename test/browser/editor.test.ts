@@ -288,6 +288,8 @@ describe('the n8n editor in Chromium', () => {
 			`[data-test-id="edge"][data-source-node-name="${model}"][data-target-node-name="AI Agent"]`,
 		);
 		await expect(edge.count()).resolves.toBe(1);
+		// The node icons load after the canvas: without them the screenshot shows blank nodes.
+		await page.waitForLoadState('networkidle');
 		await dismissToasts(page);
 		await screenshot(page, 'azure-openai-agent-canvas');
 	});
